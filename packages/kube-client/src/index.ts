@@ -1,1 +1,1 @@
-export {};
+export { createKubeConnection, type KubeConnection, type KubeConnectionOptions } from './connection/kube-connection.js';

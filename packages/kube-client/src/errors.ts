@@ -1,0 +1,43 @@
+/** Stable error codes of this package; callers branch on `code`, never on the message. */
+export type KubeClientErrorCode =
+  | 'KUBE_CONFIG_INVALID'
+  | 'KUBE_REQUEST_FAILED'
+  | 'KUBE_INVALID_OBJECT'
+  | 'INFORMER_STOPPED'
+  | 'LEADER_ELECTION_INVALID_CONFIG';
+
+export class KubeClientError extends Error {
+  readonly code: KubeClientErrorCode;
+  /** HTTP status when the error came from the API server. */
+  readonly statusCode: number | undefined;
+
+  constructor(code: KubeClientErrorCode, message: string, options: { statusCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KubeClientError';
+    this.code = code;
+    this.statusCode = options.statusCode;
+  }
+}
+
+/**
+ * The HTTP status carried by an error from client-node (`ApiException.code`), from its `Watch`
+ * (`error.statusCode`) or from this package, or undefined for transport errors.
+ */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { code?: unknown; statusCode?: unknown };
+  if (typeof candidate.statusCode === 'number') return candidate.statusCode;
+  if (typeof candidate.code === 'number') return candidate.code;
+  return undefined;
+}
+
+export const isNotFound = (error: unknown): boolean => httpStatusOf(error) === 404;
+export const isConflict = (error: unknown): boolean => httpStatusOf(error) === 409;
+export const isGone = (error: unknown): boolean => httpStatusOf(error) === 410;
+
+/** A short description for logs: never the response body, which may echo a request containing secrets. */
+export function describeError(error: unknown): string {
+  const status = httpStatusOf(error);
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return status === undefined ? (message ?? 'unknown error') : `HTTP ${status}: ${message}`;
+}
