@@ -1,0 +1,155 @@
+import os from 'node:os';
+import { type FlagValues, parseGoFlags } from '@podid/go-flags';
+import { micFlags } from './flags.js';
+
+export type LogFormat = 'text' | 'json';
+
+/** Everything MIC needs from its command line and environment, parsed once and frozen. Durations in ms. */
+export interface MicConfig {
+  readonly kubeconfigPath: string | undefined;
+  readonly cloudConfigPath: string | undefined;
+  /** `--forceNamespaced` or env `FORCENAMESPACED` exactly `"true"` (spec §2.1 step 2). */
+  readonly namespaced: boolean;
+  /** env `MIC_POD_NAMESPACE`: where MIC runs (type-upgrade ConfigMap, MIC exceptions). */
+  readonly podNamespace: string;
+  readonly syncRetryIntervalMs: number;
+  readonly syncDebounceMs: number;
+  readonly leaderElection: {
+    readonly instance: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly leaseDurationMs: number;
+  };
+  readonly httpProbePort: number;
+  readonly prometheusPort: number;
+  readonly createDeleteBatch: number;
+  readonly clientQps: number;
+  /** Lower-cased client IDs that are never unassigned (`--immutable-user-msis`). */
+  readonly immutableClientIds: readonly string[];
+  readonly typeUpgrade: { readonly enabled: boolean; readonly configMapName: string; readonly statusKey: string };
+  readonly updateUserMsi: { readonly maxRetry: number; readonly retryIntervalMs: number };
+  readonly identityReconcileIntervalMs: number;
+  readonly logFormat: LogFormat;
+  readonly logVerbosity: number;
+  readonly customUserAgent: string;
+}
+
+export type MicConfigOutcome =
+  | { readonly kind: 'ok'; readonly config: MicConfig }
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version' }
+  /** Bad flags or environment: print `message` and exit 2. */
+  | { readonly kind: 'error'; readonly message: string };
+
+export interface MicConfigInput {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname?: string;
+}
+
+/** Upstream's exact fatal message when the namespace variable is missing (spec §2.1 step 1). */
+export const MISSING_POD_NAMESPACE_MESSAGE =
+  'namespace not specified. Please add meta.namespace as env variable MIC_POD_NAMESPACE';
+
+function invalid(flag: string, value: unknown, why: string): string {
+  return `invalid value ${JSON.stringify(value)} for flag --${flag}: ${why}`;
+}
+
+function parsePort(flag: string, text: string): number | string {
+  const port = Number(text.startsWith(':') ? text.slice(1) : text);
+  if (!/^:?\d+$/.test(text) || port > 65535) return invalid(flag, text, 'must be a TCP port number (0-65535)');
+  return port;
+}
+
+function checkValues(values: FlagValues<typeof micFlags>): string | undefined {
+  const positiveDurations = [
+    'syncRetryDuration',
+    'leader-election-duration',
+    'identity-assignment-reconcile-interval',
+  ] as const;
+  for (const flag of positiveDurations) {
+    if (values[flag] <= 0) return invalid(flag, values[flag], 'must be a positive duration');
+  }
+  if (values['update-user-msi-retry-interval'] < 0) {
+    return invalid('update-user-msi-retry-interval', values['update-user-msi-retry-interval'], 'must not be negative');
+  }
+  if (values['sync-debounce'] < 0) return invalid('sync-debounce', values['sync-debounce'], 'must not be negative');
+  if (values.createDeleteBatch < 1) return invalid('createDeleteBatch', values.createDeleteBatch, 'must be at least 1');
+  if (values.clientQps <= 0) return invalid('clientQps', values.clientQps, 'must be greater than 0');
+  if (values['update-user-msi-max-retry'] < 0) {
+    return invalid('update-user-msi-max-retry', values['update-user-msi-max-retry'], 'must not be negative');
+  }
+  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') {
+    return invalid('log-format', values['log-format'], 'unknown logging format');
+  }
+  return undefined;
+}
+
+/** Parses MIC's command line and environment. Never exits and never prints. */
+export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
+  const outcome = parseGoFlags(micFlags, input.argv, {
+    name: 'mic',
+    summary: 'podid Managed Identity Controller: assigns Azure identities to the VMs and VMSSs that run bound pods',
+  });
+  if (outcome.kind !== 'ok') return outcome;
+  const values = outcome.values;
+  if (values.version) return { kind: 'version' };
+
+  const problem = checkValues(values);
+  if (problem) return { kind: 'error', message: problem };
+  const httpProbePort = parsePort('http-probe-port', values['http-probe-port']);
+  if (typeof httpProbePort === 'string') return { kind: 'error', message: httpProbePort };
+  const prometheusPort = parsePort('prometheus-port', values['prometheus-port']);
+  if (typeof prometheusPort === 'string') return { kind: 'error', message: prometheusPort };
+
+  const podNamespace = input.env['MIC_POD_NAMESPACE'];
+  if (!podNamespace) return { kind: 'error', message: MISSING_POD_NAMESPACE_MESSAGE };
+
+  // Upstream splits on "," without trimming and lower-cases; empty entries (from "a,,b" or "") match nothing.
+  const immutableClientIds = values['immutable-user-msis']
+    .split(',')
+    .map((id) => id.toLowerCase())
+    .filter((id) => id !== '');
+
+  const config: MicConfig = {
+    kubeconfigPath: values.kubeconfig || undefined,
+    cloudConfigPath: values.cloudconfig || undefined,
+    namespaced: values.forceNamespaced || input.env['FORCENAMESPACED'] === 'true',
+    podNamespace,
+    syncRetryIntervalMs: values.syncRetryDuration,
+    syncDebounceMs: values['sync-debounce'],
+    leaderElection: {
+      instance: values['leader-election-instance'] || input.hostname || os.hostname(),
+      namespace: values['leader-election-namespace'],
+      name: values['leader-election-name'],
+      leaseDurationMs: values['leader-election-duration'],
+    },
+    httpProbePort,
+    prometheusPort,
+    createDeleteBatch: values.createDeleteBatch,
+    clientQps: values.clientQps,
+    immutableClientIds,
+    typeUpgrade: {
+      enabled: values['enable-type-upgrade'],
+      configMapName: values['config-map-name'],
+      statusKey: values['type-upgrade-status-key'],
+    },
+    updateUserMsi: {
+      maxRetry: values['update-user-msi-max-retry'],
+      retryIntervalMs: values['update-user-msi-retry-interval'],
+    },
+    identityReconcileIntervalMs: values['identity-assignment-reconcile-interval'],
+    logFormat: values['log-format'] as LogFormat,
+    logVerbosity: values.v,
+    customUserAgent: values['custom-user-agent'],
+  };
+  return { kind: 'ok', config: deepFreeze(config) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
