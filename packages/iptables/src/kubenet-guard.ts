@@ -29,7 +29,9 @@ export async function checkKubenet(options: KubenetGuardOptions = {}): Promise<v
   try {
     content = await read(path);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // Not `instanceof Error`: fs errors can come from another realm (e.g. a test VM context).
+    const reason =
+      typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
     throw new IptablesError('kubelet_config_unreadable', `failed to check if CNI plugin is kubenet, error: ${reason}`, {
       cause: error,
     });
