@@ -96,7 +96,7 @@ describe('loadMicConfig', () => {
     [['--syncRetryDuration=0s'], /--syncRetryDuration: must be a positive duration/],
     [['--syncRetryDuration=10'], /--syncRetryDuration/],
     [['--leader-election-duration=-1s'], /--leader-election-duration/],
-    [['--http-probe-port=http'], /--http-probe-port: must be a TCP port/],
+    [['--http-probe-port=http'], /--http-probe-port.*not a TCP port/],
     [['--prometheus-port=70000'], /--prometheus-port/],
     [['--update-user-msi-max-retry=-1'], /--update-user-msi-max-retry/],
     [['--bogus'], /unknown option '--bogus'/],

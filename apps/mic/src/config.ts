@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { type FlagValues, parseGoFlags } from '@podid/go-flags';
+import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
 import { micFlags } from './flags.js';
 
 export type LogFormat = 'text' | 'json';
@@ -51,16 +51,6 @@ export interface MicConfigInput {
 export const MISSING_POD_NAMESPACE_MESSAGE =
   'namespace not specified. Please add meta.namespace as env variable MIC_POD_NAMESPACE';
 
-function invalid(flag: string, value: unknown, why: string): string {
-  return `invalid value ${JSON.stringify(value)} for flag --${flag}: ${why}`;
-}
-
-function parsePort(flag: string, text: string): number | string {
-  const port = Number(text.startsWith(':') ? text.slice(1) : text);
-  if (!/^:?\d+$/.test(text) || port > 65535) return invalid(flag, text, 'must be a TCP port number (0-65535)');
-  return port;
-}
-
 function checkValues(values: FlagValues<typeof micFlags>): string | undefined {
   const positiveDurations = [
     'syncRetryDuration',
@@ -97,10 +87,6 @@ export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
 
   const problem = checkValues(values);
   if (problem) return { kind: 'error', message: problem };
-  const httpProbePort = parsePort('http-probe-port', values['http-probe-port']);
-  if (typeof httpProbePort === 'string') return { kind: 'error', message: httpProbePort };
-  const prometheusPort = parsePort('prometheus-port', values['prometheus-port']);
-  if (typeof prometheusPort === 'string') return { kind: 'error', message: prometheusPort };
 
   const podNamespace = input.env['MIC_POD_NAMESPACE'];
   if (!podNamespace) return { kind: 'error', message: MISSING_POD_NAMESPACE_MESSAGE };
@@ -124,8 +110,8 @@ export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
       name: values['leader-election-name'],
       leaseDurationMs: values['leader-election-duration'],
     },
-    httpProbePort,
-    prometheusPort,
+    httpProbePort: values['http-probe-port'],
+    prometheusPort: values['prometheus-port'],
     createDeleteBatch: values.createDeleteBatch,
     clientQps: values.clientQps,
     immutableClientIds,
@@ -144,12 +130,4 @@ export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
     customUserAgent: values['custom-user-agent'],
   };
   return { kind: 'ok', config: deepFreeze(config) };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }

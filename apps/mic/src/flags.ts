@@ -34,8 +34,8 @@ export const micFlags = {
     default: 15_000,
     description: 'lease duration; renew deadline is half of it, retry period a quarter',
   },
-  'http-probe-port': { type: 'string', default: '8080', description: 'port of the /healthz probe' },
-  'prometheus-port': { type: 'string', default: '8888', description: 'port of /metrics' },
+  'http-probe-port': { type: 'port', default: 8080, description: 'port of the /healthz probe' },
+  'prometheus-port': { type: 'port', default: 8888, description: 'port of /metrics' },
   enableProfile: {
     type: 'bool',
     default: false,

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { formatGoDuration, parseGoBool, parseGoDuration, parseGoFloat, parseGoInt } from './values.js';
+import { formatGoDuration, parseGoBool, parseGoDuration, parseGoFloat, parseGoInt, parsePort } from './values.js';
 
 interface FlagTypeValue {
   string: string;
@@ -8,6 +8,8 @@ interface FlagTypeValue {
   float: number;
   /** Go `time.Duration`, held in milliseconds. */
   duration: number;
+  /** A TCP port written as a string, as upstream's flags do ("8080" or ":8080"). */
+  port: number;
 }
 export type FlagType = keyof FlagTypeValue;
 
@@ -50,6 +52,7 @@ function asArgParser<T>(parse: (text: string) => T): (text: string) => T {
 
 function defaultLabel(definition: FlagDefinition): string {
   if (definition.type === 'duration') return formatGoDuration(definition.default as number);
+  if (definition.type === 'port') return String(definition.default);
   return JSON.stringify(definition.default);
 }
 
@@ -70,6 +73,9 @@ function buildOption(name: string, definition: FlagDefinition): Option {
       break;
     case 'duration':
       option = new Option(`--${name} <duration>`, description).argParser(asArgParser(parseGoDuration));
+      break;
+    case 'port':
+      option = new Option(`--${name} <port>`, description).argParser(asArgParser(parsePort));
       break;
     default:
       option = new Option(`--${name} <string>`, description);
@@ -162,4 +168,18 @@ export function parseGoFlags<D extends FlagDefinitions>(
 export function formatGoFlagsHelp(definitions: FlagDefinitions, program: ProgramInfo): string {
   const outcome = parseGoFlags(definitions, ['--help'], program);
   return outcome.kind === 'help' ? outcome.text : '';
+}
+
+/** The message for a flag value that parses but is out of range: it names the flag, as Go's flag errors do. */
+export function invalidFlagValue(flag: string, value: unknown, why: string): string {
+  return `invalid value ${JSON.stringify(value)} for flag --${flag}: ${why}`;
+}
+
+/** Freezes a configuration built from flags, all the way down, so nothing can change it after start-up. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

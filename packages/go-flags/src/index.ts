@@ -3,7 +3,9 @@ export {
   type FlagDefinitions,
   type FlagType,
   type FlagValues,
+  deepFreeze,
   formatGoFlagsHelp,
+  invalidFlagValue,
   normaliseGoArgs,
   type ParseOutcome,
   parseGoFlags,
@@ -16,4 +18,5 @@ export {
   parseGoDuration,
   parseGoFloat,
   parseGoInt,
+  parsePort,
 } from './values.js';

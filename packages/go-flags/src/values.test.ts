@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { formatGoDuration, parseGoBool, parseGoDuration, parseGoFloat, parseGoInt } from './values.js';
+import { formatGoDuration, parseGoBool, parseGoDuration, parseGoFloat, parseGoInt, parsePort } from './values.js';
 
 describe('parseGoDuration', () => {
   test.each([
@@ -64,5 +64,15 @@ describe('numbers', () => {
     for (const bad of ['', 'abc', 'Infinity', 'NaN']) {
       expect(() => parseGoFloat(bad)).toThrow(expect.objectContaining({ code: 'invalid_float' }));
     }
+  });
+});
+
+describe('parsePort', () => {
+  test('accepts "8080" and ":8080"', () => {
+    expect(parsePort('8080')).toBe(8080);
+    expect(parsePort(':9090')).toBe(9090);
+  });
+  test.each(['http', '', '70000', '-1', '80a'])('refuses %j', (text) => {
+    expect(() => parsePort(text)).toThrow(expect.objectContaining({ code: 'invalid_port' }));
   });
 });

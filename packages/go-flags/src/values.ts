@@ -3,7 +3,7 @@
 
 /** A flag value that does not parse. `code` is stable; `message` is for the person at the terminal. */
 export class FlagValueError extends Error {
-  readonly code: 'invalid_duration' | 'invalid_bool' | 'invalid_int' | 'invalid_float';
+  readonly code: 'invalid_duration' | 'invalid_bool' | 'invalid_int' | 'invalid_float' | 'invalid_port';
   constructor(code: FlagValueError['code'], message: string) {
     super(message);
     this.name = 'FlagValueError';
@@ -94,4 +94,14 @@ export function parseGoFloat(text: string): number {
     throw new FlagValueError('invalid_float', `strconv.ParseFloat: parsing "${text}": invalid syntax`);
   }
   return value;
+}
+
+/** A TCP port, written "8080" or ":8080" (upstream's port flags are strings joined after a colon). */
+export function parsePort(text: string): number {
+  const digits = text.startsWith(':') ? text.slice(1) : text;
+  const port = Number(digits);
+  if (!/^\d+$/.test(digits) || port > 65535) {
+    throw new FlagValueError('invalid_port', `"${text}" is not a TCP port number (0-65535)`);
+  }
+  return port;
 }

@@ -1,0 +1,167 @@
+import net from 'node:net';
+import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
+import { nmiFlags } from './flags.js';
+
+export type OperationMode = 'standard' | 'managed';
+export type LogFormat = 'text' | 'json';
+
+/** Everything NMI needs from its command line and environment, parsed once and frozen. Durations in ms. */
+export interface NmiConfig {
+  readonly nodeName: string;
+  readonly operationMode: OperationMode;
+  /** `--forceNamespaced` or env `FORCENAMESPACED` exactly `"true"`. */
+  readonly namespaced: boolean;
+  readonly micNamespace: string;
+  readonly kubeconfigPath: string | undefined;
+  readonly listen: { readonly address: string; readonly port: number };
+  readonly metadata: { readonly ip: string; readonly port: number };
+  /** Where iptables sends redirected traffic: the listen address, or 127.0.0.1 when listening on all addresses. */
+  readonly redirectTarget: { readonly ip: string; readonly port: number };
+  /** Base URL of the real IMDS that NMI asks for managed-identity tokens and proxies to. */
+  readonly imdsEndpoint: string;
+  readonly iptables: {
+    readonly manage: boolean;
+    readonly updateIntervalMs: number;
+    readonly conntrackDeletion: boolean;
+    readonly allowKubenet: boolean;
+    readonly kubeletConfigPath: string;
+    readonly setRouteLocalnet: boolean;
+  };
+  readonly lookup: {
+    readonly retryAttemptsForCreated: number;
+    readonly retryAttemptsForAssigned: number;
+    readonly retryIntervalMs: number;
+    /** `--enableScaleFeatures`: watch only this node's assigned identities (label `nodename`). */
+    readonly watchOnlyThisNode: boolean;
+  };
+  readonly blockInstanceMetadata: boolean;
+  readonly metadataHeaderRequired: boolean;
+  readonly setRetryAfterHeader: boolean;
+  readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
+  /** When set, only these paths are proxied to IMDS; everything else is refused. */
+  readonly allowedMetadataPaths: readonly string[] | undefined;
+  readonly upstreamConcurrency: { readonly perPod: number; readonly total: number };
+  readonly httpProbePort: number;
+  readonly prometheusPort: number;
+  readonly logFormat: LogFormat;
+  readonly logVerbosity: number;
+  readonly customUserAgent: string;
+}
+
+export type NmiConfigOutcome =
+  | { readonly kind: 'ok'; readonly config: NmiConfig }
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version' }
+  /** Bad flags or environment: print `message` and exit 2. */
+  | { readonly kind: 'error'; readonly message: string };
+
+export interface NmiConfigInput {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Upstream's exact text (including its spelling) when managed mode runs without namespaced mode (spec §0.2). */
+export const MANAGED_WITHOUT_NAMESPACED_MESSAGE = 'managed mode not intialized in force namespaced mode';
+
+function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
+  if (values.node.trim() === '') return invalid('node', values.node, 'the node name is required (use $(NODE_NAME))');
+  if (net.isIPv4(values['metadata-ip']) === false) {
+    return invalid('metadata-ip', values['metadata-ip'], 'must be an IPv4 address');
+  }
+  if (net.isIP(values['nmi-listen-address']) === 0) {
+    return invalid('nmi-listen-address', values['nmi-listen-address'], 'must be an IP address');
+  }
+  const atLeastOne = [
+    'ipt-update-interval-sec',
+    'retry-attempts-for-created',
+    'retry-attempts-for-assigned',
+    'token-cache-size',
+    'max-concurrent-token-requests-per-pod',
+    'max-concurrent-token-requests',
+  ] as const;
+  for (const flag of atLeastOne) {
+    if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
+  }
+  if (values['find-identity-retry-interval'] < 0) {
+    return invalid('find-identity-retry-interval', values['find-identity-retry-interval'], 'must not be negative');
+  }
+  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') {
+    return invalid('log-format', values['log-format'], 'unknown logging format');
+  }
+  if (values['imds-endpoint'] !== '' && !URL.canParse(values['imds-endpoint'])) {
+    return invalid('imds-endpoint', values['imds-endpoint'], 'must be a URL such as http://169.254.169.254');
+  }
+  return undefined;
+}
+
+/** Parses NMI's command line and environment. Never exits and never prints. */
+export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
+  const outcome = parseGoFlags(nmiFlags, input.argv, {
+    name: 'nmi',
+    summary: 'podid Node Managed Identity: serves each pod on this node a token for its own Azure identity',
+  });
+  if (outcome.kind !== 'ok') return outcome;
+  const values = outcome.values;
+  if (values.version) return { kind: 'version' };
+  const problem = checkValues(values);
+  if (problem) return { kind: 'error', message: problem };
+
+  const operationMode = values['operation-mode'].toLowerCase();
+  if (operationMode !== 'standard' && operationMode !== 'managed') {
+    return { kind: 'error', message: `operation mode ${values['operation-mode']} not supported` };
+  }
+  const namespaced = values.forceNamespaced || input.env['FORCENAMESPACED'] === 'true';
+  if (operationMode === 'managed' && !namespaced) {
+    return { kind: 'error', message: MANAGED_WITHOUT_NAMESPACED_MESSAGE };
+  }
+
+  const listenAddress = values['nmi-listen-address'];
+  const allowedPaths = values['allowed-metadata-paths']
+    .split(',')
+    .map((path) => path.trim())
+    .filter((path) => path !== '');
+  const config: NmiConfig = {
+    nodeName: values.node,
+    operationMode,
+    namespaced,
+    micNamespace: values.MICNamespace,
+    kubeconfigPath: values.kubeconfig || input.env['KUBECONFIG'] || undefined,
+    listen: { address: listenAddress, port: values['nmi-port'] },
+    metadata: { ip: values['metadata-ip'], port: values['metadata-port'] },
+    // Upstream: listening on 0.0.0.0 still redirects to 127.0.0.1 (spec §3.12).
+    redirectTarget: {
+      ip: listenAddress === '0.0.0.0' || listenAddress === '::' ? '127.0.0.1' : listenAddress,
+      port: values['nmi-port'],
+    },
+    imdsEndpoint: values['imds-endpoint'] || `http://${values['metadata-ip']}:${values['metadata-port']}`,
+    iptables: {
+      manage: values['manage-iptables'],
+      updateIntervalMs: values['ipt-update-interval-sec'] * 1000,
+      conntrackDeletion: values['enable-conntrack-deletion'],
+      allowKubenet: values['allow-network-plugin-kubenet'],
+      kubeletConfigPath: values['kubelet-config'],
+      setRouteLocalnet: values['set-route-localnet'],
+    },
+    lookup: {
+      retryAttemptsForCreated: values['retry-attempts-for-created'],
+      retryAttemptsForAssigned: values['retry-attempts-for-assigned'],
+      retryIntervalMs: values['find-identity-retry-interval'] * 1000,
+      watchOnlyThisNode: values.enableScaleFeatures,
+    },
+    blockInstanceMetadata: values['block-instance-metadata'],
+    metadataHeaderRequired: values['metadata-header-required'],
+    setRetryAfterHeader: values['set-retry-after-header'],
+    tokenCache: { enabled: values['token-cache'], maxEntries: values['token-cache-size'] },
+    allowedMetadataPaths: allowedPaths.length > 0 ? allowedPaths : undefined,
+    upstreamConcurrency: {
+      perPod: values['max-concurrent-token-requests-per-pod'],
+      total: values['max-concurrent-token-requests'],
+    },
+    httpProbePort: values['http-probe-port'],
+    prometheusPort: values['prometheus-port'],
+    logFormat: values['log-format'] as LogFormat,
+    logVerbosity: values.v,
+    customUserAgent: values['custom-user-agent'],
+  };
+  return { kind: 'ok', config: deepFreeze(config) };
+}
