@@ -1,1 +1,15 @@
-export {};
+export type {
+  AssignedIdentityNameParts,
+  BindingSkipCode,
+  DesiredAssignment,
+  IdentityNotFoundError,
+  IdentityRequest,
+  MatchOptions,
+  MatchResult,
+  ObjectRef,
+  PodBindingSkipCode,
+  PodSkipCode,
+  SelectIdentityResult,
+  SkipCode,
+  SkipReason,
+} from './types.js';
