@@ -1,0 +1,120 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { createLogger, formatKlogLine } from './logger.js';
+import { createPodIdentityMetrics } from './metrics.js';
+import { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
+import { redactClientId } from './redact.js';
+
+function capture() {
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  return { stream, lines, flush: () => new Promise((resolve) => setImmediate(resolve)) };
+}
+
+describe('redactClientId (spec §2.14)', () => {
+  test('keeps the first and last four characters', () => {
+    expect(redactClientId('aabbccdd-1111-2222-3333-444455556666')).toBe('aabb##### REDACTED #####6666');
+  });
+  test('short values stay as they are, as upstream', () => {
+    expect(redactClientId('abcdefg')).toBe('abcdefg');
+    expect(redactClientId('')).toBe('');
+  });
+});
+
+describe('createLogger', () => {
+  test('json lines carry the component and never a secret', async () => {
+    const out = capture();
+    const logger = createLogger({ component: 'NMI', format: 'json', destination: out.stream });
+    logger.info(
+      { token: 'eyJ-secret', request: { access_token: 'eyJ-secret' }, clientSecret: 'hunter2', pod: 'p' },
+      'token served',
+    );
+    await out.flush();
+    expect(out.lines).toHaveLength(1);
+    const record = JSON.parse(out.lines[0] as string);
+    expect(record).toMatchObject({ component: 'NMI', msg: 'token served', pod: 'p', token: '[REDACTED]' });
+    expect(out.lines[0]).not.toContain('eyJ-secret');
+    expect(out.lines[0]).not.toContain('hunter2');
+  });
+
+  test('text lines look like klog, with the severity letter first', async () => {
+    const out = capture();
+    const logger = createLogger({ component: 'MIC', format: 'text', destination: out.stream });
+    logger.error({ node: 'n1' }, 'failed to update identities');
+    logger.warn('careful');
+    logger.debug('hidden at verbosity 0');
+    await out.flush();
+    expect(out.lines).toHaveLength(2);
+    expect(out.lines[0]).toMatch(/^E\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ mic\] failed to update identities node="n1"$/);
+    expect(out.lines[1]).toMatch(/^W.* mic\] careful$/);
+  });
+
+  test('verbosity 4 adds debug lines', async () => {
+    const out = capture();
+    createLogger({ component: 'MIC', format: 'json', verbosity: 4, destination: out.stream }).debug('detail');
+    await out.flush();
+    expect(out.lines).toHaveLength(1);
+  });
+
+  test('a non-JSON line passes through unchanged', () => {
+    expect(formatKlogLine('plain')).toBe('plain');
+  });
+});
+
+describe('servers', () => {
+  const servers: RunningServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+
+  test('/healthz answers 200 Not Active, then Active; no pprof (Q11)', async () => {
+    let active = false;
+    const server = await startHealthServer({ port: 0, host: '127.0.0.1', isActive: () => active });
+    servers.push(server);
+    let response = await fetch(`${server.url}/healthz`);
+    expect([response.status, await response.text()]).toEqual([200, 'Not Active']);
+    active = true;
+    response = await fetch(`${server.url}/healthz`);
+    expect([response.status, await response.text()]).toEqual([200, 'Active']);
+    response = await fetch(`${server.url}/debug/pprof/`);
+    expect(response.status).toBe(404);
+  });
+
+  test('/metrics exposes the aadpodidentity_* families with upstream names', async () => {
+    const metrics = createPodIdentityMetrics();
+    metrics.micCycleCount.inc();
+    metrics.cloudProviderOperationsErrors.inc({ operation_type: 'vmss_update' });
+    metrics.nmiOperationsDuration.observe(
+      { operation_type: '/metadata/identity/oauth2/token', status_code: '200', namespace: 'default', resource: 'r' },
+      0.2,
+    );
+    const server = await startMetricsServer({ port: 0, host: '127.0.0.1', registry: metrics.registry });
+    servers.push(server);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(families.sort()).toEqual(
+      [
+        'aadpodidentity_assigned_identity_addition_count counter',
+        'aadpodidentity_assigned_identity_addition_duration_seconds histogram',
+        'aadpodidentity_assigned_identity_deletion_count counter',
+        'aadpodidentity_assigned_identity_deletion_duration_seconds histogram',
+        'aadpodidentity_assigned_identity_update_count counter',
+        'aadpodidentity_assigned_identity_update_duration_seconds histogram',
+        'aadpodidentity_cloud_provider_operations_duration_seconds histogram',
+        'aadpodidentity_cloud_provider_operations_errors_count counter',
+        'aadpodidentity_imds_operations_duration_seconds histogram',
+        'aadpodidentity_imds_operations_errors_count counter',
+        'aadpodidentity_kubernetes_api_operations_errors_count counter',
+        'aadpodidentity_mic_cycle_count counter',
+        'aadpodidentity_mic_cycle_duration_seconds histogram',
+        'aadpodidentity_mic_new_leader_election_count counter',
+        'aadpodidentity_nmi_operations_duration_seconds histogram',
+      ].sort(),
+    );
+    expect(text).toContain('aadpodidentity_mic_cycle_count 1');
+    expect(text).toContain('aadpodidentity_cloud_provider_operations_errors_count{operation_type="vmss_update"} 1');
+    expect(text).toContain('aadpodidentity_nmi_operations_duration_seconds_bucket{le="0.5"');
+    expect((await fetch(`${server.url}/other`)).status).toBe(404);
+  });
+});
