@@ -31,7 +31,7 @@ const REQUEST_FUNCTION = `
 import http from 'node:http';
 const send = (request, agent) => new Promise((resolve) => {
   let done = false;
-  const finish = (result) => { if (!done) { done = true; resolve(result); } };
+  let finish = (result) => { if (!done) { done = true; resolve(result); } };
   const req = http.request(request.url, { method: request.method ?? 'GET', headers: request.headers ?? {}, agent }, (res) => {
     let body = '';
     res.setEncoding('utf8');
@@ -43,10 +43,14 @@ const send = (request, agent) => new Promise((resolve) => {
     });
     res.on('error', (error) => finish({ ok: false, error: error.code ?? 'ERROR', message: error.message }));
   });
-  req.setTimeout(request.timeoutMs ?? 3000, () => {
+  // A wall-clock deadline, not req.setTimeout: that one only starts once the TCP connect succeeded, and a SYN
+  // that is silently dropped would otherwise retry for minutes.
+  const deadline = setTimeout(() => {
     finish({ ok: false, error: 'TIMEOUT', message: 'no response within ' + (request.timeoutMs ?? 3000) + ' ms' });
     req.destroy();
-  });
+  }, request.timeoutMs ?? 3000);
+  const settle = finish;
+  finish = (result) => { clearTimeout(deadline); settle(result); };
   req.on('error', (error) => finish({ ok: false, error: error.code ?? 'ERROR', message: error.message }));
   req.end(request.body);
 });
