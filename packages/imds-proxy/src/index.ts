@@ -1,1 +1,33 @@
-export {};
+export { createNmiServer, type NmiServer } from './server/nmi-server.js';
+export type { NmiServerOptions, TokenCacheSettings } from './server/nmi-server-options.js';
+export type {
+  Clock,
+  ExceptionLookup,
+  IdentitySource,
+  ManagedIdentitySource,
+  MaybePromise,
+  PodLookup,
+  SecretLookup,
+  StandardIdentitySource,
+} from './lookup/lookups.js';
+export { systemClock } from './lookup/system-clock.js';
+export type {
+  ImdsOperationType,
+  KubernetesOperationType,
+  NmiMetrics,
+  NmiOperationLabels,
+  RequestLogEntry,
+  RequestLogger,
+  TokenCacheEvent,
+} from './observability.js';
+export { NmiError, type NmiErrorCode, isNmiError } from './errors.js';
+export { redactClientId } from './redact-client-id.js';
+export { classifyRoute, type ClassifiedRoute, type RouteKind } from './routing/classify-route.js';
+export { normalisePath, type NormalisedPath } from './routing/normalise-path.js';
+export { canonicalCallerIp } from './routing/caller-address.js';
+export { TokenCache, type TokenCacheOptions, type CacheOutcome } from './token/token-cache.js';
+export { FairUpstreamLimiter, type FairUpstreamLimiterOptions } from './token/fair-upstream-limiter.js';
+export { createAadNetworkClient, type AadNetworkClientOptions } from './token/aad-network-client.js';
+export { parsePfxCertificate, type ClientCertificate } from './token/pfx-certificate.js';
+export { chooseClientSecret } from './token/service-principal-secret.js';
+export type { IssuedToken, TokenSet } from './token/issued-token.js';

@@ -1,0 +1,52 @@
+import type {
+  AzureAssignedIdentity,
+  AzureIdentity,
+  AzureIdentityBinding,
+  AzurePodIdentityException,
+  Pod,
+} from '@podid/crd-types';
+
+/**
+ * What NMI reads from the cluster, as interfaces: the app backs them with informer caches and the Secrets API,
+ * tests back them with plain arrays. Every method may answer synchronously (cache) or asynchronously (API call).
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface PodLookup {
+  /** Pods on this node whose `status.podIP` (or one of `status.podIPs`) is `ip`, any phase. */
+  podsByIp(ip: string): MaybePromise<readonly Pod[]>;
+  /** The pod `namespace/name` on this node, if known (host token route, managed mode). */
+  podByName(namespace: string, name: string): MaybePromise<Pod | undefined>;
+}
+
+export interface ExceptionLookup {
+  exceptionsInNamespace(namespace: string): MaybePromise<readonly AzurePodIdentityException[]>;
+}
+
+/** Standard mode (§3.7): MIC's AzureAssignedIdentity objects for the pod (`spec.pod`/`spec.podNamespace`). */
+export interface StandardIdentitySource {
+  readonly mode: 'standard';
+  assignedIdentitiesForPod(namespace: string, podName: string): MaybePromise<readonly AzureAssignedIdentity[]>;
+}
+
+/** Managed mode (§3.9): bindings and identities read directly, no MIC. */
+export interface ManagedIdentitySource {
+  readonly mode: 'managed';
+  bindingsInNamespace(namespace: string): MaybePromise<readonly AzureIdentityBinding[]>;
+  identitiesInNamespace(namespace: string): MaybePromise<readonly AzureIdentity[]>;
+}
+
+export type IdentitySource = StandardIdentitySource | ManagedIdentitySource;
+
+export interface SecretLookup {
+  /** `data` of the Secret, values already base64-decoded. Rejects when the secret cannot be read. */
+  secretData(namespace: string, name: string): Promise<Readonly<Record<string, Uint8Array>>>;
+}
+
+/** Time, injected so retry loops and token expiry are testable without waiting. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}

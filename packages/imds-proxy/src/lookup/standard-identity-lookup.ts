@@ -1,0 +1,108 @@
+import type { AzureAssignedIdentity, AzureIdentity } from '@podid/crd-types';
+import { AssignedIdentityState } from '@podid/crd-types';
+import { NmiError, describeError } from '../errors.js';
+import { redactClientId } from '../redact-client-id.js';
+import {
+  type IdentityRequest,
+  chooseIdentity,
+  identityMatchesRequest,
+  usableFromNamespace,
+} from './identity-request.js';
+import type { Clock, StandardIdentitySource } from './lookups.js';
+
+export interface StandardLookupOptions {
+  readonly source: StandardIdentitySource;
+  readonly clock: Clock;
+  readonly retryAttemptsForCreated: number;
+  readonly retryAttemptsForAssigned: number;
+  readonly retryIntervalMs: number;
+  readonly forceNamespaced: boolean;
+  readonly signal: AbortSignal;
+}
+
+interface ByState {
+  legacy: AzureIdentity[];
+  assigned: AzureIdentity[];
+  created: AzureIdentity[];
+}
+
+function groupByState(entries: readonly AzureAssignedIdentity[], request: IdentityRequest): ByState {
+  const groups: ByState = { legacy: [], assigned: [], created: [] };
+  const filtered = Boolean(request.clientId || request.resourceId);
+  for (const entry of entries) {
+    const identity = entry.spec.azureIdentityRef;
+    if (!identity) continue;
+    if (filtered && !identityMatchesRequest(identity, request)) continue;
+    const state = entry.status?.status ?? '';
+    if (state === '') groups.legacy.push(identity);
+    else if (state === AssignedIdentityState.Assigned) groups.assigned.push(identity);
+    else if (state === AssignedIdentityState.Created) groups.created.push(identity);
+  }
+  return groups;
+}
+
+function notAssignedError(
+  namespace: string,
+  podName: string,
+  state: 'CREATED' | 'ASSIGNED',
+  attempts: number,
+  options: StandardLookupOptions,
+  lastError: unknown,
+): NmiError {
+  const seconds = options.retryIntervalMs / 1000;
+  const errorText = lastError === undefined ? '<nil>' : describeError(lastError);
+  return new NmiError(
+    'identity-not-assigned',
+    `getting assigned identities for pod ${namespace}/${podName} in ${state} state failed after ${attempts} attempts, ` +
+      `retry duration [${seconds}]s, error: ${errorText}. Check MIC pod logs for identity assignment errors`,
+  );
+}
+
+/**
+ * §3.7. Waits (bounded by the retry flags) for MIC to move the pod's identities to Assigned, then applies the
+ * namespaced filter and picks one. Aborts as soon as the client goes away.
+ */
+async function findAssignedIdentities(
+  namespace: string,
+  podName: string,
+  request: IdentityRequest,
+  options: StandardLookupOptions,
+): Promise<AzureIdentity[]> {
+  const maxAttempts = options.retryAttemptsForCreated + options.retryAttemptsForAssigned;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    options.signal.throwIfAborted();
+    let groups: ByState = { legacy: [], assigned: [], created: [] };
+    try {
+      groups = groupByState(await options.source.assignedIdentitiesForPod(namespace, podName), request);
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    if (groups.legacy.length > 0) return groups.legacy;
+    if (groups.assigned.length > 0) return groups.assigned;
+    if (groups.created.length === 0 && attempt >= options.retryAttemptsForCreated) {
+      throw notAssignedError(namespace, podName, 'CREATED', options.retryAttemptsForCreated, options, lastError);
+    }
+    await options.clock.sleep(options.retryIntervalMs, options.signal);
+  }
+  throw notAssignedError(namespace, podName, 'ASSIGNED', maxAttempts, options, lastError);
+}
+
+export async function lookupStandardIdentity(
+  namespace: string,
+  podName: string,
+  request: IdentityRequest,
+  options: StandardLookupOptions,
+): Promise<AzureIdentity> {
+  const assigned = await findAssignedIdentities(namespace, podName, request, options);
+  const usable = assigned.filter((identity) => usableFromNamespace(identity, namespace, options.forceNamespaced));
+  const chosen = chooseIdentity(usable, request);
+  if (!chosen) throw identityNotFound(request);
+  return chosen;
+}
+
+export function identityNotFound(request: IdentityRequest): NmiError {
+  const requested = request.clientId ? redactClientId(request.clientId) : request.resourceId;
+  return new NmiError('identity-not-found', `no azure identity found for request clientID ${requested}`);
+}

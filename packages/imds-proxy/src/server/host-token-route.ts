@@ -1,0 +1,78 @@
+import { NmiError } from '../errors.js';
+import { isHostLoopback } from '../routing/caller-address.js';
+import { redactClientId } from '../redact-client-id.js';
+import { msiResponseObject } from '../token/issued-token.js';
+import { answerWithError, asNmiError } from './error-status.js';
+import { sendErrorText, sendJson } from './http-answers.js';
+import { type RouteContext, type RouteOutcome, identityForPod, identityRequestFrom } from './route-context.js';
+
+function headerText(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+/** §3.6: `/host/token` for host-network processes that name the pod in headers. */
+export async function handleHostTokenRoute(context: RouteContext): Promise<RouteOutcome> {
+  const { req, res, query, options, signal } = context;
+  const podNamespace = headerText(req.headers['podns']);
+  const podName = headerText(req.headers['podname']);
+  if (!podNamespace || !podName) {
+    sendErrorText(res, 400, "missing 'podname' and 'podns' from request header");
+    return { status: 400, errorCode: 'pod-headers-missing' };
+  }
+  if (!isHostLoopback(context.callerIp)) {
+    sendErrorText(res, 500, 'request remote address is not from a host');
+    return { status: 500, errorCode: 'caller-not-host' };
+  }
+  const resource = query.get('resource') ?? '';
+  if (!resource) {
+    sendErrorText(res, 400, 'parameter resource cannot be empty');
+    return { status: 400, errorCode: 'resource-missing' };
+  }
+  const outcome: RouteOutcome = { status: 0, resource, podNamespace, podName };
+  const errorOptions = {
+    retryAfterOnLookupFailure: false,
+    queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+  };
+  const fail = (error: NmiError): RouteOutcome => {
+    outcome.status = answerWithError(res, error, errorOptions);
+    outcome.errorCode = error.code;
+    outcome.message = error.message;
+    return outcome;
+  };
+
+  let identity: Awaited<ReturnType<typeof identityForPod>>;
+  try {
+    identity = await identityForPod(context, podNamespace, podName, undefined, identityRequestFrom(query));
+  } catch (error) {
+    const nmiError = asNmiError(error, 'identity-not-found', signal);
+    // Every lookup failure is a 404 on this route, whatever its cause (no Retry-After option).
+    if (nmiError.code === 'request-aborted') return fail(nmiError);
+    return fail(new NmiError('identity-not-found', nmiError.message, { cause: nmiError }));
+  }
+  outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
+  outcome.clientId = redactClientId(identity.spec.clientID ?? '');
+
+  try {
+    const provided = await context.tokens.forIdentity(identity, resource, {
+      key: `host:${podNamespace}/${podName}`,
+      signal,
+    });
+    outcome.cache = provided.cache;
+    const first = provided.set.tokens[0];
+    if (!first) throw new NmiError('token-unavailable', 'no token returned');
+    const expiresIn =
+      provided.cache === 'hit'
+        ? String(Math.max(0, Number(first.expiresOn) - Math.floor(options.clock.now() / 1000)))
+        : first.expiresIn;
+    // Only the primary token, even for a multi-tenant service principal (§3.10).
+    sendJson(
+      res,
+      200,
+      JSON.stringify({ token: msiResponseObject(first, resource, expiresIn), clientid: identity.spec.clientID ?? '' }),
+    );
+    outcome.status = 200;
+    return outcome;
+  } catch (error) {
+    return fail(asNmiError(error, 'token-unavailable', signal));
+  }
+}

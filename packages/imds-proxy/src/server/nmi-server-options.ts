@@ -1,0 +1,76 @@
+import type { INetworkModule } from '@azure/msal-node';
+import type { Clock, ExceptionLookup, IdentitySource, PodLookup, SecretLookup } from '../lookup/lookups.js';
+import type { NmiMetrics, RequestLogger } from '../observability.js';
+import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.js';
+
+export interface TokenCacheSettings {
+  readonly maxEntries?: number;
+  readonly minRemainingMs?: number;
+  readonly refreshAheadMs?: number;
+}
+
+export interface NmiServerOptions {
+  readonly pods: PodLookup;
+  readonly exceptions: ExceptionLookup;
+  /** Standard (AzureAssignedIdentity) or managed (bindings + identities) lookups. */
+  readonly identities: IdentitySource;
+  readonly secrets: SecretLookup;
+  /** NMI's own route to IMDS (`--metadata-ip`/`--metadata-port`), e.g. `http://169.254.169.254:80`. */
+  readonly imdsBaseUrl: string;
+  /** For service principals: extra CA certificates (PEM) trusted for `spec.adEndpoint`. */
+  readonly aadCa?: string | readonly string[];
+  /** For service principals: a complete msal-node network client (wins over `aadCa`). */
+  readonly aadNetworkClient?: INetworkModule;
+  /** `--forceNamespaced`. Always true in managed mode. */
+  readonly forceNamespaced?: boolean;
+  /** `--MICNamespace` (default `default`). */
+  readonly micNamespace?: string;
+  /** `--metadata-header-required` (default true). */
+  readonly metadataHeaderRequired?: boolean;
+  /** `--block-instance-metadata` (default false). */
+  readonly blockInstanceMetadata?: boolean;
+  /** `--set-retry-after-header` (default false). */
+  readonly setRetryAfterHeader?: boolean;
+  /** `--retry-attempts-for-created` (default 16). */
+  readonly retryAttemptsForCreated?: number;
+  /** `--retry-attempts-for-assigned` (default 4). */
+  readonly retryAttemptsForAssigned?: number;
+  /** `--find-identity-retry-interval` in seconds (default 5). */
+  readonly findIdentityRetryIntervalSeconds?: number;
+  /** Pod-by-IP lookups (default 5, i.e. 4 retries) and their spacing (default 300 ms) (§3.4). */
+  readonly podLookupAttempts?: number;
+  readonly podLookupRetryIntervalMs?: number;
+  /**
+   * When set, only these IMDS paths (and paths below them) are passed through; everything else gets 403.
+   * Compared case-insensitively on the normalised path. Unset: everything is passed through, as upstream.
+   */
+  readonly allowedMetadataPaths?: readonly string[];
+  /** `false` restores upstream's behaviour (every request goes to IMDS/AAD). Default: on. */
+  readonly tokenCache?: false | TokenCacheSettings;
+  readonly upstreamConcurrency?: FairUpstreamLimiterOptions;
+  /** Seconds announced in `Retry-After` when the upstream queue is full (default 1). */
+  readonly queueFullRetryAfterSeconds?: number;
+  /** IMDS attempts per token (default 5) and first backoff (default 1000 ms, doubling). */
+  readonly imdsMaxAttempts?: number;
+  readonly imdsRetryDelayMs?: number;
+  readonly userAgent?: string;
+  readonly clock?: Clock;
+  readonly metrics?: NmiMetrics;
+  readonly onRequest?: RequestLogger;
+}
+
+/** Options with every default applied. */
+export interface ResolvedNmiOptions extends NmiServerOptions {
+  readonly forceNamespaced: boolean;
+  readonly micNamespace: string;
+  readonly metadataHeaderRequired: boolean;
+  readonly blockInstanceMetadata: boolean;
+  readonly setRetryAfterHeader: boolean;
+  readonly retryAttemptsForCreated: number;
+  readonly retryAttemptsForAssigned: number;
+  readonly findIdentityRetryIntervalSeconds: number;
+  readonly podLookupAttempts: number;
+  readonly podLookupRetryIntervalMs: number;
+  readonly queueFullRetryAfterSeconds: number;
+  readonly clock: Clock;
+}

@@ -1,0 +1,230 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock } from '../lookup/system-clock.js';
+import { canonicalCallerIp } from '../routing/caller-address.js';
+import { classifyRoute } from '../routing/classify-route.js';
+import { splitRequestTarget } from '../routing/normalise-path.js';
+import { createAadNetworkClient } from '../token/aad-network-client.js';
+import { createAadTokenClient } from '../token/aad-token-client.js';
+import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
+import { IdentityTokenProvider } from '../token/identity-token-provider.js';
+import { createImdsTokenClient } from '../token/imds-token-client.js';
+import { TokenCache } from '../token/token-cache.js';
+import { hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
+import { handleHostTokenRoute } from './host-token-route.js';
+import { createPassThroughProxy } from './imds-pass-through.js';
+import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
+import type { RouteContext, RouteOutcome } from './route-context.js';
+import { handleTokenRoute } from './token-route.js';
+
+export interface NmiServer {
+  /** The node:http server (listen on it yourself, or use `listen`). */
+  readonly server: http.Server;
+  /** Request listener, for embedding in another server. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The token cache, when enabled (diagnostics, tests). */
+  readonly tokenCache: TokenCache | undefined;
+  readonly limiter: FairUpstreamLimiter;
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+const BLOCKED_MESSAGE = 'Request blocked by AAD Pod Identity NMI';
+const TOKEN_ROUTE_PATH = '/metadata/identity/oauth2/token';
+const HOST_TOKEN_ROUTE_PATH = '/host/token';
+
+function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
+  return {
+    ...options,
+    forceNamespaced: options.identities.mode === 'managed' ? true : (options.forceNamespaced ?? false),
+    micNamespace: options.micNamespace ?? 'default',
+    metadataHeaderRequired: options.metadataHeaderRequired ?? true,
+    blockInstanceMetadata: options.blockInstanceMetadata ?? false,
+    setRetryAfterHeader: options.setRetryAfterHeader ?? false,
+    retryAttemptsForCreated: options.retryAttemptsForCreated ?? 16,
+    retryAttemptsForAssigned: options.retryAttemptsForAssigned ?? 4,
+    findIdentityRetryIntervalSeconds: options.findIdentityRetryIntervalSeconds ?? 5,
+    podLookupAttempts: Math.max(1, options.podLookupAttempts ?? 5),
+    podLookupRetryIntervalMs: options.podLookupRetryIntervalMs ?? 300,
+    queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds ?? 1,
+    clock: options.clock ?? systemClock,
+  };
+}
+
+function isAllowedPath(foldedPath: string, allowed: readonly string[]): boolean {
+  return allowed.some((entry) => {
+    const prefix = entry.toLowerCase().replace(/\/+$/, '');
+    return foldedPath === prefix || foldedPath === `${prefix}/` || foldedPath.startsWith(`${prefix}/`);
+  });
+}
+
+/**
+ * The NMI HTTP server (§3): routes, pod identification, identity lookup, token acquisition and the token cache.
+ * All cluster reads come through the injected lookups, so it runs the same against informers or test data.
+ */
+export function createNmiServer(input: NmiServerOptions): NmiServer {
+  const options = resolveOptions(input);
+  const aadNetwork =
+    options.aadNetworkClient === undefined
+      ? createAadNetworkClient(options.aadCa ? { ca: options.aadCa } : {})
+      : undefined;
+  const imds = createImdsTokenClient({
+    baseUrl: options.imdsBaseUrl,
+    clock: options.clock,
+    ...(options.imdsMaxAttempts !== undefined ? { maxAttempts: options.imdsMaxAttempts } : {}),
+    ...(options.imdsRetryDelayMs !== undefined ? { retryDelayMs: options.imdsRetryDelayMs } : {}),
+    ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+  });
+  const aad = createAadTokenClient({ clock: options.clock, networkClient: options.aadNetworkClient ?? aadNetwork! });
+  const tokenCache =
+    options.tokenCache === false
+      ? undefined
+      : new TokenCache({
+          clock: options.clock,
+          ...options.tokenCache,
+          onBackgroundRefreshError: () => options.metrics?.tokenCache?.('refresh_error'),
+        });
+  const limiter = new FairUpstreamLimiter(options.upstreamConcurrency);
+  const tokens = new IdentityTokenProvider({
+    imds,
+    aad,
+    secrets: options.secrets,
+    limiter,
+    clock: options.clock,
+    ...(tokenCache ? { cache: tokenCache } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  const proxy = createPassThroughProxy(options.imdsBaseUrl);
+
+  function passThrough(
+    req: IncomingMessage,
+    res: ServerResponse,
+    normalisedPath: string,
+    foldedPath: string,
+    rawQuery: string,
+  ) {
+    if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) {
+      sendMetadataHeaderRequired(res);
+      return;
+    }
+    if (options.allowedMetadataPaths) {
+      if (!isAllowedPath(foldedPath, options.allowedMetadataPaths)) {
+        sendErrorText(res, 403, BLOCKED_MESSAGE);
+        return;
+      }
+      // Forward the spelling that was checked, so IMDS cannot read a different path than the allow-list did.
+      proxy.forward(req, res, `${normalisedPath}${rawQuery ? `?${rawQuery}` : ''}`);
+      return;
+    }
+    proxy.forward(req, res, req.url ?? '/');
+  }
+
+  async function runTokenRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    routePath: string,
+    rawPath: string,
+    rawQuery: string,
+    handler: (context: RouteContext) => Promise<RouteOutcome>,
+  ): Promise<void> {
+    const started = performance.now();
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('client disconnected'));
+    });
+    const callerIp = canonicalCallerIp(req.socket.remoteAddress);
+    let outcome: RouteOutcome;
+    try {
+      outcome = await handler({
+        req,
+        res,
+        query: new URLSearchParams(rawQuery),
+        callerIp,
+        signal: controller.signal,
+        options,
+        tokens,
+      });
+    } catch (error) {
+      // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
+      sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
+      outcome = { status: 500, errorCode: 'internal' };
+    }
+    const seconds = (performance.now() - started) / 1000;
+    options.metrics?.nmiOperation(
+      {
+        operationType: routePath,
+        statusCode: String(outcome.status),
+        namespace: outcome.podNamespace ?? '',
+        resource: outcome.resource ?? '',
+      },
+      seconds,
+    );
+    options.onRequest?.({
+      method: req.method ?? '',
+      path: rawPath,
+      route: routePath,
+      remote: callerIp ?? req.socket.remoteAddress ?? '',
+      status: outcome.status,
+      durationMs: seconds * 1000,
+      ...(outcome.podNamespace !== undefined ? { podNamespace: outcome.podNamespace } : {}),
+      ...(outcome.podName !== undefined ? { podName: outcome.podName } : {}),
+      ...(outcome.identity !== undefined ? { identity: outcome.identity } : {}),
+      ...(outcome.clientId !== undefined ? { clientId: outcome.clientId } : {}),
+      ...(outcome.cache !== undefined ? { cache: outcome.cache } : {}),
+      ...(outcome.errorCode !== undefined ? { errorCode: outcome.errorCode } : {}),
+      ...(outcome.message !== undefined ? { message: outcome.message } : {}),
+    });
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const { rawPath, rawQuery } = splitRequestTarget(req.url ?? '/');
+    const route = classifyRoute(rawPath);
+    switch (route.kind) {
+      case 'token':
+        void runTokenRoute(req, res, TOKEN_ROUTE_PATH, rawPath, rawQuery, handleTokenRoute);
+        return;
+      case 'invalid-token-path':
+        sendErrorText(res, 400, 'Invalid request');
+        return;
+      case 'host-token':
+        void runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, rawPath, rawQuery, handleHostTokenRoute);
+        return;
+      case 'instance':
+        if (options.blockInstanceMetadata) {
+          sendErrorText(res, 403, BLOCKED_MESSAGE);
+          return;
+        }
+        passThrough(req, res, route.normalisedPath, route.foldedPath, rawQuery);
+        return;
+      case 'pass-through':
+        passThrough(req, res, route.normalisedPath, route.foldedPath, rawQuery);
+        return;
+    }
+  }
+
+  const server = http.createServer({ keepAlive: true }, handle);
+
+  return {
+    server,
+    handle,
+    tokenCache,
+    limiter,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      imds.close();
+      proxy.close();
+      await aadNetwork?.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type { Pod } from '@podid/crd-types';
+import { NmiError } from '../errors.js';
+import { isExceptedPod, isMicPod } from '../lookup/exception-policy.js';
+import { resolveCallerPod } from '../lookup/resolve-caller-pod.js';
+import { redactClientId } from '../redact-client-id.js';
+import { msiResponseObject } from '../token/issued-token.js';
+import type { ProvidedTokens } from '../token/identity-token-provider.js';
+import { answerWithError, asNmiError } from './error-status.js';
+import { hasMetadataHeader, sendErrorText, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
+import { type RouteContext, type RouteOutcome, identityForPod, identityRequestFrom } from './route-context.js';
+
+/** `expires_in` as seconds left now: a cached token must not claim its original lifetime. */
+function remainingSeconds(expiresOn: string, nowMs: number): string {
+  return String(Math.max(0, Number(expiresOn) - Math.floor(nowMs / 1000)));
+}
+
+export function tokenResponseBody(provided: ProvidedTokens, resource: string, nowMs: number): string {
+  const objects = provided.set.tokens.map((token) =>
+    msiResponseObject(
+      token,
+      resource,
+      provided.cache === 'hit' ? remainingSeconds(token.expiresOn, nowMs) : token.expiresIn,
+    ),
+  );
+  // Multi-tenant service principals answer with an array, primary tenant first (§3.10).
+  return JSON.stringify(objects.length === 1 ? objects[0] : objects);
+}
+
+/** §3.5: `/metadata/identity/oauth2/token` for pods, identified by source IP. */
+export async function handleTokenRoute(context: RouteContext): Promise<RouteOutcome> {
+  const { req, res, query, options, signal } = context;
+  if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) {
+    sendMetadataHeaderRequired(res);
+    return { status: 400, errorCode: 'metadata-header-missing' };
+  }
+  if (!context.callerIp) {
+    sendErrorText(res, 500, 'request remote address is empty');
+    return { status: 500, errorCode: 'caller-address-invalid' };
+  }
+  const resource = query.get('resource') ?? '';
+  if (!resource) {
+    sendErrorText(res, 400, 'parameter resource cannot be empty');
+    return { status: 400, errorCode: 'resource-missing' };
+  }
+  const outcome: RouteOutcome = { status: 0, resource };
+  const request = identityRequestFrom(query);
+  if (request.clientId) outcome.clientId = redactClientId(request.clientId);
+  const errorOptions = {
+    retryAfterOnLookupFailure: options.setRetryAfterHeader,
+    queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+  };
+  const fail = (error: NmiError, answerOptions = errorOptions): RouteOutcome => {
+    outcome.status = answerWithError(res, error, answerOptions);
+    outcome.errorCode = error.code;
+    outcome.message = error.message;
+    return outcome;
+  };
+
+  let pod: Pod;
+  try {
+    pod = await resolveCallerPod(context.callerIp, {
+      pods: options.pods,
+      clock: options.clock,
+      attempts: options.podLookupAttempts,
+      retryIntervalMs: options.podLookupRetryIntervalMs,
+      signal,
+      onFailedAttempt: () => options.metrics?.kubernetesApiOperationError('get_pod_list'),
+    });
+  } catch (error) {
+    return fail(asNmiError(error, 'pod-lookup-failed', signal));
+  }
+  outcome.podNamespace = pod.metadata.namespace;
+  outcome.podName = pod.metadata.name;
+
+  let excepted: boolean;
+  try {
+    const exceptions = await options.exceptions.exceptionsInNamespace(pod.metadata.namespace);
+    excepted = isExceptedPod(pod, exceptions) || isMicPod(pod, options.micNamespace);
+  } catch (error) {
+    return fail(asNmiError(error, 'exceptions-lookup-failed', signal));
+  }
+
+  const caller = { key: context.callerIp, signal };
+  if (excepted) {
+    // §3.8: straight from IMDS, by client_id or the VM's system identity; every failure is a 403 upstream.
+    try {
+      const provided = await context.tokens.forNode(request.clientId, resource, caller);
+      outcome.cache = provided.cache;
+      sendJson(res, 200, tokenResponseBody(provided, resource, options.clock.now()));
+      outcome.status = 200;
+      return outcome;
+    } catch (error) {
+      const nmiError = asNmiError(error, 'token-unavailable', signal);
+      if (nmiError.code === 'request-aborted' || nmiError.code === 'upstream-queue-full') return fail(nmiError);
+      return fail(
+        new NmiError('token-refused', `failed to get service principal token, error: ${nmiError.message}`, {
+          cause: nmiError,
+        }),
+      );
+    }
+  }
+
+  let identity: Awaited<ReturnType<typeof identityForPod>>;
+  try {
+    identity = await identityForPod(context, pod.metadata.namespace, pod.metadata.name, pod, request);
+  } catch (error) {
+    return fail(asNmiError(error, 'identity-not-found', signal));
+  }
+  outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
+  outcome.clientId = redactClientId(identity.spec.clientID ?? '');
+
+  try {
+    const provided = await context.tokens.forIdentity(identity, resource, caller);
+    outcome.cache = provided.cache;
+    sendJson(res, 200, tokenResponseBody(provided, resource, options.clock.now()));
+    outcome.status = 200;
+    return outcome;
+  } catch (error) {
+    return fail(asNmiError(error, 'token-unavailable', signal));
+  }
+}

@@ -1,0 +1,161 @@
+import type { AzureIdentity } from '@podid/crd-types';
+import { DEFAULT_AD_ENDPOINT } from '@podid/crd-types';
+import { NmiError, isNmiError } from '../errors.js';
+import type { Clock, SecretLookup } from '../lookup/lookups.js';
+import type { ImdsOperationType, NmiMetrics, TokenCacheEvent } from '../observability.js';
+import type { AadTokenClient } from './aad-token-client.js';
+import type { FairUpstreamLimiter } from './fair-upstream-limiter.js';
+import type { ImdsTokenClient } from './imds-token-client.js';
+import { type TokenSet, tokenSetOf } from './issued-token.js';
+import { readServicePrincipalCredential } from './service-principal-secret.js';
+import type { TokenCache } from './token-cache.js';
+
+export interface IdentityTokenProviderOptions {
+  readonly imds: ImdsTokenClient;
+  readonly aad: AadTokenClient;
+  readonly secrets: SecretLookup;
+  /** Absent: every request goes upstream, as in aad-pod-identity. */
+  readonly cache?: TokenCache;
+  readonly limiter: FairUpstreamLimiter;
+  readonly clock: Clock;
+  readonly metrics?: NmiMetrics;
+}
+
+export interface ProvidedTokens {
+  readonly set: TokenSet;
+  readonly cache: TokenCacheEvent;
+}
+
+/** Who is asking, for fairness: the pod's IP (token route) or `ns/name` (host route). */
+export interface TokenCaller {
+  readonly key: string;
+  readonly signal: AbortSignal;
+}
+
+function identityType(identity: AzureIdentity): number {
+  return identity.spec.type ?? 0;
+}
+
+/** Everything that decides which token AAD/IMDS would issue; the tenant list covers multi-tenant SPs. */
+function identityCacheKey(identity: AzureIdentity, resource: string): string {
+  const spec = identity.spec;
+  return JSON.stringify([
+    'identity',
+    identityType(identity),
+    (spec.clientID ?? '').toLowerCase(),
+    (spec.resourceID ?? '').toLowerCase(),
+    identityType(identity) === 0 ? '' : (spec.tenantID ?? '').toLowerCase(),
+    identityType(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []).map((t) => t.toLowerCase()) : [],
+    identityType(identity) === 0 ? '' : (spec.adEndpoint ?? ''),
+    resource,
+  ]);
+}
+
+/** Waits for a shared upstream call, but lets this caller leave early when its client disconnects. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** §3.10: tokens for an identity (types 0, 1, 2) or for the node itself (exception pods), through the cache. */
+export class IdentityTokenProvider {
+  constructor(private readonly options: IdentityTokenProviderOptions) {}
+
+  async forIdentity(identity: AzureIdentity, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
+    const type = identityType(identity);
+    if (type !== 0 && type !== 1 && type !== 2) {
+      throw new NmiError('unsupported-identity-type', `unsupported identity type ${type}`);
+    }
+    const operation: ImdsOperationType = type === 0 ? 'adal_token_msi_userassignedid' : 'adal_token';
+    return this.viaCache(identityCacheKey(identity, resource), caller, operation, (signal) =>
+      type === 0
+        ? this.imdsToken(identity.spec.clientID ?? '', resource, signal)
+        : this.servicePrincipalTokens(identity, resource),
+    );
+  }
+
+  /** Excepted and MIC pods: the identity they name by client_id, else the VM's system-assigned identity. */
+  async forNode(clientId: string, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
+    const operation: ImdsOperationType = clientId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
+    const key = JSON.stringify(['node', clientId.toLowerCase(), resource]);
+    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal));
+  }
+
+  private async viaCache(
+    key: string,
+    caller: TokenCaller,
+    operation: ImdsOperationType,
+    acquire: (signal: AbortSignal) => Promise<TokenSet>,
+  ): Promise<ProvidedTokens> {
+    const { cache, limiter } = this.options;
+    if (!cache) {
+      const set = await limiter.run(
+        caller.key,
+        () => this.measured(operation, () => acquire(caller.signal)),
+        caller.signal,
+      );
+      this.options.metrics?.tokenCache?.('bypass');
+      return { set, cache: 'bypass' };
+    }
+    // The shared call must outlive the first caller: others may be waiting on it, so it gets no request signal.
+    const detached = new AbortController().signal;
+    const pending = cache.get(key, () =>
+      limiter.run(caller.key, () => this.measured(operation, () => acquire(detached))),
+    );
+    const { value, outcome } = await untilAborted(pending, caller.signal);
+    this.options.metrics?.tokenCache?.(outcome);
+    return { set: value, cache: outcome };
+  }
+
+  private async measured<T>(operation: ImdsOperationType, call: () => Promise<T>): Promise<T> {
+    const started = this.options.clock.now();
+    try {
+      return await call();
+    } catch (error) {
+      this.options.metrics?.imdsOperationError(operation);
+      throw error;
+    } finally {
+      this.options.metrics?.imdsOperation(operation, Math.max(0, this.options.clock.now() - started) / 1000);
+    }
+  }
+
+  private async imdsToken(clientId: string, resource: string, signal: AbortSignal): Promise<TokenSet> {
+    const token = await this.options.imds.getToken({ resource, ...(clientId ? { clientId } : {}) }, signal);
+    return tokenSetOf([token]);
+  }
+
+  private async servicePrincipalTokens(identity: AzureIdentity, resource: string): Promise<TokenSet> {
+    let credential: Awaited<ReturnType<typeof readServicePrincipalCredential>>;
+    try {
+      credential = await readServicePrincipalCredential(identity, this.options.secrets);
+    } catch (error) {
+      if (isNmiError(error) && error.code === 'secret-unreadable') {
+        this.options.metrics?.kubernetesApiOperationError('get_secret');
+      }
+      throw error;
+    }
+    const spec = identity.spec;
+    const authorityHost = spec.adEndpoint || DEFAULT_AD_ENDPOINT;
+    // Multi-tenant (type 1 only, as upstream): primary tenant first, then each auxiliary tenant.
+    const tenants = [spec.tenantID ?? '', ...(identityType(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []) : [])];
+    const tokens = await Promise.all(
+      tenants.map((tenantId) =>
+        this.options.aad.getToken({ authorityHost, tenantId, clientId: spec.clientID ?? '', credential, resource }),
+      ),
+    );
+    return tokenSetOf(tokens);
+  }
+}

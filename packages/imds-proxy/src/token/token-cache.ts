@@ -1,0 +1,115 @@
+import type { Clock } from '../lookup/lookups.js';
+import type { TokenSet } from './issued-token.js';
+
+export interface TokenCacheOptions {
+  readonly clock: Clock;
+  /** LRU bound. */
+  readonly maxEntries?: number;
+  /** A token is served only while it has more than this left (msal's own renewal offset is 5 minutes). */
+  readonly minRemainingMs?: number;
+  /** Inside this window before expiry a hit also starts one background refresh. */
+  readonly refreshAheadMs?: number;
+  /** After a failed background refresh, wait this long before trying again (the old token is still served). */
+  readonly refreshRetryMs?: number;
+  readonly onBackgroundRefreshError?: (key: string, error: unknown) => void;
+}
+
+export type CacheOutcome = 'hit' | 'miss' | 'joined';
+
+interface Entry {
+  value?: TokenSet | undefined;
+  inflight?: Promise<TokenSet> | undefined;
+  nextRefreshAttemptMs: number;
+}
+
+/**
+ * Tokens by (identity, resource). Concurrent misses for one key share one upstream call (single-flight); hits
+ * close to expiry trigger one refresh in the background so callers rarely wait. Authorisation is NOT this
+ * class's job: the caller checks the pod's right to the identity before every `get`.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly clock: Clock;
+  private readonly maxEntries: number;
+  private readonly minRemainingMs: number;
+  private readonly refreshAheadMs: number;
+  private readonly refreshRetryMs: number;
+  private readonly onBackgroundRefreshError: ((key: string, error: unknown) => void) | undefined;
+
+  constructor(options: TokenCacheOptions) {
+    this.clock = options.clock;
+    this.maxEntries = Math.max(1, options.maxEntries ?? 1000);
+    this.minRemainingMs = options.minRemainingMs ?? 5 * 60_000;
+    this.refreshAheadMs = Math.max(this.minRemainingMs, options.refreshAheadMs ?? 15 * 60_000);
+    this.refreshRetryMs = options.refreshRetryMs ?? 30_000;
+    this.onBackgroundRefreshError = options.onBackgroundRefreshError;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Keys from least to most recently used (for tests and diagnostics). */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  async get(key: string, fetch: () => Promise<TokenSet>): Promise<{ value: TokenSet; outcome: CacheOutcome }> {
+    const now = this.clock.now();
+    const entry = this.entries.get(key);
+    if (entry) this.touch(key, entry);
+    if (entry?.value && now < entry.value.expiresOnMs - this.minRemainingMs) {
+      if (now >= entry.value.expiresOnMs - this.refreshAheadMs) this.refreshInBackground(key, entry, fetch, now);
+      return { value: entry.value, outcome: 'hit' };
+    }
+    if (entry?.inflight) return { value: await entry.inflight, outcome: 'joined' };
+    const fresh = entry ?? { nextRefreshAttemptMs: 0 };
+    if (!entry) this.insert(key, fresh);
+    return { value: await this.startFetch(key, fresh, fetch), outcome: 'miss' };
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private startFetch(key: string, entry: Entry, fetch: () => Promise<TokenSet>): Promise<TokenSet> {
+    const inflight = fetch().then(
+      (value) => {
+        entry.value = value;
+        entry.inflight = undefined;
+        return value;
+      },
+      (error: unknown) => {
+        entry.inflight = undefined;
+        // Nothing usable left: drop the entry so a failure does not occupy an LRU slot.
+        if (!entry.value && this.entries.get(key) === entry) this.entries.delete(key);
+        throw error;
+      },
+    );
+    entry.inflight = inflight;
+    return inflight;
+  }
+
+  private refreshInBackground(key: string, entry: Entry, fetch: () => Promise<TokenSet>, now: number): void {
+    if (entry.inflight || now < entry.nextRefreshAttemptMs) return;
+    entry.nextRefreshAttemptMs = now + this.refreshRetryMs;
+    this.startFetch(key, entry, fetch).catch((error: unknown) => this.onBackgroundRefreshError?.(key, error));
+  }
+
+  private touch(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  private insert(key: string, entry: Entry): void {
+    this.entries.set(key, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
