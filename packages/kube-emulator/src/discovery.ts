@@ -1,0 +1,78 @@
+/**
+ * Discovery documents: /version, /api, /api/v1, /apis, /apis/<group>[/<version>]. Only the legacy (unaggregated)
+ * form is served; clients that ask for aggregated discovery get plain JSON, which client-go treats as "not
+ * aggregated" and falls back from silently.
+ */
+import type { ResourceType } from './resource-types.js';
+import { VERBS_FULL, VERBS_NAMESPACE, VERBS_STATUS, type KubeObject } from './resource-types.js';
+import type { TypeRegistry } from './type-registry.js';
+
+export const EMULATED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-podid.1' };
+
+export function versionInfo(): KubeObject {
+  return {
+    major: EMULATED_VERSION.major,
+    minor: EMULATED_VERSION.minor,
+    gitVersion: EMULATED_VERSION.gitVersion,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.23.0',
+    compiler: 'gc',
+    platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}
+
+export function apiVersions(serverAddress: string): KubeObject {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+function groupEntry(name: string, versions: string[]): KubeObject {
+  const gvs = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
+  return { name, versions: gvs, preferredVersion: gvs[0] };
+}
+
+export function apiGroupList(types: TypeRegistry): KubeObject {
+  const groups: KubeObject[] = [];
+  for (const [name, versions] of types.groups()) if (name !== '') groups.push(groupEntry(name, versions));
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+}
+
+export function apiGroup(types: TypeRegistry, group: string): KubeObject | undefined {
+  const versions = types.groups().get(group);
+  if (versions === undefined || group === '') return undefined;
+  return { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(group, versions) };
+}
+
+function resourceEntries(rt: ResourceType): KubeObject[] {
+  const verbs = rt.group === '' && rt.plural === 'namespaces' ? VERBS_NAMESPACE : VERBS_FULL;
+  const main: KubeObject = {
+    name: rt.plural,
+    singularName: rt.singular,
+    namespaced: rt.namespaced,
+    kind: rt.kind,
+    verbs,
+  };
+  if (rt.shortNames.length > 0) main['shortNames'] = rt.shortNames;
+  if (rt.categories.length > 0) main['categories'] = rt.categories;
+  const out = [main];
+  if (rt.hasStatusSubresource) {
+    out.push({ name: `${rt.plural}/status`, singularName: '', namespaced: rt.namespaced, kind: rt.kind, verbs: VERBS_STATUS });
+  }
+  return out;
+}
+
+export function apiResourceList(types: TypeRegistry, group: string, version: string): KubeObject | undefined {
+  const inGv = types.inGroupVersion(group, version);
+  if (inGv.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group === '' ? version : `${group}/${version}`,
+    resources: inGv.flatMap(resourceEntries),
+  };
+}

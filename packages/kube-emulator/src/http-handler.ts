@@ -1,0 +1,236 @@
+/**
+ * The HTTP face of the emulator: routes each request to discovery, the resource service, the watch hub or the admin
+ * endpoints, applies injected faults, and answers every failure with a Kubernetes Status object.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import type { FaultInjector, RequestVerb } from './fault-injection.js';
+import { parseApplyBody, patchKindOf } from './patching.js';
+import { parseRoute, type Route } from './request-routing.js';
+import type { KubeObject, ResourceType } from './resource-types.js';
+import type { DeleteOptions, ResourceService } from './resource-service.js';
+import { ApiError, badRequest, failureStatus, internalError, methodNotAllowed, notFound, pathNotFound } from './status-errors.js';
+import { toTable, wantsTable } from './table-output.js';
+import type { WatchHub } from './watch-streams.js';
+
+export interface HandlerContext {
+  service: ResourceService;
+  watches: WatchHub;
+  faults: FaultInjector;
+  now: () => number;
+  /** When set, requests must carry `Authorization: Bearer <token>`. */
+  token: string | undefined;
+  serverAddress: () => string;
+  admin: (action: string, body: KubeObject) => KubeObject;
+}
+
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: ApiError): void {
+  const headers: Record<string, string> = {};
+  const retry = err.status.details?.retryAfterSeconds;
+  if (retry !== undefined) headers['Retry-After'] = String(retry);
+  sendJson(res, err.status.code, err.status, headers);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ApiError('BAD_REQUEST', failureStatus(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function verbOf(method: string, route: Extract<Route, { kind: 'resource' }>, query: URLSearchParams): RequestVerb | undefined {
+  const watch = route.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';
+  switch (method) {
+    case 'GET':
+      if (watch) return 'watch';
+      return route.name === undefined ? 'list' : 'get';
+    case 'POST':
+      return route.name === undefined ? 'create' : undefined;
+    case 'PUT':
+      return route.name === undefined ? undefined : 'update';
+    case 'PATCH':
+      return route.name === undefined ? undefined : 'patch';
+    case 'DELETE':
+      return route.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return undefined;
+  }
+}
+
+function optionalInt(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid ${name}: ${raw}`);
+  return n;
+}
+
+export function createRequestHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(ctx, req, res).catch((e: unknown) => {
+      const err = e instanceof ApiError ? e : internalError(e instanceof Error ? e.message : String(e));
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      sendError(res, err);
+    });
+  };
+}
+
+async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+  const route = parseRoute(url.pathname);
+  const method = req.method ?? 'GET';
+  if (ctx.token !== undefined && route.kind !== 'health' && req.headers.authorization !== `Bearer ${ctx.token}`) {
+    sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
+    return;
+  }
+  if (ctx.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.latencyMs));
+  switch (route.kind) {
+    case 'version':
+      return sendJson(res, 200, versionInfo());
+    case 'health':
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return;
+    case 'api':
+      return sendJson(res, 200, apiVersions(ctx.serverAddress()));
+    case 'apis':
+      return sendJson(res, 200, apiGroupList(ctx.service.types));
+    case 'group': {
+      const g = apiGroup(ctx.service.types, route.group);
+      if (g === undefined) throw pathNotFound();
+      return sendJson(res, 200, g);
+    }
+    case 'resourceList': {
+      const list = apiResourceList(ctx.service.types, route.group, route.version);
+      if (list === undefined) throw pathNotFound();
+      return sendJson(res, 200, list);
+    }
+    case 'admin': {
+      if (method !== 'POST') throw methodNotAllowed();
+      const body = (parseJsonBody(await readBody(req)) ?? {}) as KubeObject;
+      return sendJson(res, 200, ctx.admin(route.action, body));
+    }
+    case 'unknown':
+      throw pathNotFound();
+    case 'resource':
+      return handleResource(ctx, req, res, route, url.searchParams, method);
+  }
+}
+
+async function handleResource(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Extract<Route, { kind: 'resource' }>,
+  query: URLSearchParams,
+  method: string,
+): Promise<void> {
+  const { service } = ctx;
+  const rt = service.types.lookup(route.group, route.version, route.plural);
+  if (rt === undefined) throw pathNotFound();
+  if (route.namespace !== undefined && !rt.namespaced) throw pathNotFound();
+  const verb = verbOf(method, route, query);
+  if (verb === undefined) throw methodNotAllowed();
+  if (route.subresource !== undefined && (route.subresource !== 'status' || !rt.hasStatusSubresource)) throw pathNotFound();
+  if (route.subresource !== undefined && !['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();
+  // A namespaced object addressed without a namespace only exists for collection reads.
+  if (rt.namespaced && route.namespace === undefined && route.name !== undefined) throw notFound(rt, route.name);
+
+  const fault = ctx.faults.failureFor(verb, rt.plural);
+  if (fault !== undefined) throw fault;
+
+  const namespace = route.namespace ?? '';
+  const name = route.name ?? '';
+  const subresource = route.subresource === 'status' ? 'status' : undefined;
+  const table = wantsTable(req.headers.accept) ? (query.get('includeObject') ?? 'Metadata') : undefined;
+  const listOptions = {
+    labelSelector: query.get('labelSelector') ?? undefined,
+    fieldSelector: query.get('fieldSelector') ?? undefined,
+    limit: optionalInt(query, 'limit'),
+    continueToken: query.get('continue') ?? undefined,
+  };
+
+  switch (verb) {
+    case 'watch': {
+      if (route.name !== undefined) {
+        const byName = `metadata.name=${route.name}`;
+        listOptions.fieldSelector = listOptions.fieldSelector ? `${listOptions.fieldSelector},${byName}` : byName;
+      }
+      ctx.watches.serve(
+        {
+          rt,
+          namespace: route.namespace,
+          predicate: service.selectorFor(rt, listOptions, undefined),
+          resourceVersion: query.get('resourceVersion') ?? undefined,
+          allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+          timeoutSeconds: optionalInt(query, 'timeoutSeconds'),
+          table: table === undefined ? undefined : { includeObject: table },
+        },
+        res,
+      );
+      return;
+    }
+    case 'list': {
+      const list = service.list(rt, route.namespace, listOptions);
+      if (table !== undefined) {
+        return sendJson(res, 200, toTable(rt, list['items'], { now: ctx.now(), includeObject: table, withColumns: true, listMetadata: list['metadata'] }));
+      }
+      return sendJson(res, 200, list);
+    }
+    case 'get': {
+      const obj = service.get(rt, namespace, name);
+      if (table !== undefined) {
+        return sendJson(res, 200, toTable(rt, [obj], { now: ctx.now(), includeObject: table, withColumns: true, listMetadata: { resourceVersion: obj['metadata'].resourceVersion } }));
+      }
+      return sendJson(res, 200, obj);
+    }
+    case 'create':
+      return sendJson(res, 201, service.create(rt, namespace, parseJsonBody(await readBody(req))));
+    case 'update':
+      return sendJson(res, 200, service.update(rt, namespace, name, parseJsonBody(await readBody(req)), subresource));
+    case 'patch': {
+      const kind = patchKindOf(req.headers['content-type'], rt);
+      const raw = await readBody(req);
+      const body = kind === 'apply' ? parseApplyBody(raw) : parseJsonBody(raw);
+      const existed = service.exists(rt, namespace, name);
+      const result = service.patch(rt, namespace, name, kind, body, subresource);
+      return sendJson(res, existed ? 200 : 201, result);
+    }
+    case 'delete': {
+      const options = (parseJsonBody(await readBody(req)) ?? {}) as DeleteOptions;
+      const result = service.delete(rt, namespace, name, options);
+      const stillThere = service.exists(rt, namespace, name);
+      return sendJson(res, stillThere && !isNamespaces(rt) ? 202 : 200, result);
+    }
+    case 'deletecollection':
+      return sendJson(res, 200, service.deleteCollection(rt, route.namespace, listOptions));
+  }
+}
+
+function isNamespaces(rt: ResourceType): boolean {
+  return rt.group === '' && rt.plural === 'namespaces';
+}

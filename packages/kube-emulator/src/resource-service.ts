@@ -1,0 +1,448 @@
+/**
+ * The API semantics behind the HTTP routes: create/get/list/update/patch/delete with resourceVersion preconditions,
+ * generateName, status subresources, finalizers, namespace lifecycle and CRD registration.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ObjectStore, objectKey } from './object-store.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, type PatchKind } from './patching.js';
+import { apiVersionOf, type KubeObject, type ResourceType } from './resource-types.js';
+import { combinePredicates, parseFieldSelector, parseLabelSelector, type ObjectPredicate } from './selectors.js';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  failureStatus,
+  forbidden,
+  notFound,
+  STALE_OBJECT_MESSAGE,
+} from './status-errors.js';
+import { TypeRegistry } from './type-registry.js';
+import { checkDecodable, requireName, validateCrd, validateName } from './validation.js';
+
+export interface ListOptions {
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  limit?: number | undefined;
+  continueToken?: string | undefined;
+}
+
+export interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+function isObject(v: unknown): v is KubeObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Compares objects the way a no-op update is detected: ignoring resourceVersion and managedFields. */
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): string => {
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = o['metadata'] ?? {};
+    return JSON.stringify({ ...o, metadata: meta });
+  };
+  return strip(a) === strip(b);
+}
+
+function withoutMetaAndStatus(o: KubeObject): string {
+  const { metadata: _m, status: _s, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+export class ResourceService {
+  readonly types = new TypeRegistry();
+
+  constructor(
+    readonly store: ObjectStore,
+    private readonly now: () => number,
+  ) {
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      this.create(this.namespaceType(), '', { metadata: { name } });
+    }
+  }
+
+  namespaceType(): ResourceType {
+    return this.types.lookup('', 'v1', 'namespaces')!;
+  }
+
+  private timestamp(): string {
+    return new Date(Math.floor(this.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  }
+
+  /** Objects are stored with the storage version; reads through another served version only relabel apiVersion. */
+  present(rt: ResourceType, obj: KubeObject): KubeObject {
+    const apiVersion = apiVersionOf(rt);
+    return obj['apiVersion'] === apiVersion ? obj : { ...obj, apiVersion };
+  }
+
+  private requireNamespace(rt: ResourceType, namespace: string, name: string, forCreate: boolean): void {
+    if (!rt.namespaced) return;
+    const ns = this.store.get(TypeRegistry.storageKey(this.namespaceType()), '', namespace);
+    if (ns === undefined) throw notFound({ group: '', plural: 'namespaces' }, namespace);
+    if (forCreate && ns['metadata']?.deletionTimestamp !== undefined) {
+      throw forbidden(rt, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  private decode(rt: ResourceType, namespace: string, body: unknown): KubeObject {
+    if (!isObject(body)) throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: expected an object`);
+    if (body['kind'] !== undefined && body['kind'] !== rt.kind) {
+      throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind "${String(body['kind'])}" does not match "${rt.kind}"`);
+    }
+    checkDecodable(rt, body);
+    const obj = structuredClone(body);
+    obj['apiVersion'] = apiVersionOf(rt);
+    obj['kind'] = rt.kind;
+    obj['metadata'] = isObject(obj['metadata']) ? obj['metadata'] : {};
+    if (rt.namespaced) {
+      const bodyNs = obj['metadata'].namespace;
+      if (bodyNs !== undefined && bodyNs !== '' && bodyNs !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      obj['metadata'].namespace = namespace;
+    } else {
+      delete obj['metadata'].namespace;
+    }
+    return obj;
+  }
+
+  exists(rt: ResourceType, namespace: string, name: string): boolean {
+    return this.store.get(TypeRegistry.storageKey(rt), rt.namespaced ? namespace : '', name) !== undefined;
+  }
+
+  get(rt: ResourceType, namespace: string, name: string): KubeObject {
+    const obj = this.store.get(TypeRegistry.storageKey(rt), rt.namespaced ? namespace : '', name);
+    if (obj === undefined) throw notFound(rt, name);
+    return this.present(rt, obj);
+  }
+
+  create(rt: ResourceType, namespace: string, body: unknown): KubeObject {
+    const obj = this.decode(rt, namespace, body);
+    const meta = obj['metadata'];
+    if (typeof meta.name !== 'string' || meta.name === '') {
+      if (typeof meta.generateName !== 'string' || meta.generateName === '') requireName(rt);
+      let suffix = '';
+      for (const b of randomBytes(5)) suffix += NAME_SUFFIX_ALPHABET[b % NAME_SUFFIX_ALPHABET.length];
+      meta.name = `${meta.generateName}${suffix}`;
+    }
+    validateName(rt, meta.name);
+    this.requireNamespace(rt, namespace, meta.name, true);
+    const storageKey = TypeRegistry.storageKey(rt);
+    if (this.store.get(storageKey, rt.namespaced ? namespace : '', meta.name) !== undefined) throw alreadyExists(rt, meta.name);
+    this.prepareForCreate(rt, obj);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = this.timestamp();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (rt.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+    meta.resourceVersion = String(this.store.nextRevision());
+    this.store.put(storageKey, obj, 'ADDED');
+    this.afterWrite(rt, obj);
+    return this.present(rt, obj);
+  }
+
+  /** Per-type defaults the real registry strategies apply on create. */
+  private prepareForCreate(rt: ResourceType, obj: KubeObject): void {
+    if (rt.group === '' && rt.plural === 'pods') {
+      const containers: KubeObject[] = obj['spec']?.containers ?? [];
+      const hasResources = containers.some((c) => c['resources'] && Object.keys(c['resources']).length > 0);
+      obj['status'] = { phase: 'Pending', qosClass: hasResources ? 'Burstable' : 'BestEffort' };
+    } else if (rt.group === '' && rt.plural === 'namespaces') {
+      obj['spec'] = { finalizers: ['kubernetes'] };
+      obj['status'] = { phase: 'Active' };
+      obj['metadata'].labels = { ...(obj['metadata'].labels ?? {}), 'kubernetes.io/metadata.name': obj['metadata'].name };
+    } else if (rt.group === 'apiextensions.k8s.io') {
+      validateCrd(rt, obj);
+      const spec = obj['spec'];
+      if (this.types.pluralTakenByOther(obj['metadata'].name, spec.group, spec.names.plural)) {
+        throw alreadyExists(rt, obj['metadata'].name);
+      }
+      obj['status'] = this.crdStatus(obj);
+    } else if (rt.hasStatusSubresource) {
+      delete obj['status'];
+    }
+  }
+
+  private crdStatus(crd: KubeObject): KubeObject {
+    const when = this.timestamp();
+    const names = crd['spec'].names;
+    return {
+      acceptedNames: { ...names, singular: names.singular ?? String(names.kind).toLowerCase(), listKind: names.listKind ?? `${names.kind}List` },
+      conditions: [
+        { type: 'NamesAccepted', status: 'True', lastTransitionTime: when, reason: 'NoConflicts', message: 'no conflicts found' },
+        { type: 'Established', status: 'True', lastTransitionTime: when, reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
+      ],
+      storedVersions: (crd['spec'].versions ?? []).filter((v: KubeObject) => v['storage']).map((v: KubeObject) => v['name']),
+    };
+  }
+
+  private afterWrite(rt: ResourceType, obj: KubeObject): void {
+    if (rt.group === 'apiextensions.k8s.io' && rt.plural === 'customresourcedefinitions') {
+      if (obj['metadata'].deletionTimestamp === undefined) this.types.serveCrd(obj);
+    }
+  }
+
+  /**
+   * PUT. `subresource` 'status' takes only the status from the body; the main resource keeps the stored status when
+   * the type has a status subresource.
+   */
+  update(rt: ResourceType, namespace: string, name: string, body: unknown, subresource?: 'status'): KubeObject {
+    const incoming = this.decode(rt, namespace, body);
+    const bodyName = incoming['metadata'].name;
+    if (bodyName !== undefined && bodyName !== name) {
+      throw badRequest(`the name of the object (${String(bodyName)}) does not match the name on the URL (${name})`);
+    }
+    incoming['metadata'].name = name;
+    return this.replace(rt, namespace, name, incoming, subresource);
+  }
+
+  private replace(rt: ResourceType, namespace: string, name: string, incoming: KubeObject, subresource?: 'status'): KubeObject {
+    const ns = rt.namespaced ? namespace : '';
+    const storageKey = TypeRegistry.storageKey(rt);
+    const current = this.store.get(storageKey, ns, name);
+    if (current === undefined) throw notFound(rt, name);
+    const wantedRv = incoming['metadata'].resourceVersion;
+    if (wantedRv !== undefined && wantedRv !== '' && String(wantedRv) !== current['metadata'].resourceVersion) {
+      throw conflict(rt, name, STALE_OBJECT_MESSAGE);
+    }
+    if (incoming['metadata'].uid !== undefined && incoming['metadata'].uid !== current['metadata'].uid) {
+      throw conflict(rt, name, `Precondition failed: UID in precondition: ${incoming['metadata'].uid}, UID in object meta: ${current['metadata'].uid}`);
+    }
+    let next: KubeObject;
+    if (subresource === 'status') {
+      next = { ...current, status: incoming['status'] };
+      if (incoming['status'] === undefined) delete next['status'];
+    } else {
+      next = incoming;
+      next['metadata'] = {
+        ...incoming['metadata'],
+        uid: current['metadata'].uid,
+        creationTimestamp: current['metadata'].creationTimestamp,
+      };
+      for (const keep of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+        if (current['metadata'][keep] !== undefined) next['metadata'][keep] = current['metadata'][keep];
+        else delete next['metadata'][keep];
+      }
+      if (rt.hasStatusSubresource) {
+        if (current['status'] !== undefined) next['status'] = current['status'];
+        else delete next['status'];
+      }
+      if (rt.group === '' && rt.plural === 'namespaces') next['spec'] = current['spec'];
+      if (rt.group === 'apiextensions.k8s.io') {
+        validateCrd(rt, next);
+        next['status'] = this.crdStatus(next);
+      }
+    }
+    next['metadata'].resourceVersion = current['metadata'].resourceVersion;
+    if (rt.tracksGeneration && withoutMetaAndStatus(next) !== withoutMetaAndStatus(current)) {
+      next['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
+    }
+    if (sameContent(next, current)) return this.present(rt, current);
+    if (next['metadata'].deletionTimestamp !== undefined && (next['metadata'].finalizers ?? []).length === 0) {
+      return this.present(rt, this.removeNow(rt, next));
+    }
+    next['metadata'].resourceVersion = String(this.store.nextRevision());
+    this.store.put(storageKey, next, 'MODIFIED', current);
+    this.afterWrite(rt, next);
+    return this.present(rt, next);
+  }
+
+  patch(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    kind: PatchKind,
+    body: unknown,
+    subresource?: 'status',
+  ): KubeObject {
+    const ns = rt.namespaced ? namespace : '';
+    const current = this.store.get(TypeRegistry.storageKey(rt), ns, name);
+    if (current === undefined) {
+      if (kind === 'apply' && subresource === undefined) return this.create(rt, namespace, { ...(body as KubeObject), metadata: { ...(body as KubeObject)['metadata'], name } });
+      throw notFound(rt, name);
+    }
+    let patched: KubeObject;
+    switch (kind) {
+      case 'json':
+        patched = applyJsonPatch(current, body, rt, rt.kind, name);
+        break;
+      case 'merge':
+        patched = applyMergePatch(current, body) as KubeObject;
+        break;
+      case 'strategic':
+        patched = applyStrategicMergePatch(current, body, rt.plural);
+        break;
+      case 'apply':
+        patched = rt.isCustom
+          ? (applyMergePatch(current, body) as KubeObject)
+          : applyStrategicMergePatch(current, body, rt.plural);
+        break;
+    }
+    if (!isObject(patched)) throw badRequest('the patch did not produce an object');
+    const incoming = this.decode(rt, namespace, patched);
+    incoming['metadata'].name = name;
+    return this.replace(rt, namespace, name, incoming, subresource);
+  }
+
+  delete(rt: ResourceType, namespace: string, name: string, options?: DeleteOptions): KubeObject {
+    const ns = rt.namespaced ? namespace : '';
+    const storageKey = TypeRegistry.storageKey(rt);
+    const current = this.store.get(storageKey, ns, name);
+    if (current === undefined) throw notFound(rt, name);
+    const pre = options?.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== current['metadata'].uid) {
+      throw conflict(rt, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current['metadata'].uid}`);
+    }
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current['metadata'].resourceVersion) {
+      throw conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current['metadata'].resourceVersion}`);
+    }
+    if (rt.group === '' && rt.plural === 'namespaces') return this.present(rt, this.beginNamespaceDeletion(rt, current));
+    if ((current['metadata'].finalizers ?? []).length > 0) {
+      if (current['metadata'].deletionTimestamp !== undefined) return this.present(rt, current);
+      const marked: KubeObject = {
+        ...current,
+        metadata: { ...current['metadata'], deletionTimestamp: this.timestamp(), deletionGracePeriodSeconds: 0 },
+      };
+      if (rt.tracksGeneration) marked['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
+      marked['metadata'].resourceVersion = String(this.store.nextRevision());
+      this.store.put(storageKey, marked, 'MODIFIED', current);
+      return this.present(rt, marked);
+    }
+    return this.present(rt, this.removeNow(rt, current));
+  }
+
+  private removeNow(rt: ResourceType, obj: KubeObject): KubeObject {
+    const storageKey = TypeRegistry.storageKey(rt);
+    const finalState: KubeObject = { ...obj, metadata: { ...obj['metadata'], resourceVersion: String(this.store.nextRevision()) } };
+    this.store.remove(storageKey, finalState);
+    if (rt.group === 'apiextensions.k8s.io' && rt.plural === 'customresourcedefinitions') this.dropCrdType(obj);
+    const ns = obj['metadata'].namespace;
+    if (typeof ns === 'string' && ns !== '') this.finishNamespaceIfEmpty(ns);
+    return finalState;
+  }
+
+  /** Deleting a CRD deletes all its custom resources, then stops serving the type. */
+  private dropCrdType(crd: KubeObject): void {
+    const types = this.types.forgetCrd(String(crd['metadata'].name));
+    const first = types[0];
+    if (first === undefined) return;
+    const storageKey = TypeRegistry.storageKey(first);
+    for (const [, obj] of [...this.store.iterate(storageKey, undefined)]) {
+      const finalState = { ...obj, metadata: { ...obj['metadata'], resourceVersion: String(this.store.nextRevision()) } };
+      this.store.remove(storageKey, finalState);
+    }
+  }
+
+  private beginNamespaceDeletion(rt: ResourceType, current: KubeObject): KubeObject {
+    const name = String(current['metadata'].name);
+    if (PROTECTED_NAMESPACES.has(name)) throw forbidden(rt, name, 'this namespace may not be deleted');
+    if (current['metadata'].deletionTimestamp !== undefined) return current;
+    const terminating: KubeObject = {
+      ...current,
+      metadata: { ...current['metadata'], deletionTimestamp: this.timestamp(), resourceVersion: String(this.store.nextRevision()) },
+      status: { ...current['status'], phase: 'Terminating' },
+    };
+    this.store.put(TypeRegistry.storageKey(rt), terminating, 'MODIFIED', current);
+    // The namespace controller runs after the DELETE has answered, as on a real cluster.
+    setImmediate(() => this.purgeNamespace(name));
+    return terminating;
+  }
+
+  private purgeNamespace(namespace: string): void {
+    for (const storageKey of this.store.storageKeysWithObjectsIn(namespace)) {
+      const rt = this.types.all().find((t) => TypeRegistry.storageKey(t) === storageKey);
+      if (rt === undefined) continue;
+      for (const [, obj] of [...this.store.iterate(storageKey, namespace)]) {
+        try {
+          this.delete(rt, namespace, String(obj['metadata'].name));
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+        }
+      }
+    }
+    this.finishNamespaceIfEmpty(namespace);
+  }
+
+  private finishNamespaceIfEmpty(namespace: string): void {
+    const nsType = this.namespaceType();
+    const ns = this.store.get(TypeRegistry.storageKey(nsType), '', namespace);
+    if (ns === undefined || ns['metadata'].deletionTimestamp === undefined) return;
+    if (this.store.storageKeysWithObjectsIn(namespace).length > 0) return;
+    const finalState = { ...ns, spec: { finalizers: [] }, metadata: { ...ns['metadata'], resourceVersion: String(this.store.nextRevision()) } };
+    this.store.remove(TypeRegistry.storageKey(nsType), finalState);
+  }
+
+  selectorFor(rt: ResourceType, options: ListOptions, namespace: string | undefined): ObjectPredicate | undefined {
+    const label = parseLabelSelector(options.labelSelector);
+    const field = parseFieldSelector(options.fieldSelector, rt.selectableFields);
+    const nsPredicate: ObjectPredicate | undefined =
+      rt.namespaced && namespace !== undefined ? (o) => o['metadata']?.namespace === namespace : undefined;
+    return combinePredicates(nsPredicate, label, field);
+  }
+
+  list(rt: ResourceType, namespace: string | undefined, options: ListOptions): KubeObject {
+    const predicate = this.selectorFor(rt, options, undefined);
+    const revision = this.store.currentRevision;
+    let afterKey: string | undefined;
+    if (options.continueToken !== undefined && options.continueToken !== '') afterKey = decodeContinue(options.continueToken);
+    const limit = options.limit !== undefined && options.limit > 0 ? options.limit : Number.POSITIVE_INFINITY;
+    const items: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let more = false;
+    let remaining = 0;
+    const ns = rt.namespaced ? namespace : undefined;
+    for (const [key, obj] of this.store.iterate(TypeRegistry.storageKey(rt), ns, afterKey)) {
+      if (predicate !== undefined && !predicate(obj)) continue;
+      if (items.length >= limit) {
+        more = true;
+        if (predicate !== undefined) break;
+        remaining++;
+        continue;
+      }
+      items.push(this.present(rt, obj));
+      lastKey = key;
+    }
+    const metadata: KubeObject = { resourceVersion: String(revision) };
+    if (more && lastKey !== undefined) {
+      metadata['continue'] = encodeContinue(lastKey, revision);
+      // Like the real server, the remaining count is only given when no selector made counting expensive.
+      if (predicate === undefined) metadata['remainingItemCount'] = remaining;
+    }
+    return { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items };
+  }
+
+  deleteCollection(rt: ResourceType, namespace: string | undefined, options: ListOptions): KubeObject {
+    const listed = this.list(rt, namespace, { ...options, limit: undefined, continueToken: undefined });
+    const deleted: KubeObject[] = [];
+    for (const item of listed['items'] as KubeObject[]) {
+      try {
+        deleted.push(this.delete(rt, String(item['metadata'].namespace ?? ''), String(item['metadata'].name)));
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.code !== 'NOT_FOUND') throw e;
+      }
+    }
+    return { ...listed, items: deleted, metadata: { resourceVersion: String(this.store.currentRevision) } };
+  }
+
+  objectKeyOf(obj: KubeObject): string {
+    return objectKey(String(obj['metadata']?.namespace ?? ''), String(obj['metadata']?.name));
+  }
+}
+
+function encodeContinue(key: string, rv: number): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key }), 'utf8').toString('base64url');
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { start?: unknown };
+    if (typeof parsed.start === 'string') return parsed.start;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError('BAD_REQUEST', failureStatus(400, 'BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+}
