@@ -102,6 +102,7 @@ export {
 } from './parse.js';
 export { type LegacyUpgradeResult, upgradeLegacyFields } from './legacy-upgrade.js';
 export { identityTypeOf, isNamespacedIdentity, podBindingLabel } from './identity-helpers.js';
+export { redactClientId } from './redact-client-id.js';
 
 // ARM targets and identity IDs
 export {

@@ -1,3 +1,17 @@
+// Pods × bindings × identities → desired AzureAssignedIdentity objects (MIC, §2.5)
+export { matchAssignments } from './match-assignments.js';
+export { assignedIdentityName } from './assigned-identity-name.js';
+
+// Exceptions and identity selection (NMI, §3.7–§3.9)
+export { isExcepted } from './exceptions.js';
+export {
+  identityMatchesRequest,
+  identityUsableFromNamespace,
+  managedModeCandidates,
+  partitionByPodNamespace,
+  selectIdentity,
+} from './select-identity.js';
+
 export type {
   AssignedIdentityNameParts,
   BindingSkipCode,

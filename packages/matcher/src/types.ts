@@ -58,7 +58,9 @@ export type PodBindingSkipCode =
 /** Why a binding was used by no pod at all. */
 export type BindingSkipCode =
   /** No eligible pod carries a label equal to `spec.selector`. */
-  'binding_unmatched';
+  | 'binding_unmatched'
+  /** The same namespace/name appeared more than once in the input; only the first (in sorted order) is used. */
+  | 'binding_duplicate';
 
 export type SkipReason =
   | { readonly subject: 'pod'; readonly code: PodSkipCode; readonly message: string; readonly pod: ObjectRef }
