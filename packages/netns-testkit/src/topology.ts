@@ -32,8 +32,11 @@ export interface Topology {
   readonly nodeCommandPrefix: readonly string[];
   exec(ns: string, file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   spawnNode(ns: string, options: SpawnNodeOptions): Promise<NodeProcess>;
-  /** Puts `cidr` on a new dummy interface in `ns`, e.g. 169.254.169.254/32 as a stand-in for the real IMDS. */
-  addDummyAddress(ns: string, interfaceName: string, cidr: string): Promise<void>;
+  /**
+   * Makes `cidr` a local address of `ns`, e.g. 169.254.169.254/32 as a stand-in for the real IMDS. It goes on
+   * loopback: the dummy link type needs a kernel module that containers often cannot load.
+   */
+  addLocalAddress(ns: string, cidr: string): Promise<void>;
   /** Kills processes started through this topology and deletes its namespaces (and with them every veth). */
   destroy(): Promise<void>;
 }
@@ -140,10 +143,8 @@ export async function createTopology(options: TopologyOptions = {}): Promise<Top
       child.child.once('exit', () => processes.delete(child));
       return child;
     },
-    async addDummyAddress(ns, interfaceName, cidr) {
-      await ip(['-n', ns, 'link', 'add', interfaceName, 'type', 'dummy']);
-      await ip(['-n', ns, 'addr', 'add', cidr, 'dev', interfaceName]);
-      await ip(['-n', ns, 'link', 'set', interfaceName, 'up']);
+    async addLocalAddress(ns, cidr) {
+      await ip(['-n', ns, 'addr', 'add', cidr, 'dev', 'lo']);
     },
     destroy,
   };
