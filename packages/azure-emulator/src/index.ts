@@ -1,1 +1,32 @@
-export {};
+export { type AzureEmulator, type AzureEmulatorOptions, startAzureEmulator } from './azure-emulator.js';
+export {
+  AdminError,
+  type CreateComputeOptions,
+  type CreatedCompute,
+  type CreateScaleSetOptions,
+  type CreateVirtualMachineOptions,
+  EmulatorAdmin,
+  type FaultArea,
+  type IdentityState,
+} from './admin/emulator-admin.js';
+export type { ConcurrentUpdateMode, LatencySettings, PatchLogEntry } from './emulator-context.js';
+export type { FaultSpec } from './fault-injector.js';
+export type { BudgetLimit, ThrottleOptions } from './arm/request-budget.js';
+export type { ArmOperationKind } from './arm/arm-router.js';
+export { MAX_IDENTITIES_PER_REQUEST } from './arm/identity-patch.js';
+export type { ImdsEndpoint, ImdsListenOptions } from './imds/imds-listeners.js';
+export {
+  type CertificateAndKey,
+  type ClientCertificate,
+  type EmulatorTls,
+  generateClientCertificate,
+  generateEmulatorTls,
+  toPkcs12Base64,
+} from './tls/certificates.js';
+export { createMsalNetworkClient } from './msal-network-client.js';
+export {
+  normalizeResourceId,
+  scaleSetId,
+  userAssignedIdentityId,
+  virtualMachineId,
+} from './state/resource-id.js';
