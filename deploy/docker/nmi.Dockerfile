@@ -1,0 +1,24 @@
+# podid NMI image. Build from the repository root:
+#   docker build -f deploy/docker/nmi.Dockerfile -t podid/nmi:0.1.0 .
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+ENV TURBO_TELEMETRY_DISABLED=1
+COPY . .
+RUN npm install --no-audit --no-fund \
+ && npx turbo run build --filter=@podid/nmi... \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# NMI programs iptables and conntrack, so it needs those binaries (nf_tables backend) and runs as root with only
+# NET_ADMIN, NET_RAW and DAC_READ_SEARCH (see deploy/base/nmi/daemonset.yaml).
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iptables conntrack \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/packages ./packages
+COPY --from=build /src/apps/nmi/package.json ./apps/nmi/package.json
+COPY --from=build /src/apps/nmi/dist ./apps/nmi/dist
+ENTRYPOINT ["node", "/app/apps/nmi/dist/main.js"]
