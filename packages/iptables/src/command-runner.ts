@@ -40,9 +40,11 @@ export function createProcessRunner(): CommandRunner {
         child.stdin.on('error', () => {});
         child.on('error', (error: NodeJS.ErrnoException) => {
           const command = formatCommandLine(file, args);
-          if (error.code === 'ENOENT') {
+          // EACCES: execvp hit a PATH directory it may not search (non-root user) and found the binary nowhere else,
+          // or the file is not executable; either way this binary cannot be used.
+          if (error.code === 'ENOENT' || error.code === 'EACCES') {
             reject(
-              new IptablesError('binary_missing', `${file} not found (is it installed and on PATH?): ${command}`, {
+              new IptablesError('binary_missing', `${file} not found or not executable (${error.code}): ${command}`, {
                 command,
                 cause: error,
               }),
