@@ -12,14 +12,21 @@ function integer(name: string, min: number): (value: string) => number {
 }
 
 const program = new Command('kube-emulator')
-  .description('A Kubernetes API server with real list/watch semantics, for tests and local sandboxes (plain HTTP, no RBAC)')
+  .description(
+    'A Kubernetes API server with real list/watch semantics, for tests and local sandboxes (plain HTTP, no RBAC)',
+  )
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--port <port>', 'port (0 = ephemeral)', integer('--port', 0), 0)
   .option('--token <token>', 'bearer token written into the kubeconfig')
   .option('--require-token', 'refuse requests without that bearer token (401)', false)
   .option('--kubeconfig <path>', 'where to write the kubeconfig (default: a temporary file)')
   .option('--history-size <n>', 'watch history length', integer('--history-size', 1), 10_000)
-  .option('--bookmark-interval-ms <ms>', 'interval between watch BOOKMARK events', integer('--bookmark-interval-ms', 1), 60_000)
+  .option(
+    '--bookmark-interval-ms <ms>',
+    'interval between watch BOOKMARK events',
+    integer('--bookmark-interval-ms', 1),
+    60_000,
+  )
   .action(async (opts: Record<string, unknown>) => {
     const emulator = await startKubeEmulator({
       host: String(opts['host']),

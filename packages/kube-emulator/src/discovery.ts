@@ -61,7 +61,13 @@ function resourceEntries(rt: ResourceType): KubeObject[] {
   if (rt.categories.length > 0) main['categories'] = rt.categories;
   const out = [main];
   if (rt.hasStatusSubresource) {
-    out.push({ name: `${rt.plural}/status`, singularName: '', namespaced: rt.namespaced, kind: rt.kind, verbs: VERBS_STATUS });
+    out.push({
+      name: `${rt.plural}/status`,
+      singularName: '',
+      namespaced: rt.namespaced,
+      kind: rt.kind,
+      verbs: VERBS_STATUS,
+    });
   }
   return out;
 }

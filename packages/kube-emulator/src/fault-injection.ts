@@ -48,7 +48,10 @@ export class FaultInjector {
   /** The failure to answer this request with, consuming one unit of the first matching rule. */
   failureFor(verb: RequestVerb, resource: string): ApiError | undefined {
     const rule = this.rules.find(
-      (r) => r.remaining > 0 && (r.verb === undefined || r.verb === verb) && (r.resource === undefined || r.resource === resource),
+      (r) =>
+        r.remaining > 0 &&
+        (r.verb === undefined || r.verb === verb) &&
+        (r.resource === undefined || r.resource === resource),
     );
     if (rule === undefined) return undefined;
     rule.remaining--;

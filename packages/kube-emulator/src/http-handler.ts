@@ -4,12 +4,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { openApiGroupVersion, openApiRoot, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
 import { parseRoute, type Route } from './request-routing.js';
 import type { KubeObject, ResourceType } from './resource-types.js';
 import type { DeleteOptions, ResourceService } from './resource-service.js';
-import { ApiError, badRequest, failureStatus, internalError, methodNotAllowed, notFound, pathNotFound } from './status-errors.js';
+import {
+  ApiError,
+  badRequest,
+  failureStatus,
+  internalError,
+  methodNotAllowed,
+  notFound,
+  pathNotFound,
+} from './status-errors.js';
 import { toTable, wantsTable } from './table-output.js';
 import type { WatchHub } from './watch-streams.js';
 
@@ -44,7 +53,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ApiError('BAD_REQUEST', failureStatus(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+    if (size > MAX_BODY_BYTES)
+      throw new ApiError(
+        'BAD_REQUEST',
+        failureStatus(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'),
+      );
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -59,7 +72,11 @@ function parseJsonBody(text: string): unknown {
   }
 }
 
-function verbOf(method: string, route: Extract<Route, { kind: 'resource' }>, query: URLSearchParams): RequestVerb | undefined {
+function verbOf(
+  method: string,
+  route: Extract<Route, { kind: 'resource' }>,
+  query: URLSearchParams,
+): RequestVerb | undefined {
   const watch = route.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';
   switch (method) {
     case 'GET':
@@ -129,6 +146,17 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       if (list === undefined) throw pathNotFound();
       return sendJson(res, 200, list);
     }
+    case 'openapi': {
+      const target = parseOpenApiPath(route.pathname);
+      const doc =
+        target === 'root'
+          ? openApiRoot(ctx.service.types)
+          : target === undefined
+            ? undefined
+            : openApiGroupVersion(ctx.service.types, target.group, target.version);
+      if (doc === undefined) throw pathNotFound();
+      return sendJson(res, 200, doc);
+    }
     case 'admin': {
       if (method !== 'POST') throw methodNotAllowed();
       const body = (parseJsonBody(await readBody(req)) ?? {}) as KubeObject;
@@ -155,7 +183,8 @@ async function handleResource(
   if (route.namespace !== undefined && !rt.namespaced) throw pathNotFound();
   const verb = verbOf(method, route, query);
   if (verb === undefined) throw methodNotAllowed();
-  if (route.subresource !== undefined && (route.subresource !== 'status' || !rt.hasStatusSubresource)) throw pathNotFound();
+  if (route.subresource !== undefined && (route.subresource !== 'status' || !rt.hasStatusSubresource))
+    throw pathNotFound();
   if (route.subresource !== undefined && !['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();
   // A namespaced object addressed without a namespace only exists for collection reads.
   if (rt.namespaced && route.namespace === undefined && route.name !== undefined) throw notFound(rt, route.name);
@@ -197,14 +226,32 @@ async function handleResource(
     case 'list': {
       const list = service.list(rt, route.namespace, listOptions);
       if (table !== undefined) {
-        return sendJson(res, 200, toTable(rt, list['items'], { now: ctx.now(), includeObject: table, withColumns: true, listMetadata: list['metadata'] }));
+        return sendJson(
+          res,
+          200,
+          toTable(rt, list['items'], {
+            now: ctx.now(),
+            includeObject: table,
+            withColumns: true,
+            listMetadata: list['metadata'],
+          }),
+        );
       }
       return sendJson(res, 200, list);
     }
     case 'get': {
       const obj = service.get(rt, namespace, name);
       if (table !== undefined) {
-        return sendJson(res, 200, toTable(rt, [obj], { now: ctx.now(), includeObject: table, withColumns: true, listMetadata: { resourceVersion: obj['metadata'].resourceVersion } }));
+        return sendJson(
+          res,
+          200,
+          toTable(rt, [obj], {
+            now: ctx.now(),
+            includeObject: table,
+            withColumns: true,
+            listMetadata: { resourceVersion: obj['metadata'].resourceVersion },
+          }),
+        );
       }
       return sendJson(res, 200, obj);
     }

@@ -138,7 +138,13 @@ export class ObjectStore {
       b.byNamespace.set(namespace, ns);
     }
     ns.set(name, obj);
-    const change: StoredChange = { rv: Number(obj['metadata'].resourceVersion), type, storageKey, namespace, object: obj };
+    const change: StoredChange = {
+      rv: Number(obj['metadata'].resourceVersion),
+      type,
+      storageKey,
+      namespace,
+      object: obj,
+    };
     if (previous !== undefined) change.previous = previous;
     this.record(change);
   }

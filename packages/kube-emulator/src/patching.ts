@@ -48,7 +48,13 @@ export function applyMergePatch(original: unknown, patch: unknown): unknown {
   return result;
 }
 
-export function applyJsonPatch(original: KubeObject, body: unknown, ref: ResourceRef, kind: string, name: string): KubeObject {
+export function applyJsonPatch(
+  original: KubeObject,
+  body: unknown,
+  ref: ResourceRef,
+  kind: string,
+  name: string,
+): KubeObject {
   if (!Array.isArray(body)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
     const doc = structuredClone(original);
@@ -208,7 +214,8 @@ function reorder(list: unknown[], order: unknown[], key: string | undefined): un
 }
 
 export function applyStrategicMergePatch(original: KubeObject, patch: unknown, plural: string): KubeObject {
-  if (!isPlainObject(patch)) throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+  if (!isPlainObject(patch))
+    throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
   const merger = new StrategicMerger({ ...METADATA_STRATEGIES, ...(STRATEGIES[plural] ?? {}) });
   return merger.mergeMap(original, patch, '') ?? {};
 }

@@ -66,7 +66,10 @@ function podStatus(o: KubeObject): string {
 }
 
 function podRestarts(o: KubeObject): number {
-  return (o['status']?.containerStatuses ?? []).reduce((n: number, c: KubeObject) => n + Number(c['restartCount'] ?? 0), 0);
+  return (o['status']?.containerStatuses ?? []).reduce(
+    (n: number, c: KubeObject) => n + Number(c['restartCount'] ?? 0),
+    0,
+  );
 }
 
 function nodeStatus(o: KubeObject): string {
@@ -135,8 +138,5 @@ export const builtinColumns = {
   ],
   serviceaccounts: [nameColumn, col('Secrets', (o) => (o['secrets'] ?? []).length, 'integer'), ageColumn],
   leases: [nameColumn, col('Holder', (o) => o['spec']?.holderIdentity ?? ''), ageColumn],
-  customresourcedefinitions: [
-    nameColumn,
-    col('Created At', (o) => o['metadata']?.creationTimestamp ?? '', 'date'),
-  ],
+  customresourcedefinitions: [nameColumn, col('Created At', (o) => o['metadata']?.creationTimestamp ?? '', 'date')],
 } satisfies Record<string, PrinterColumn[]>;

@@ -11,6 +11,7 @@ export type Route =
   | { kind: 'group'; group: string }
   | { kind: 'resourceList'; group: string; version: string }
   | { kind: 'admin'; action: string }
+  | { kind: 'openapi'; pathname: string }
   | {
       kind: 'resource';
       group: string;
@@ -28,8 +29,12 @@ export const ADMIN_PREFIX = '/__emulator/';
 export function parseRoute(pathname: string): Route {
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/livez') return { kind: 'health' };
+  if (pathname === '/openapi/v3' || pathname.startsWith('/openapi/v3/')) return { kind: 'openapi', pathname };
   if (pathname.startsWith(ADMIN_PREFIX)) return { kind: 'admin', action: pathname.slice(ADMIN_PREFIX.length) };
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -59,5 +64,14 @@ export function parseRoute(pathname: string): Route {
     rest = rest.slice(2);
   }
   if (rest.length === 0 || rest.length > 3) return { kind: 'unknown' };
-  return { kind: 'resource', group, version, namespace, plural: rest[0]!, name: rest[1], subresource: rest[2], legacyWatch };
+  return {
+    kind: 'resource',
+    group,
+    version,
+    namespace,
+    plural: rest[0]!,
+    name: rest[1],
+    subresource: rest[2],
+    legacyWatch,
+  };
 }

@@ -3,7 +3,7 @@
  * generateName, status subresources, finalizers, namespace lifecycle and CRD registration.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ObjectStore, objectKey } from './object-store.js';
+import { type ObjectStore, objectKey } from './object-store.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, type PatchKind } from './patching.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from './resource-types.js';
 import { combinePredicates, parseFieldSelector, parseLabelSelector, type ObjectPredicate } from './selectors.js';
@@ -83,14 +83,21 @@ export class ResourceService {
     const ns = this.store.get(TypeRegistry.storageKey(this.namespaceType()), '', namespace);
     if (ns === undefined) throw notFound({ group: '', plural: 'namespaces' }, namespace);
     if (forCreate && ns['metadata']?.deletionTimestamp !== undefined) {
-      throw forbidden(rt, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(
+        rt,
+        name,
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
     }
   }
 
   private decode(rt: ResourceType, namespace: string, body: unknown): KubeObject {
-    if (!isObject(body)) throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: expected an object`);
+    if (!isObject(body))
+      throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: expected an object`);
     if (body['kind'] !== undefined && body['kind'] !== rt.kind) {
-      throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind "${String(body['kind'])}" does not match "${rt.kind}"`);
+      throw badRequest(
+        `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind "${String(body['kind'])}" does not match "${rt.kind}"`,
+      );
     }
     checkDecodable(rt, body);
     const obj = structuredClone(body);
@@ -131,7 +138,8 @@ export class ResourceService {
     validateName(rt, meta.name);
     this.requireNamespace(rt, namespace, meta.name, true);
     const storageKey = TypeRegistry.storageKey(rt);
-    if (this.store.get(storageKey, rt.namespaced ? namespace : '', meta.name) !== undefined) throw alreadyExists(rt, meta.name);
+    if (this.store.get(storageKey, rt.namespaced ? namespace : '', meta.name) !== undefined)
+      throw alreadyExists(rt, meta.name);
     this.prepareForCreate(rt, obj);
     meta.uid = randomUUID();
     meta.creationTimestamp = this.timestamp();
@@ -154,7 +162,10 @@ export class ResourceService {
     } else if (rt.group === '' && rt.plural === 'namespaces') {
       obj['spec'] = { finalizers: ['kubernetes'] };
       obj['status'] = { phase: 'Active' };
-      obj['metadata'].labels = { ...(obj['metadata'].labels ?? {}), 'kubernetes.io/metadata.name': obj['metadata'].name };
+      obj['metadata'].labels = {
+        ...(obj['metadata'].labels ?? {}),
+        'kubernetes.io/metadata.name': obj['metadata'].name,
+      };
     } else if (rt.group === 'apiextensions.k8s.io') {
       validateCrd(rt, obj);
       const spec = obj['spec'];
@@ -162,7 +173,8 @@ export class ResourceService {
         throw alreadyExists(rt, obj['metadata'].name);
       }
       obj['status'] = this.crdStatus(obj);
-    } else if (rt.hasStatusSubresource) {
+    } else if (rt.isCustom && rt.hasStatusSubresource) {
+      // Custom resources with a status subresource drop status on create; built-ins like Node keep it.
       delete obj['status'];
     }
   }
@@ -171,12 +183,30 @@ export class ResourceService {
     const when = this.timestamp();
     const names = crd['spec'].names;
     return {
-      acceptedNames: { ...names, singular: names.singular ?? String(names.kind).toLowerCase(), listKind: names.listKind ?? `${names.kind}List` },
+      acceptedNames: {
+        ...names,
+        singular: names.singular ?? String(names.kind).toLowerCase(),
+        listKind: names.listKind ?? `${names.kind}List`,
+      },
       conditions: [
-        { type: 'NamesAccepted', status: 'True', lastTransitionTime: when, reason: 'NoConflicts', message: 'no conflicts found' },
-        { type: 'Established', status: 'True', lastTransitionTime: when, reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
+        {
+          type: 'NamesAccepted',
+          status: 'True',
+          lastTransitionTime: when,
+          reason: 'NoConflicts',
+          message: 'no conflicts found',
+        },
+        {
+          type: 'Established',
+          status: 'True',
+          lastTransitionTime: when,
+          reason: 'InitialNamesAccepted',
+          message: 'the initial names have been accepted',
+        },
       ],
-      storedVersions: (crd['spec'].versions ?? []).filter((v: KubeObject) => v['storage']).map((v: KubeObject) => v['name']),
+      storedVersions: (crd['spec'].versions ?? [])
+        .filter((v: KubeObject) => v['storage'])
+        .map((v: KubeObject) => v['name']),
     };
   }
 
@@ -200,7 +230,13 @@ export class ResourceService {
     return this.replace(rt, namespace, name, incoming, subresource);
   }
 
-  private replace(rt: ResourceType, namespace: string, name: string, incoming: KubeObject, subresource?: 'status'): KubeObject {
+  private replace(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    incoming: KubeObject,
+    subresource?: 'status',
+  ): KubeObject {
     const ns = rt.namespaced ? namespace : '';
     const storageKey = TypeRegistry.storageKey(rt);
     const current = this.store.get(storageKey, ns, name);
@@ -210,7 +246,11 @@ export class ResourceService {
       throw conflict(rt, name, STALE_OBJECT_MESSAGE);
     }
     if (incoming['metadata'].uid !== undefined && incoming['metadata'].uid !== current['metadata'].uid) {
-      throw conflict(rt, name, `Precondition failed: UID in precondition: ${incoming['metadata'].uid}, UID in object meta: ${current['metadata'].uid}`);
+      throw conflict(
+        rt,
+        name,
+        `Precondition failed: UID in precondition: ${incoming['metadata'].uid}, UID in object meta: ${current['metadata'].uid}`,
+      );
     }
     let next: KubeObject;
     if (subresource === 'status') {
@@ -262,7 +302,11 @@ export class ResourceService {
     const ns = rt.namespaced ? namespace : '';
     const current = this.store.get(TypeRegistry.storageKey(rt), ns, name);
     if (current === undefined) {
-      if (kind === 'apply' && subresource === undefined) return this.create(rt, namespace, { ...(body as KubeObject), metadata: { ...(body as KubeObject)['metadata'], name } });
+      if (kind === 'apply' && subresource === undefined)
+        return this.create(rt, namespace, {
+          ...(body as KubeObject),
+          metadata: { ...(body as KubeObject)['metadata'], name },
+        });
       throw notFound(rt, name);
     }
     let patched: KubeObject;
@@ -295,12 +339,21 @@ export class ResourceService {
     if (current === undefined) throw notFound(rt, name);
     const pre = options?.preconditions;
     if (pre?.uid !== undefined && pre.uid !== current['metadata'].uid) {
-      throw conflict(rt, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current['metadata'].uid}`);
+      throw conflict(
+        rt,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current['metadata'].uid}`,
+      );
     }
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current['metadata'].resourceVersion) {
-      throw conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current['metadata'].resourceVersion}`);
+      throw conflict(
+        rt,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current['metadata'].resourceVersion}`,
+      );
     }
-    if (rt.group === '' && rt.plural === 'namespaces') return this.present(rt, this.beginNamespaceDeletion(rt, current));
+    if (rt.group === '' && rt.plural === 'namespaces')
+      return this.present(rt, this.beginNamespaceDeletion(rt, current));
     if ((current['metadata'].finalizers ?? []).length > 0) {
       if (current['metadata'].deletionTimestamp !== undefined) return this.present(rt, current);
       const marked: KubeObject = {
@@ -312,12 +365,28 @@ export class ResourceService {
       this.store.put(storageKey, marked, 'MODIFIED', current);
       return this.present(rt, marked);
     }
-    return this.present(rt, this.removeNow(rt, current));
+    return this.deletedResponse(rt, this.removeNow(rt, current));
+  }
+
+  /**
+   * What a completed DELETE answers: the object for types whose real registry returns it (pods, custom resources,
+   * CRDs), a Success Status naming the object for the rest (configmaps, secrets, leases, nodes...).
+   */
+  private deletedResponse(rt: ResourceType, finalState: KubeObject): KubeObject {
+    const returnsObject =
+      rt.isCustom || rt.group === 'apiextensions.k8s.io' || (rt.group === '' && rt.plural === 'pods');
+    if (returnsObject) return this.present(rt, finalState);
+    const details: KubeObject = { name: finalState['metadata'].name, kind: rt.plural, uid: finalState['metadata'].uid };
+    if (rt.group !== '') details['group'] = rt.group;
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
   }
 
   private removeNow(rt: ResourceType, obj: KubeObject): KubeObject {
     const storageKey = TypeRegistry.storageKey(rt);
-    const finalState: KubeObject = { ...obj, metadata: { ...obj['metadata'], resourceVersion: String(this.store.nextRevision()) } };
+    const finalState: KubeObject = {
+      ...obj,
+      metadata: { ...obj['metadata'], resourceVersion: String(this.store.nextRevision()) },
+    };
     this.store.remove(storageKey, finalState);
     if (rt.group === 'apiextensions.k8s.io' && rt.plural === 'customresourcedefinitions') this.dropCrdType(obj);
     const ns = obj['metadata'].namespace;
@@ -332,7 +401,10 @@ export class ResourceService {
     if (first === undefined) return;
     const storageKey = TypeRegistry.storageKey(first);
     for (const [, obj] of [...this.store.iterate(storageKey, undefined)]) {
-      const finalState = { ...obj, metadata: { ...obj['metadata'], resourceVersion: String(this.store.nextRevision()) } };
+      const finalState = {
+        ...obj,
+        metadata: { ...obj['metadata'], resourceVersion: String(this.store.nextRevision()) },
+      };
       this.store.remove(storageKey, finalState);
     }
   }
@@ -343,7 +415,11 @@ export class ResourceService {
     if (current['metadata'].deletionTimestamp !== undefined) return current;
     const terminating: KubeObject = {
       ...current,
-      metadata: { ...current['metadata'], deletionTimestamp: this.timestamp(), resourceVersion: String(this.store.nextRevision()) },
+      metadata: {
+        ...current['metadata'],
+        deletionTimestamp: this.timestamp(),
+        resourceVersion: String(this.store.nextRevision()),
+      },
       status: { ...current['status'], phase: 'Terminating' },
     };
     this.store.put(TypeRegistry.storageKey(rt), terminating, 'MODIFIED', current);
@@ -372,7 +448,11 @@ export class ResourceService {
     const ns = this.store.get(TypeRegistry.storageKey(nsType), '', namespace);
     if (ns === undefined || ns['metadata'].deletionTimestamp === undefined) return;
     if (this.store.storageKeysWithObjectsIn(namespace).length > 0) return;
-    const finalState = { ...ns, spec: { finalizers: [] }, metadata: { ...ns['metadata'], resourceVersion: String(this.store.nextRevision()) } };
+    const finalState = {
+      ...ns,
+      spec: { finalizers: [] },
+      metadata: { ...ns['metadata'], resourceVersion: String(this.store.nextRevision()) },
+    };
     this.store.remove(TypeRegistry.storageKey(nsType), finalState);
   }
 
@@ -388,7 +468,8 @@ export class ResourceService {
     const predicate = this.selectorFor(rt, options, undefined);
     const revision = this.store.currentRevision;
     let afterKey: string | undefined;
-    if (options.continueToken !== undefined && options.continueToken !== '') afterKey = decodeContinue(options.continueToken);
+    if (options.continueToken !== undefined && options.continueToken !== '')
+      afterKey = decodeContinue(options.continueToken);
     const limit = options.limit !== undefined && options.limit > 0 ? options.limit : Number.POSITIVE_INFINITY;
     const items: KubeObject[] = [];
     let lastKey: string | undefined;
@@ -444,5 +525,12 @@ function decodeContinue(token: string): string {
   } catch {
     // fall through to the error below
   }
-  throw new ApiError('BAD_REQUEST', failureStatus(400, 'BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+  throw new ApiError(
+    'BAD_REQUEST',
+    failureStatus(
+      400,
+      'BadRequest',
+      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    ),
+  );
 }

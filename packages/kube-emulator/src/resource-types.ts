@@ -94,8 +94,16 @@ export function builtinResourceTypes(): ResourceType[] {
       categories: ['all'],
       namespaced: true,
       status: true,
-      selectableFields: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName',
-        'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+      selectableFields: [
+        'spec.nodeName',
+        'spec.restartPolicy',
+        'spec.schedulerName',
+        'spec.serviceAccountName',
+        'spec.hostNetwork',
+        'status.phase',
+        'status.podIP',
+        'status.nominatedNodeName',
+      ],
       printerColumns: builtinColumns.pods,
     }),
     builtin({
@@ -116,20 +124,54 @@ export function builtinResourceTypes(): ResourceType[] {
       selectableFields: ['status.phase'],
       printerColumns: builtinColumns.namespaces,
     }),
-    builtin({ kind: 'Secret', plural: 'secrets', namespaced: true, selectableFields: ['type'], printerColumns: builtinColumns.secrets }),
-    builtin({ kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'], namespaced: true, printerColumns: builtinColumns.configmaps }),
+    builtin({
+      kind: 'Secret',
+      plural: 'secrets',
+      namespaced: true,
+      selectableFields: ['type'],
+      printerColumns: builtinColumns.secrets,
+    }),
+    builtin({
+      kind: 'ConfigMap',
+      plural: 'configmaps',
+      shortNames: ['cm'],
+      namespaced: true,
+      printerColumns: builtinColumns.configmaps,
+    }),
     builtin({
       kind: 'Event',
       plural: 'events',
       shortNames: ['ev'],
       namespaced: true,
-      selectableFields: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name',
-        'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion',
-        'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+      selectableFields: [
+        'involvedObject.kind',
+        'involvedObject.namespace',
+        'involvedObject.name',
+        'involvedObject.uid',
+        'involvedObject.apiVersion',
+        'involvedObject.resourceVersion',
+        'involvedObject.fieldPath',
+        'reason',
+        'reportingComponent',
+        'source',
+        'type',
+      ],
       printerColumns: builtinColumns.events,
     }),
-    builtin({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true, printerColumns: builtinColumns.serviceaccounts }),
-    builtin({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true, printerColumns: builtinColumns.leases }),
+    builtin({
+      kind: 'ServiceAccount',
+      plural: 'serviceaccounts',
+      shortNames: ['sa'],
+      namespaced: true,
+      printerColumns: builtinColumns.serviceaccounts,
+    }),
+    builtin({
+      group: 'coordination.k8s.io',
+      kind: 'Lease',
+      plural: 'leases',
+      namespaced: true,
+      printerColumns: builtinColumns.leases,
+    }),
     builtin({
       group: 'events.k8s.io',
       kind: 'Event',
@@ -165,14 +207,24 @@ export function resourceTypesFromCrd(crd: KubeObject): ResourceType[] {
   for (const v of spec.versions ?? []) {
     if (v.served === false) continue;
     const extra: PrinterColumn[] = (v.additionalPrinterColumns ?? []).map((c: KubeObject) => {
-      const col: PrinterColumn = { name: String(c['name']), type: String(c['type'] ?? 'string'), jsonPath: String(c['jsonPath']) };
+      const col: PrinterColumn = {
+        name: String(c['name']),
+        type: String(c['type'] ?? 'string'),
+        jsonPath: String(c['jsonPath']),
+      };
       if (c['format'] !== undefined) col.format = String(c['format']);
       if (c['description'] !== undefined) col.description = String(c['description']);
       if (c['priority'] !== undefined) col.priority = Number(c['priority']);
       return col;
     });
     const columns: PrinterColumn[] = [
-      { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', jsonPath: '.metadata.name' },
+      {
+        name: 'Name',
+        type: 'string',
+        format: 'name',
+        description: 'Name must be unique within a namespace.',
+        jsonPath: '.metadata.name',
+      },
       ...extra,
     ];
     // Like the real server: Age is the default only when the CRD declares no columns of its own.

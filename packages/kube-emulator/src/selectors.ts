@@ -32,7 +32,8 @@ function splitTopLevel(input: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function checkKey(key: string, whole: string): string {
@@ -62,7 +63,10 @@ function parseRequirement(text: string): LabelRequirement {
     const value = (eq[3] ?? '').trim();
     if (rawOp === '<' || rawOp === '>') {
       const n = Number(value);
-      if (!Number.isInteger(n)) throw badRequest(`unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer in "${text}"`);
+      if (!Number.isInteger(n))
+        throw badRequest(
+          `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer in "${text}"`,
+        );
       return { op: rawOp === '>' ? 'gt' : 'lt', key, value: n };
     }
     return { op: rawOp === '!=' ? '!=' : '=', key, value: checkValue(value, text) };
@@ -137,7 +141,10 @@ function splitUnescaped(input: string, sep: string): string[] {
  * Field selectors support metadata.name, metadata.namespace and the type's own selectable fields, with = == !=.
  * Unknown fields are refused with 400 like the real server.
  */
-export function parseFieldSelector(selector: string | undefined, allowedFields: readonly string[]): ObjectPredicate | undefined {
+export function parseFieldSelector(
+  selector: string | undefined,
+  allowedFields: readonly string[],
+): ObjectPredicate | undefined {
   if (selector === undefined || selector.trim() === '') return undefined;
   const allowed = new Set(['metadata.name', 'metadata.namespace', ...allowedFields]);
   const terms = splitUnescaped(selector, ',').map((term) => {

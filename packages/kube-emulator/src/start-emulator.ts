@@ -154,6 +154,9 @@ function runAdminAction(admin: EmulatorAdmin, action: string, body: KubeObject):
       admin.clearFaults();
       return {};
     default:
-      throw notFound({ group: '', plural: 'emulator-actions' } satisfies Pick<ResourceType, 'group' | 'plural'>, action);
+      throw notFound(
+        { group: '', plural: 'emulator-actions' } satisfies Pick<ResourceType, 'group' | 'plural'>,
+        action,
+      );
   }
 }

@@ -75,8 +75,21 @@ function details(ref: ResourceRef, name: string | undefined): StatusDetails {
   return d;
 }
 
-export function failureStatus(code: number, reason: string, message: string, statusDetails?: StatusDetails): KubeStatus {
-  const status: KubeStatus = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+export function failureStatus(
+  code: number,
+  reason: string,
+  message: string,
+  statusDetails?: StatusDetails,
+): KubeStatus {
+  const status: KubeStatus = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  };
   if (statusDetails !== undefined) status.details = statusDetails;
   return status;
 }
@@ -106,7 +119,12 @@ export function alreadyExists(ref: ResourceRef, name: string): ApiError {
 export function conflict(ref: ResourceRef, name: string, why: string): ApiError {
   return new ApiError(
     'CONFLICT',
-    failureStatus(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(ref)} "${name}": ${why}`, details(ref, name)),
+    failureStatus(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualified(ref)} "${name}": ${why}`,
+      details(ref, name),
+    ),
   );
 }
 
@@ -117,7 +135,9 @@ export const STALE_OBJECT_MESSAGE =
 export function invalid(ref: ResourceRef, kind: string, name: string, causes: StatusCause[]): ApiError {
   const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
   const message =
-    summary.length === 1 ? `${kind} "${name}" is invalid: ${summary[0]}` : `${kind} "${name}" is invalid: [${summary.join(', ')}]`;
+    summary.length === 1
+      ? `${kind} "${name}" is invalid: ${summary[0]}`
+      : `${kind} "${name}" is invalid: [${summary.join(', ')}]`;
   const d = details(ref, name);
   d.kind = kind;
   d.causes = causes;
@@ -154,10 +174,7 @@ export function unsupportedMediaType(accepted: string[]): ApiError {
 }
 
 export function expired(requested: string, oldest: number): ApiError {
-  return new ApiError(
-    'EXPIRED',
-    failureStatus(410, 'Expired', `too old resource version: ${requested} (${oldest})`),
-  );
+  return new ApiError('EXPIRED', failureStatus(410, 'Expired', `too old resource version: ${requested} (${oldest})`));
 }
 
 export function tooManyRequests(retryAfterSeconds: number): ApiError {
@@ -170,6 +187,8 @@ export function tooManyRequests(retryAfterSeconds: number): ApiError {
 export function internalError(message: string): ApiError {
   return new ApiError(
     'INTERNAL_ERROR',
-    failureStatus(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: 'UnexpectedServerResponse', message }] }),
+    failureStatus(500, 'InternalError', `Internal error occurred: ${message}`, {
+      causes: [{ reason: 'UnexpectedServerResponse', message }],
+    }),
   );
 }

@@ -15,7 +15,9 @@ const LABEL_MESSAGE =
 
 export function nameCauses(rt: ResourceType, name: string): StatusCause[] {
   const isLabel = rt.plural === 'namespaces' && rt.group === '';
-  const ok = isLabel ? DNS1123_LABEL.test(name) && name.length <= 63 : DNS1123_SUBDOMAIN.test(name) && name.length <= 253;
+  const ok = isLabel
+    ? DNS1123_LABEL.test(name) && name.length <= 63
+    : DNS1123_SUBDOMAIN.test(name) && name.length <= 253;
   if (ok) return [];
   return [
     {
@@ -33,7 +35,11 @@ export function validateName(rt: ResourceType, name: string): void {
 
 export function requireName(rt: ResourceType): never {
   throw invalid(rt, rt.kind, '', [
-    { reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' },
+    {
+      reason: 'FieldValueRequired',
+      message: 'Required value: name or generateName is required',
+      field: 'metadata.name',
+    },
   ]);
 }
 
@@ -87,7 +93,11 @@ export function validateCrd(rt: ResourceType, crd: KubeObject): void {
     });
   }
   if (Array.isArray(spec.versions) && spec.versions.filter((v: KubeObject) => v['storage'] === true).length !== 1) {
-    causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: must have exactly one version marked as storage version', field: 'spec.versions' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: 'Invalid value: must have exactly one version marked as storage version',
+      field: 'spec.versions',
+    });
   }
   if (causes.length > 0) throw invalid(rt, rt.kind, name, causes);
 }

@@ -67,7 +67,11 @@ export class WatchHub {
     const encode = (type: string, object: KubeObject): string => {
       let payload = this.service.present(rt, object);
       if (req.table !== undefined && type !== 'ERROR' && type !== 'BOOKMARK') {
-        payload = toTable(rt, [payload], { now: this.options.now(), includeObject: req.table.includeObject, withColumns: !columnsSent });
+        payload = toTable(rt, [payload], {
+          now: this.options.now(),
+          includeObject: req.table.includeObject,
+          withColumns: !columnsSent,
+        });
         columnsSent = true;
       }
       return `${JSON.stringify({ type, object: payload })}\n`;
@@ -152,7 +156,11 @@ export class WatchHub {
     if (req.allowBookmarks) {
       const sendBookmark = (): void => {
         if (closed) return;
-        const object = { kind: rt.kind, apiVersion: apiVersionOf(rt), metadata: { resourceVersion: String(store.currentRevision) } };
+        const object = {
+          kind: rt.kind,
+          apiVersion: apiVersionOf(rt),
+          metadata: { resourceVersion: String(store.currentRevision) },
+        };
         res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
         timers[0] = setTimeout(sendBookmark, this.options.bookmarkIntervalMs);
       };

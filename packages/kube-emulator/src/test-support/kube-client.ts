@@ -14,7 +14,11 @@ export function kubeConfigFor(emulator: KubeEmulator): k8s.KubeConfig {
 }
 
 /** Waits until `predicate` holds, polling every 10 ms (tests wait for effects, never for fixed times). */
-export async function eventually(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
