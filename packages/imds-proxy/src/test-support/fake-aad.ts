@@ -82,7 +82,7 @@ export async function startFakeAad(): Promise<FakeAad> {
     const secret = form.get('client_secret');
     const call = { tenant, clientId, scope, grant: assertion ? 'assertion' : secret ? 'secret' : 'none' } as const;
     const principal = principals.get(clientId);
-    if (!principal || !principal.tenants.includes(tenant)) {
+    if (!principal?.tenants.includes(tenant)) {
       send(
         400,
         {

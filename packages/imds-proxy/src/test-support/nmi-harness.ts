@@ -19,7 +19,7 @@ export interface NmiHarness {
   close(): Promise<void>;
 }
 
-export type HarnessOptions = Partial<Omit<NmiServerOptions, 'clock'>> & { realClock?: boolean };
+export type HarnessOptions = Partial<Omit<NmiServerOptions, 'clock'>> & { realClock?: boolean; managedMode?: boolean };
 
 /**
  * NMI on an ephemeral port, backed by a FakeCluster and a fake IMDS, with a manual clock (retries cost no time)
@@ -31,11 +31,11 @@ export async function startNmiHarness(options: HarnessOptions = {}): Promise<Nmi
   const clock = new ManualClock(Date.now());
   imds.now = () => clock.now();
   const logs: RequestLogEntry[] = [];
-  const { realClock, ...overrides } = options;
+  const { realClock, managedMode, ...overrides } = options;
   const nmi = createNmiServer({
     pods: cluster.podLookup,
     exceptions: cluster.exceptionLookup,
-    identities: cluster.standard,
+    identities: managedMode ? cluster.managed : cluster.standard,
     secrets: cluster.secretLookup,
     imdsBaseUrl: imds.baseUrl,
     imdsMaxAttempts: 1,
