@@ -39,4 +39,11 @@ describe('flushConntrack', () => {
       stderr,
     });
   });
+
+  test('rejects a bad address or port before running anything', async () => {
+    const runner = createFakeRunner();
+    await expect(flushConntrack({ runner, metadataIp: 'imds' })).rejects.toMatchObject({ code: 'invalid_option' });
+    await expect(flushConntrack({ runner, metadataPort: 0 })).rejects.toMatchObject({ code: 'invalid_option' });
+    expect(runner.calls).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { type CommandRunner, commandFailed } from './command-runner.js';
+import { IptablesError } from './errors.js';
 import { DEFAULT_METADATA_IP, DEFAULT_METADATA_PORT } from './redirect-options.js';
 
 export interface FlushConntrackOptions {
@@ -24,6 +25,11 @@ const SUMMARY = /(\d+) flow entr(?:y|ies) ha(?:s|ve) been deleted/;
 export async function flushConntrack(options: FlushConntrackOptions): Promise<FlushConntrackResult> {
   const ip = options.metadataIp ?? DEFAULT_METADATA_IP;
   const port = options.metadataPort ?? DEFAULT_METADATA_PORT;
+  if (isIP(ip) === 0)
+    throw new IptablesError('invalid_option', `metadataIp must be an IP address, got ${JSON.stringify(ip)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new IptablesError('invalid_option', `metadataPort must be a TCP port between 1 and 65535, got ${port}`);
+  }
   const args = ['-D', '-f', isIPv6(ip) ? 'ipv6' : 'ipv4', '-p', 'tcp', '-d', ip, '--dport', String(port)];
   const result = await options.runner.run('conntrack', args);
   const summary = SUMMARY.exec(result.stderr) ?? SUMMARY.exec(result.stdout);
