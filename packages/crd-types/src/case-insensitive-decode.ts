@@ -8,6 +8,11 @@ export interface CaseInsensitiveDecodeResult {
   readonly changed: boolean;
 }
 
+/** Plain assignment would treat a `__proto__` key from JSON as the prototype and drop it. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
@@ -41,7 +46,7 @@ export function decodeCaseInsensitive(schema: z.ZodType, value: unknown): CaseIn
     for (const [key, item] of Object.entries(value)) {
       const decoded = decodeCaseInsensitive(mapValue, item);
       changed ||= decoded.changed;
-      out[key] = decoded.value;
+      setOwn(out, key, decoded.value);
     }
     return changed ? { value: out, changed } : { value, changed: false };
   }
@@ -60,12 +65,12 @@ function decodeObject(
   for (const [key, item] of Object.entries(value)) {
     const canonical = Object.hasOwn(fields, key) ? key : byFoldedName.get(key.toLowerCase());
     if (canonical === undefined) {
-      out[key] = item;
+      setOwn(out, key, item);
       continue;
     }
     const decoded = decodeCaseInsensitive(fields[canonical]!, item);
     if (canonical !== key || decoded.changed || Object.hasOwn(out, canonical)) changed = true;
-    out[canonical] = decoded.value;
+    setOwn(out, canonical, decoded.value);
   }
   return changed ? { value: out, changed } : { value, changed: false };
 }

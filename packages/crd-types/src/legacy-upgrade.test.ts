@@ -124,3 +124,12 @@ describe('upgradeLegacyFields (§1.7, checklist row 38)', () => {
     expect(parsed.ok && parsed.value.spec).toEqual({ type: 1, clientID: 'c' });
   });
 });
+
+test('a "__proto__" key from JSON stays an ordinary field', () => {
+  const input = JSON.parse('{"spec":{"ClientID":"c","__proto__":{"polluted":true}}}');
+  const { value } = upgradeLegacyFields('AzureIdentity', input);
+  const spec = (value as { spec: Record<string, unknown> }).spec;
+  expect(Object.keys(spec)).toEqual(['clientID', '__proto__']);
+  expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);
+  expect((spec as { polluted?: unknown }).polluted).toBeUndefined();
+});

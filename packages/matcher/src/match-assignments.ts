@@ -10,6 +10,7 @@ import {
 } from '@podid/crd-types';
 import { assignedIdentityName } from './assigned-identity-name.js';
 import { objectKey, sortObjects } from './object-order.js';
+import { podEligibility } from './pod-eligibility.js';
 import type {
   DesiredAssignment,
   MatchOptions,
@@ -21,7 +22,6 @@ import type {
 
 /** Upstream kept assigned identities in `default` unless namespaced (§1.4). */
 const DEFAULT_ASSIGNMENT_NAMESPACE = 'default';
-const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed']);
 const NAMESPACED_MODE_DOCS = 'https://azure.github.io/aad-pod-identity/docs/configure/match_pods_in_namespace/';
 
 function refOf(object: { readonly metadata: { readonly namespace: string; readonly name: string } }): ObjectRef {
@@ -99,25 +99,12 @@ export function matchAssignments(
     }
     seenPods.add(podKey);
 
-    const label = pod.metadata.labels?.[POD_LABEL_KEY];
-    if (label === undefined) {
-      skipped.push(podSkip(pod, 'pod_no_label', `pod ${podKey} has no ${POD_LABEL_KEY} label`));
+    const eligibility = podEligibility(pod);
+    if (!eligibility.eligible) {
+      skipped.push(podSkip(pod, eligibility.code, eligibility.message));
       continue;
     }
-    const nodeName = pod.spec?.nodeName ?? '';
-    if (nodeName === '') {
-      skipped.push(podSkip(pod, 'pod_no_node', `pod ${podKey} has no assigned node yet. it will be ignored`));
-      continue;
-    }
-    if (label === '') {
-      skipped.push(podSkip(pod, 'pod_empty_label', `pod ${podKey} has an empty ${POD_LABEL_KEY} label`));
-      continue;
-    }
-    const phase = pod.status?.phase ?? '';
-    if (TERMINAL_PHASES.has(phase)) {
-      skipped.push(podSkip(pod, 'pod_terminal_phase', `pod ${podKey} is ${phase}; it needs no identity`));
-      continue;
-    }
+    const { label, nodeName } = eligibility;
     usedSelectors.add(label);
     const candidates = bindingsBySelector.get(label);
     if (candidates === undefined) {

@@ -1,0 +1,34 @@
+import { type Pod, POD_LABEL_KEY } from '@podid/crd-types';
+import type { PodSkipCode } from './types.js';
+
+/** Phases after which a pod runs no more code, so it needs no identity (Q2). */
+const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed']);
+
+export type PodEligibility =
+  | { readonly eligible: true; readonly label: string; readonly nodeName: string }
+  | { readonly eligible: false; readonly code: PodSkipCode; readonly message: string };
+
+/** Whether a pod takes part in matching at all (§2.5 first two bullets, plus the Q2 phase check). */
+export function podEligibility(pod: Pod): PodEligibility {
+  const podKey = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const label = pod.metadata.labels?.[POD_LABEL_KEY];
+  if (label === undefined) {
+    return { eligible: false, code: 'pod_no_label', message: `pod ${podKey} has no ${POD_LABEL_KEY} label` };
+  }
+  const nodeName = pod.spec?.nodeName ?? '';
+  if (nodeName === '') {
+    return {
+      eligible: false,
+      code: 'pod_no_node',
+      message: `pod ${podKey} has no assigned node yet. it will be ignored`,
+    };
+  }
+  if (label === '') {
+    return { eligible: false, code: 'pod_empty_label', message: `pod ${podKey} has an empty ${POD_LABEL_KEY} label` };
+  }
+  const phase = pod.status?.phase ?? '';
+  if (TERMINAL_PHASES.has(phase)) {
+    return { eligible: false, code: 'pod_terminal_phase', message: `pod ${podKey} is ${phase}; it needs no identity` };
+  }
+  return { eligible: true, label, nodeName };
+}
