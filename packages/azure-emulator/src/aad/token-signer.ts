@@ -73,7 +73,7 @@ export class TokenSigner {
   }
 
   jwks(): { keys: Record<string, unknown>[] } {
-    const jwk = createPublicKey(this.publicKey).export({ format: 'jwk' });
+    const jwk = this.publicKey.export({ format: 'jwk' });
     return { keys: [{ ...jwk, kid: this.keyId, use: 'sig', alg: 'RS256' }] };
   }
 

@@ -250,7 +250,7 @@ describe('ARM over the wire', () => {
     test('the PATCH log records body, target and status of every PATCH', async () => {
       world.emulator.admin.resetCounters();
       const [id1] = world.identityIds.slice(1);
-      const body = { identity: { type: 'UserAssigned', userAssignedIdentities: { [id1!]: {} } } };
+      const body = { identity: { type: 'UserAssigned' as const, userAssignedIdentities: { [id1!]: {} } } };
       await world.compute.virtualMachines.beginUpdateAndWait(world.resourceGroup, 'vm-wire', body, {
         updateIntervalInMs: 10,
       });
