@@ -73,7 +73,10 @@ describe('host token route (§3.6)', () => {
     expect(body.token.resource).toBe('https://vault.azure.net');
     expect(body.token.access_token).toMatch(new RegExp(`^imds\\.${CLIENT_A}\\.`));
 
-    const missing = await httpGet(h.port, '/host/token/?resource=x', { localAddress: '127.0.0.1', headers: { podns: 'demo' } });
+    const missing = await httpGet(h.port, '/host/token/?resource=x', {
+      localAddress: '127.0.0.1',
+      headers: { podns: 'demo' },
+    });
     expect(missing.status).toBe(400);
     expect(missing.body).toBe("missing 'podname' and 'podns' from request header\n");
 
@@ -84,7 +87,10 @@ describe('host token route (§3.6)', () => {
     expect(remote.status).toBe(500);
     expect(remote.body).toBe('request remote address is not from a host\n');
 
-    const noResource = await httpGet(h.port, '/host/token/', { localAddress: '127.0.0.1', headers: { podname: 'app', podns: 'demo' } });
+    const noResource = await httpGet(h.port, '/host/token/', {
+      localAddress: '127.0.0.1',
+      headers: { podname: 'app', podns: 'demo' },
+    });
     expect(noResource.status).toBe(400);
   });
 
@@ -111,19 +117,25 @@ describe('isolation', () => {
     return { h, identityB };
   }
 
-  test.each([false, true])('pod bound to A asking for B by client_id or msi_res_id → 404 (B cached: %s)', async (cached) => {
-    const { h, identityB } = await twoPods();
-    if (cached) {
-      expect((await h.get('127.0.0.3', `${TOKEN}?resource=x`)).status).toBe(200);
-      expect(h.nmi.tokenCache?.size).toBe(1);
-    }
-    const byClient = await h.get('127.0.0.2', `${TOKEN}?resource=x&client_id=${CLIENT_B}`);
-    expect(byClient.status).toBe(404);
-    const byResource = await h.get('127.0.0.2', `${TOKEN}?resource=x&msi_res_id=${encodeURIComponent(identityB.spec.resourceID ?? '')}`);
-    expect(byResource.status).toBe(404);
-    expect(byClient.body).not.toContain('imds.');
-    expect(h.imds.tokenCalls().filter((call) => call.clientId === CLIENT_B)).toHaveLength(cached ? 1 : 0);
-  });
+  test.each([false, true])(
+    'pod bound to A asking for B by client_id or msi_res_id → 404 (B cached: %s)',
+    async (cached) => {
+      const { h, identityB } = await twoPods();
+      if (cached) {
+        expect((await h.get('127.0.0.3', `${TOKEN}?resource=x`)).status).toBe(200);
+        expect(h.nmi.tokenCache?.size).toBe(1);
+      }
+      const byClient = await h.get('127.0.0.2', `${TOKEN}?resource=x&client_id=${CLIENT_B}`);
+      expect(byClient.status).toBe(404);
+      const byResource = await h.get(
+        '127.0.0.2',
+        `${TOKEN}?resource=x&msi_res_id=${encodeURIComponent(identityB.spec.resourceID ?? '')}`,
+      );
+      expect(byResource.status).toBe(404);
+      expect(byClient.body).not.toContain('imds.');
+      expect(h.imds.tokenCalls().filter((call) => call.clientId === CLIENT_B)).toHaveLength(cached ? 1 : 0);
+    },
+  );
 
   test('namespaced mode refuses an identity from another namespace (redacted ID in the message)', async () => {
     const h = await start({ forceNamespaced: true });
@@ -180,9 +192,15 @@ describe('managed mode (§3.9)', () => {
     h.cluster.addPod(pod('app', 'team-a', '127.0.0.2', { labels: { aadpodidbinding: 'web' } }));
     h.cluster.identities.push(msiIdentity('id-a', 'team-a', CLIENT_A));
     h.cluster.bindings.push(binding('web-binding', 'team-a', 'id-a', 'web'));
-    const ok = await httpGet(h.port, '/host/token?resource=x', { localAddress: '127.0.0.1', headers: { podns: 'team-a', podname: 'app' } });
+    const ok = await httpGet(h.port, '/host/token?resource=x', {
+      localAddress: '127.0.0.1',
+      headers: { podns: 'team-a', podname: 'app' },
+    });
     expect(JSON.parse(ok.body).clientid).toBe(CLIENT_A);
-    const ghost = await httpGet(h.port, '/host/token?resource=x', { localAddress: '127.0.0.1', headers: { podns: 'team-a', podname: 'ghost' } });
+    const ghost = await httpGet(h.port, '/host/token?resource=x', {
+      localAddress: '127.0.0.1',
+      headers: { podns: 'team-a', podname: 'ghost' },
+    });
     expect(ghost.status).toBe(404);
   });
 });

@@ -16,6 +16,8 @@ export interface FakeImdsCall {
 export interface FakeImds {
   readonly baseUrl: string;
   readonly calls: FakeImdsCall[];
+  /** Every token body IMDS sent, in order. */
+  readonly issued: Record<string, string>[];
   /** client IDs assigned to this VM. */
   readonly assigned: Set<string>;
   systemAssigned: boolean;
@@ -34,6 +36,7 @@ export interface FakeImds {
 
 export async function startFakeImds(): Promise<FakeImds> {
   const calls: FakeImdsCall[] = [];
+  const issued: Record<string, string>[] = [];
   const failures: number[] = [];
   let held: (() => void)[] | undefined;
   let serial = 0;
@@ -71,18 +74,19 @@ export async function startFakeImds(): Promise<FakeImds> {
         const nowSeconds = Math.floor(state.now() / 1000);
         serial++;
         res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-        res.end(
-          JSON.stringify({
-            access_token: `imds.${clientId || 'system'}.${call.resource}.${serial}`,
-            client_id: clientId || 'system-client-id',
-            expires_in: String(state.lifetimeSeconds),
-            expires_on: String(nowSeconds + state.lifetimeSeconds),
-            ext_expires_in: String(state.lifetimeSeconds),
-            not_before: String(nowSeconds - 300),
-            resource: call.resource,
-            token_type: 'Bearer',
-          }),
-        );
+        const body: Record<string, string> = {
+          refresh_token: '',
+          access_token: `imds.${clientId || 'system'}.${call.resource}.${serial}`,
+          client_id: clientId || 'system-client-id',
+          expires_in: String(state.lifetimeSeconds),
+          expires_on: String(nowSeconds + state.lifetimeSeconds),
+          ext_expires_in: String(state.lifetimeSeconds),
+          not_before: String(nowSeconds - 300),
+          resource: call.resource,
+          token_type: 'Bearer',
+        };
+        issued.push(body);
+        res.end(JSON.stringify(body));
         return;
       }
       if (url.pathname === '/metadata/instance') {
@@ -105,6 +109,7 @@ export async function startFakeImds(): Promise<FakeImds> {
   return Object.assign(state, {
     baseUrl: `http://127.0.0.1:${port}`,
     calls,
+    issued,
     assigned,
     failNext(status: number, count = 1) {
       for (let i = 0; i < count; i++) failures.push(status);

@@ -101,7 +101,10 @@ describe('fairness in the server', () => {
       h.imds.assigned.add(clients[index] ?? '');
     });
     h.imds.hold();
-    const noisy = [h.get('127.0.0.2', '/metadata/identity/oauth2/token?resource=r1'), h.get('127.0.0.2', '/metadata/identity/oauth2/token?resource=r2')];
+    const noisy = [
+      h.get('127.0.0.2', '/metadata/identity/oauth2/token?resource=r1'),
+      h.get('127.0.0.2', '/metadata/identity/oauth2/token?resource=r2'),
+    ];
     while (h.nmi.limiter.waiting < 1) await new Promise((resolve) => setTimeout(resolve, 5));
     const refused = await h.get('127.0.0.2', '/metadata/identity/oauth2/token?resource=r3');
     expect(refused.status).toBe(429);
@@ -109,7 +112,12 @@ describe('fairness in the server', () => {
     const quiet = h.get('127.0.0.3', '/metadata/identity/oauth2/token?resource=r1');
     while (h.imds.tokenCalls().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     // IMDS has the noisy pod's first call and the quiet pod's call; the noisy pod's second is still queued.
-    expect(h.imds.tokenCalls().map((call) => call.clientId).sort()).toEqual(clients);
+    expect(
+      h.imds
+        .tokenCalls()
+        .map((call) => call.clientId)
+        .sort(),
+    ).toEqual(clients);
     h.imds.release();
     while (h.imds.tokenCalls().length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
     h.imds.release();

@@ -61,7 +61,13 @@ describe('service principals (§3.10)', () => {
     const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
     h.cluster.assign(
       app,
-      servicePrincipalIdentity('sp', 'demo', { type: 1, clientId: SP, tenantId: 'tenant-1', adEndpoint: aad.authorityHost, secretName: 'sp-secret' }),
+      servicePrincipalIdentity('sp', 'demo', {
+        type: 1,
+        clientId: SP,
+        tenantId: 'tenant-1',
+        adEndpoint: aad.authorityHost,
+        secretName: 'sp-secret',
+      }),
     );
     h.cluster.secrets.set('demo/sp-secret', { clientSecret: text('wrong') });
     const refused = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
@@ -72,7 +78,9 @@ describe('service principals (§3.10)', () => {
     h.cluster.secrets.clear();
     const unreadable = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(unreadable.status).toBe(503);
-    expect(unreadable.body).toBe('failed to get Kubernetes secret demo/sp-secret, err: secrets "sp-secret" not found\n');
+    expect(unreadable.body).toBe(
+      'failed to get Kubernetes secret demo/sp-secret, err: secrets "sp-secret" not found\n',
+    );
   });
 
   test('row 60: auxiliaryTenantIDs → JSON array, primary tenant first; /host/token returns only the primary', async () => {
@@ -99,7 +107,10 @@ describe('service principals (§3.10)', () => {
     expect(body.every((token) => token.resource === 'x')).toBe(true);
 
     const { httpGet } = await import('../test-support/http-client.js');
-    const host = await httpGet(h.port, '/host/token?resource=x', { localAddress: '127.0.0.1', headers: { podns: 'demo', podname: 'app' } });
+    const host = await httpGet(h.port, '/host/token?resource=x', {
+      localAddress: '127.0.0.1',
+      headers: { podns: 'demo', podname: 'app' },
+    });
     expect(JSON.parse(host.body).token.access_token.split('.')[1]).toBe('primary');
   });
 
@@ -118,7 +129,10 @@ describe('service principals (§3.10)', () => {
         secretName: 'cert-secret',
       }),
     );
-    h.cluster.secrets.set('demo/cert-secret', { certificate: pfxOf(certificate, 'pfx-pass'), password: text('pfx-pass') });
+    h.cluster.secrets.set('demo/cert-secret', {
+      certificate: pfxOf(certificate, 'pfx-pass'),
+      password: text('pfx-pass'),
+    });
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body).access_token).toMatch(/^aad\.tenant-2\.certcert/);
