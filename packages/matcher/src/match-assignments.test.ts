@@ -288,3 +288,24 @@ describe('matchAssignments: pod phase (Q2, deliberate change)', () => {
     expect(result.assignments).toHaveLength(1);
   });
 });
+
+describe('matchAssignments: complexity', () => {
+  test('bindings are indexed by selector: work grows with pods + bindings, not pods × bindings', () => {
+    const n = 500;
+    let specReads = 0;
+    const counted = (b: ReturnType<typeof binding>): ReturnType<typeof binding> =>
+      new Proxy(b, {
+        get(target, property, receiver) {
+          if (property === 'spec') specReads++;
+          return Reflect.get(target, property, receiver);
+        },
+      });
+    const pods = Array.from({ length: n }, (_, i) => pod('default', `p${i}`, { label: `sel-${i}` }));
+    const bindings = Array.from({ length: n }, (_, i) => counted(binding('default', `b${i}`, `id${i}`, `sel-${i}`)));
+    const identities = Array.from({ length: n }, (_, i) => identity('default', `id${i}`));
+    const result = matchAssignments(pods, bindings, identities, open);
+    expect(result.assignments).toHaveLength(n);
+    // A pods × bindings scan would read spec n² = 250,000 times; the index needs a few reads per binding.
+    expect(specReads).toBeLessThanOrEqual(4 * n);
+  });
+});
