@@ -339,6 +339,34 @@ describe('lookups and bad input', () => {
     await expect(assigner.getIdentityState(target)).rejects.toMatchObject({ code: 'authentication_failed' });
   });
 
+  test('a managed identity credential (IMDS via AZURE_POD_IDENTITY_AUTHORITY_HOST) works too', async () => {
+    const host = await world.emulator.admin.createVirtualMachine({
+      subscriptionId: SUBSCRIPTION,
+      resourceGroup: NODES_RG,
+      name: 'mic-host',
+      systemAssignedIdentity: true,
+    });
+    const imds = host.imds[0]!;
+    const previous = process.env['AZURE_POD_IDENTITY_AUTHORITY_HOST'];
+    process.env['AZURE_POD_IDENTITY_AUTHORITY_HOST'] = `http://${imds.host}:${imds.port}`;
+    try {
+      const credential = createArmCredential({ environment: world.environment, useManagedIdentityExtension: true });
+      const assigner = createArmIdentityAssigner({
+        environment: world.environment,
+        credential,
+        planPatch: planArmPatch,
+        tlsCa: world.emulator.caCertPem,
+        pollIntervalMs: 10,
+      });
+      const target = await world.scaleSet('managed-identity');
+      const id = world.identity('via-managed-identity');
+      expect((await assigner.applyIdentityDelta(target, { add: [id], remove: [] })).status).toBe('succeeded');
+    } finally {
+      if (previous === undefined) delete process.env['AZURE_POD_IDENTITY_AUTHORITY_HOST'];
+      else process.env['AZURE_POD_IDENTITY_AUTHORITY_HOST'] = previous;
+    }
+  });
+
   test('missing service principal fields are an invalid_credential_config error', () => {
     expect(() => createArmCredential({ environment: world.environment, tenantId: TENANT, aadClientId: 'x' })).toThrow(
       expect.objectContaining({ code: 'invalid_credential_config' }),

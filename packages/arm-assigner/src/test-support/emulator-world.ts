@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type AzureEmulator, startAzureEmulator } from '@podid/azure-emulator';
 import type { ArmTarget } from '@podid/crd-types';
 import { planArmPatch } from '@podid/reconciler';
 import { createArmCredential } from '../arm-credential.js';
-import type { CloudEnvironment } from '../cloud-environment.js';
+import { type CloudEnvironment, resolveCloudEnvironment } from '../cloud-environment.js';
 import { createArmIdentityAssigner, type CreateArmIdentityAssignerOptions } from '../create-arm-identity-assigner.js';
 import type { IdentityAssigner } from '../identity-assigner.js';
 
@@ -62,12 +65,21 @@ export async function startEmulatorWorld(options: { random?: () => number } = {}
   admin.createResourceGroup({ subscriptionId: OTHER_TENANT_SUBSCRIPTION, name: NODES_RG });
   admin.createServicePrincipal({ tenantId: TENANT, clientId: MIC_CLIENT_ID, secret: MIC_SECRET });
 
-  // Pointed at the emulator exactly like at a custom cloud (AzureStackCloud + environment file).
-  const environment: CloudEnvironment = {
-    name: 'AzureStackCloud',
-    resourceManagerEndpointUrl: `${emulator.armUrl}/`,
-    activeDirectoryEndpointUrl: `${emulator.aadUrl}/`,
-  };
+  // Pointed at the emulator exactly like at a custom cloud: cloud AzureStackCloud plus an environment file.
+  const directory = mkdtempSync(join(tmpdir(), 'arm-assigner-'));
+  const environmentFile = join(directory, 'akscustom.json');
+  writeFileSync(
+    environmentFile,
+    JSON.stringify({
+      name: 'AzureEmulator',
+      resourceManagerEndpoint: emulator.armUrl,
+      activeDirectoryEndpoint: emulator.aadUrl,
+    }),
+  );
+  const environment = resolveCloudEnvironment({
+    cloud: 'AzureStackCloud',
+    env: { AZURE_ENVIRONMENT_FILEPATH: environmentFile },
+  });
   const credential = createArmCredential({
     environment,
     tenantId: TENANT,
@@ -125,6 +137,9 @@ export async function startEmulatorWorld(options: { random?: () => number } = {}
         now: () => now,
       };
     },
-    close: () => emulator.close(),
+    close: async () => {
+      rmSync(directory, { recursive: true, force: true });
+      await emulator.close();
+    },
   };
 }
