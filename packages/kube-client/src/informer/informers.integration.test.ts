@@ -1,0 +1,241 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { AzureAssignedIdentity } from '@podid/crd-types';
+import type { KubeEmulator } from '@podid/kube-emulator';
+import type { KubeConnection } from '../connection/kube-connection.js';
+import { createCrdClients } from '../crd/crd-clients.js';
+import { connectTo, eventually, rawRequest, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
+import type { ResilientInformer } from './resilient-informer.js';
+import { createAssignedIdentityInformer, createPodInformer, podKey } from './typed-informers.js';
+
+let emulator: KubeEmulator;
+let connection: KubeConnection;
+const running: Array<ResilientInformer<unknown, string>> = [];
+/** Short backoff so recovery after injected faults happens within a test's patience. */
+const fast = { initialBackoffMs: 20, maxBackoffMs: 200, healthyWatchMs: 200 };
+
+beforeAll(async () => {
+  emulator = await startEmulatorWithCrds(['apps', 'chaos']);
+  connection = connectTo(emulator);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((informer) => informer.stop()));
+  emulator.admin.clearFaults();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+function track<T extends ResilientInformer<never, never>>(informer: T): T {
+  running.push(informer as unknown as ResilientInformer<unknown, string>);
+  informer.start();
+  return informer;
+}
+
+async function createPod(namespace: string, name: string, node: string, ips: string[] = []): Promise<void> {
+  await connection.core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name, namespace, labels: { aadpodidbinding: 'web' } },
+      spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+    },
+  });
+  if (ips.length > 0) {
+    await connection.core.patchNamespacedPodStatus(
+      { name, namespace, body: { status: { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })), phase: 'Running' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+}
+
+/** namespace/name → resourceVersion, from the server itself. */
+async function serverVersions(path: string, query = ''): Promise<Map<string, string>> {
+  const list = (await rawRequest(emulator, 'GET', `${path}${query}`)) as {
+    items: Array<{ metadata: { namespace: string; name: string; resourceVersion: string } }>;
+  };
+  return new Map(
+    list.items.map((item) => [`${item.metadata.namespace}/${item.metadata.name}`, item.metadata.resourceVersion]),
+  );
+}
+
+function cacheVersions(
+  items: Array<{ metadata: { namespace: string; name: string; resourceVersion?: string | undefined } }>,
+) {
+  return new Map(
+    items.map((item) => [`${item.metadata.namespace}/${item.metadata.name}`, item.metadata.resourceVersion ?? '']),
+  );
+}
+
+describe('informers against kube-emulator', () => {
+  test('NMI pod informer: node field selector, synced promise, indexes by IP (podIP and podIPs) and node', async () => {
+    await createPod('apps', 'web-1', 'node-1', ['10.1.0.5', 'fd00::5']);
+    await createPod('apps', 'web-2', 'node-2', ['10.1.0.6']);
+    const pods = track(createPodInformer({ connection, nodeName: 'node-1', ...fast }));
+    await pods.synced;
+    expect(pods.list().map((p) => p.metadata.name)).toEqual(['web-1']);
+    expect(pods.byIndex('byIP', '10.1.0.5').map((p) => p.metadata.name)).toEqual(['web-1']);
+    expect(pods.byIndex('byIP', 'fd00::5').map((p) => p.metadata.name)).toEqual(['web-1']);
+    expect(pods.byIndex('byIP', '10.1.0.6')).toEqual([]);
+
+    const added: string[] = [];
+    pods.onAdd((pod) => added.push(pod.metadata.name));
+    await createPod('apps', 'web-3', 'node-1', ['10.1.0.7']);
+    await createPod('apps', 'web-4', 'node-2', ['10.1.0.8']);
+    await eventually(() => pods.byIndex('byIP', '10.1.0.7').length === 1, 'web-3 indexed by IP');
+    expect(
+      pods
+        .byIndex('byNode', 'node-1')
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(['web-1', 'web-3']);
+    expect(pods.byIndex('byNode', 'node-2')).toEqual([]);
+    expect(added).toContain('web-3');
+    expect(added).not.toContain('web-4');
+
+    await connection.core.deleteNamespacedPod({ namespace: 'apps', name: 'web-3' });
+    await eventually(() => pods.byIndex('byIP', '10.1.0.7').length === 0, 'web-3 removed from the IP index');
+  });
+
+  test('NMI assigned-identity informer (--enableScaleFeatures): nodename label selector and by-pod index', async () => {
+    const { assignedIdentities } = createCrdClients({ connection });
+    const make = (name: string, node: string, pod: string): AzureAssignedIdentity => ({
+      metadata: { name, namespace: 'apps', labels: { nodename: node } },
+      spec: { pod, podNamespace: 'apps', nodename: node },
+      status: { status: 'Assigned' },
+    });
+    await assignedIdentities.create(make('web-1-apps-id', 'node-1', 'web-1'));
+    await assignedIdentities.create(make('web-2-apps-id', 'node-2', 'web-2'));
+    const informer = track(createAssignedIdentityInformer({ connection, nodeName: 'node-1', ...fast }));
+    await informer.synced;
+    expect(informer.list().map((a) => a.metadata.name)).toEqual(['web-1-apps-id']);
+    expect(informer.byIndex('byPod', podKey('apps', 'web-1')).map((a) => a.status?.status)).toEqual(['Assigned']);
+
+    await assignedIdentities.updateStatus('apps', 'web-1-apps-id', 'Unassigned');
+    await eventually(
+      () => informer.byIndex('byPod', podKey('apps', 'web-1'))[0]?.status?.status === 'Unassigned',
+      'status update seen',
+    );
+    await assignedIdentities.create(make('web-5-apps-id', 'node-1', 'web-5'));
+    await eventually(() => informer.byIndex('byPod', podKey('apps', 'web-5')).length === 1, 'new object seen');
+    expect(informer.byIndex('byPod', podKey('apps', 'web-2'))).toEqual([]);
+  });
+
+  test('MIC pod informer sees only pods carrying the aadpodidbinding label', async () => {
+    await connection.core.createNamespacedPod({
+      namespace: 'apps',
+      body: {
+        metadata: { name: 'unlabelled', namespace: 'apps' },
+        spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'x' }] },
+      },
+    });
+    const pods = track(createPodInformer({ connection, requireBindingLabel: true, ...fast }));
+    await pods.synced;
+    const names = pods.list().map((p) => p.metadata.name);
+    expect(names).toContain('web-1');
+    expect(names).not.toContain('unlabelled');
+  });
+
+  test('caches converge on the server after random changes under forced watch closes, 410s and failing requests', async () => {
+    let lists = 0;
+    const counting: KubeConnection = {
+      ...connection,
+      getJson: (path, query) => {
+        lists += 1;
+        return connection.getJson(path, query);
+      },
+    };
+    const errors: unknown[] = [];
+    const pods = track(createPodInformer({ connection: counting, ...fast }));
+    const { assignedIdentities } = createCrdClients({ connection });
+    const assigned = track(createAssignedIdentityInformer({ connection: counting, ...fast }));
+    pods.onError((error) => errors.push(error));
+    assigned.onError((error) => errors.push(error));
+    await Promise.all([pods.synced, assigned.synced]);
+
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const live = new Set<string>();
+    for (let step = 0; step < 60; step++) {
+      const name = `chaos-${random(15)}`;
+      if (live.has(name)) {
+        if (random(2) === 0) {
+          await connection.core.deleteNamespacedPod({ namespace: 'chaos', name });
+          await assignedIdentities.deleteAndReleaseFinalizer('chaos', name);
+          live.delete(name);
+        } else {
+          await connection.core.patchNamespacedPod(
+            { namespace: 'chaos', name, body: { metadata: { labels: { step: String(step) } } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
+          await assignedIdentities.updateStatus('chaos', name, step % 2 === 0 ? 'Assigned' : 'Unassigned');
+        }
+      } else {
+        await createPod('chaos', name, `node-${random(3)}`, [`10.9.0.${step + 1}`]);
+        await assignedIdentities.create({
+          metadata: { name, namespace: 'chaos', labels: { nodename: 'node-1' } },
+          spec: { pod: name, podNamespace: 'chaos', nodename: 'node-1' },
+          status: { status: 'Created' },
+        });
+        live.add(name);
+      }
+      switch (step % 10) {
+        case 2:
+          emulator.admin.closeAllWatches();
+          break;
+        case 4:
+          emulator.admin.expireNextWatch(2);
+          emulator.admin.closeAllWatches();
+          break;
+        case 6:
+          emulator.admin.failNextRequests({ count: 2, status: 500, verb: 'watch' });
+          emulator.admin.closeAllWatches();
+          break;
+        case 8:
+          emulator.admin.failNextRequests({ count: 1, status: 429, verb: 'list', retryAfterSeconds: 0 });
+          emulator.admin.compactHistory();
+          emulator.admin.closeAllWatches();
+          break;
+      }
+    }
+
+    await eventually(async () => {
+      // An injected fault may still be pending and hit these reads too; then just look again.
+      const [serverPods, serverAssigned] = await Promise.all([
+        serverVersions('/api/v1/pods'),
+        serverVersions('/apis/aadpodidentity.k8s.io/v1/azureassignedidentities'),
+      ]).catch(() => [new Map(), new Map()]);
+      return (
+        JSON.stringify([...serverPods].sort()) === JSON.stringify([...cacheVersions(pods.list())].sort()) &&
+        JSON.stringify([...serverAssigned].sort()) === JSON.stringify([...cacheVersions(assigned.list())].sort())
+      );
+    }, 'caches equal to the server');
+    // The faults really happened: failed watches were reported, 410s forced relists beyond the two initial lists.
+    expect(errors.length).toBeGreaterThan(0);
+    expect(lists).toBeGreaterThan(2);
+    // The IP index agrees with the cache after all that churn.
+    for (const pod of pods.list()) {
+      const ip = pod.status?.podIP;
+      if (ip) expect(pods.byIndex('byIP', ip).map((p) => p.metadata.name)).toEqual([pod.metadata.name]);
+    }
+  });
+
+  test('stop() ends the watch for good: no reconnect after faults', async () => {
+    const pods = createPodInformer({ connection, ...fast });
+    pods.start();
+    await pods.synced;
+    await eventually(() => emulator.admin.openWatches === 1, 'watch open');
+    await pods.stop();
+    await eventually(() => emulator.admin.openWatches === 0, 'watch closed by the client');
+    emulator.admin.closeAllWatches();
+    emulator.admin.expireNextWatch(1);
+    await createPod('apps', 'after-stop', 'node-1');
+    // Ten times the longest backoff: a resurrected loop would have reconnected by now.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(emulator.admin.openWatches).toBe(0);
+    expect(pods.get('apps', 'after-stop')).toBeUndefined();
+    expect(pods.stopped).toBe(true);
+  });
+});
