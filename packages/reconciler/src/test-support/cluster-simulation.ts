@@ -2,6 +2,7 @@ import type { ArmIdentityState, AzureAssignedIdentity } from '@podid/crd-types';
 import { AssignedIdentityState } from '@podid/crd-types';
 import { planArmPatch } from '../arm-patch-plan.js';
 import { assignedIdentityKey } from '../assigned-identity-facts.js';
+import { classifyAfterFailure } from '../failure-classification.js';
 import type { AssignedIdentityWrite, AssignmentOutcome, Plan } from '../plan-types.js';
 import { applyArmPatches } from './arm-identity-model.js';
 
@@ -56,15 +57,27 @@ export class SimulatedCluster {
 
   /** Runs the whole plan with every ARM call succeeding. */
   executeSuccessfully(plan: Plan): void {
+    this.execute(plan, () => 'succeed');
+  }
+
+  /**
+   * Runs the plan; `armResult(key)` decides per target whether the PATCH succeeds, fails having changed nothing,
+   * or fails after ARM applied it anyway (a timeout, or a retry that half-worked). Failures go through
+   * `classifyAfterFailure` against the re-read identity list, as MIC's executor does.
+   */
+  execute(plan: Plan, armResult: (key: string) => 'succeed' | 'fail' | 'fail-after-applying'): void {
     for (const target of plan.targets) {
       this.applyWrites(target.writes);
       const armPlan = planArmPatch(this.armState(target.key), target.delta);
       if (armPlan.kind === 'refused') throw new Error(armPlan.message);
-      if (armPlan.kind === 'patch') {
+      const result = armResult(target.key);
+      if (armPlan.kind === 'patch' && result !== 'fail') {
         this.arm.set(target.key, applyArmPatches(this.armState(target.key), armPlan.bodies));
         this.patchBodies.set(target.key, (this.patchBodies.get(target.key) ?? 0) + armPlan.bodies.length);
       }
-      this.applyOutcomes(target.onSuccess);
+      this.applyOutcomes(
+        result === 'succeed' ? target.onSuccess : classifyAfterFailure(target, this.identitiesOn(target.key)),
+      );
     }
     for (const object of plan.releasesWithoutArm) this.assigned.delete(assignedIdentityKey(object));
   }
