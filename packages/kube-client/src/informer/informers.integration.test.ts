@@ -5,12 +5,11 @@ import type { KubeEmulator } from '@podid/kube-emulator';
 import type { KubeConnection } from '../connection/kube-connection.js';
 import { createCrdClients } from '../crd/crd-clients.js';
 import { connectTo, eventually, rawRequest, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
-import type { ResilientInformer } from './resilient-informer.js';
 import { createAssignedIdentityInformer, createPodInformer, podKey } from './typed-informers.js';
 
 let emulator: KubeEmulator;
 let connection: KubeConnection;
-const running: Array<ResilientInformer<unknown, string>> = [];
+const running: Array<{ stop(): Promise<void> }> = [];
 /** Short backoff so recovery after injected faults happens within a test's patience. */
 const fast = { initialBackoffMs: 20, maxBackoffMs: 200, healthyWatchMs: 200 };
 
@@ -26,8 +25,8 @@ afterAll(async () => {
   await emulator.close();
 });
 
-function track<T extends ResilientInformer<never, never>>(informer: T): T {
-  running.push(informer as unknown as ResilientInformer<unknown, string>);
+function track<T extends { start(): void; stop(): Promise<void> }>(informer: T): T {
+  running.push(informer);
   informer.start();
   return informer;
 }
