@@ -1,11 +1,4 @@
-import {
-  createHash,
-  createPublicKey,
-  createSign,
-  createVerify,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createSign, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 /** Claims the emulator puts into (and reads back from) its access tokens. */
 export interface AccessTokenClaims {
