@@ -8,16 +8,17 @@ import { binding, identity, pod, validResourceId } from './test-support/fixtures
  * Small worlds: few namespaces, names and selectors, so that collisions, cross-namespace bindings, missing
  * identities and duplicates are common.
  */
-const namespace = fc.constantFrom('default', 'a', 'b', 'a-b');
-const selector = fc.constantFrom('s1', 's2', 'S1', '');
+// Repeated entries weight the choice towards values that match, so most worlds produce assignments.
+const namespace = fc.constantFrom('default', 'default', 'a', 'b', 'a-b');
+const selector = fc.constantFrom('s1', 's1', 's1', 's2', 'S1', '');
 
 const podArb: fc.Arbitrary<Pod> = fc
   .record({
     namespace,
     name: fc.constantFrom('p', 'p-a', 'q', 'r'),
     label: fc.option(selector, { nil: undefined }),
-    nodeName: fc.constantFrom('node-1', 'node-2', ''),
-    phase: fc.constantFrom('Running', 'Pending', 'Succeeded', 'Failed'),
+    nodeName: fc.constantFrom('node-1', 'node-2', 'node-1', ''),
+    phase: fc.constantFrom('Running', 'Running', 'Pending', 'Succeeded', 'Failed'),
   })
   .map(({ namespace: ns, name, label, nodeName, phase }) => {
     const p = pod(ns, name, { label, phase });
@@ -27,9 +28,9 @@ const podArb: fc.Arbitrary<Pod> = fc
 const identityArb: fc.Arbitrary<AzureIdentity> = fc
   .record({
     namespace,
-    name: fc.constantFrom('i1', 'i2', 'b-i1'),
+    name: fc.constantFrom('i1', 'i1', 'i2', 'b-i1'),
     type: fc.constantFrom(0, 1, 2),
-    validId: fc.boolean(),
+    validId: fc.constantFrom(true, true, true, false),
     annotated: fc.boolean(),
   })
   .map(({ namespace: ns, name, type, validId, annotated }) =>
@@ -44,13 +45,13 @@ const bindingArb: fc.Arbitrary<AzureIdentityBinding> = fc
   .record({
     namespace,
     name: fc.constantFrom('b1', 'b2', 'b3'),
-    identity: fc.constantFrom('i1', 'i2', 'b-i1', 'gone'),
+    identity: fc.constantFrom('i1', 'i1', 'i2', 'b-i1', 'gone'),
     selector,
   })
   .map(({ namespace: ns, name, identity: id, selector: sel }) => binding(ns, name, id, sel));
 
 function uniqueBy<T>(arb: fc.Arbitrary<T>, key: (t: T) => string): fc.Arbitrary<T[]> {
-  return fc.uniqueArray(arb, { maxLength: 12, selector: key });
+  return fc.uniqueArray(arb, { minLength: 1, maxLength: 12, selector: key });
 }
 const objectKey = (o: { metadata: { namespace: string; name: string } }): string =>
   `${o.metadata.namespace}/${o.metadata.name}`;
@@ -110,8 +111,8 @@ describe('matchAssignments properties', () => {
       }),
       { numRuns: 300 },
     );
-    // Guards against a generator that makes every world trivially empty.
-    expect(runsWithAssignments).toBeGreaterThan(30);
+    // Guards against a generator that makes every world trivially empty (about a third of the worlds match).
+    expect(runsWithAssignments).toBeGreaterThan(60);
   });
 
   test('under namespaced mode no assignment crosses namespaces', () => {
