@@ -21,7 +21,6 @@ export type {
   TokenCacheEvent,
 } from './observability.js';
 export { NmiError, type NmiErrorCode, isNmiError } from './errors.js';
-export { redactClientId } from './redact-client-id.js';
 export { classifyRoute, type ClassifiedRoute, type RouteKind } from './routing/classify-route.js';
 export { normalisePath, type NormalisedPath } from './routing/normalise-path.js';
 export { canonicalCallerIp } from './routing/caller-address.js';

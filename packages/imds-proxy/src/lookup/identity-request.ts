@@ -1,5 +1,6 @@
 import type { AzureIdentity } from '@podid/crd-types';
-import { BEHAVIOR_ANNOTATION_KEY, BEHAVIOR_NAMESPACED } from '@podid/crd-types';
+import { selectIdentity } from '@podid/matcher';
+import { NmiError } from '../errors.js';
 
 /** What the caller asked for: `client_id`, and `msi_res_id` (or `mi_res_id` when that is empty) (§3.3). */
 export interface IdentityRequest {
@@ -7,35 +8,12 @@ export interface IdentityRequest {
   readonly resourceId: string;
 }
 
-export function isNamespacedIdentity(identity: AzureIdentity): boolean {
-  return identity.metadata.annotations?.[BEHAVIOR_ANNOTATION_KEY] === BEHAVIOR_NAMESPACED;
-}
-
-/** Namespaced mode or a namespaced identity: only pods of the identity's own namespace may use it (§3.7). */
-export function usableFromNamespace(identity: AzureIdentity, podNamespace: string, forceNamespaced: boolean): boolean {
-  if (!forceNamespaced && !isNamespacedIdentity(identity)) return true;
-  return identity.metadata.namespace === podNamespace;
-}
-
-/** Client IDs and resource IDs are compared case-insensitively everywhere (Q8 fixed: upstream mixed both). */
-export function identityMatchesRequest(identity: AzureIdentity, request: IdentityRequest): boolean {
-  if (request.clientId && (identity.spec.clientID ?? '').toLowerCase() === request.clientId.toLowerCase()) {
-    return true;
-  }
-  if (request.resourceId && (identity.spec.resourceID ?? '').toLowerCase() === request.resourceId.toLowerCase()) {
-    return true;
-  }
-  return false;
-}
-
 /**
- * The identity to use: with neither client_id nor msi_res_id the first candidate, else the first that matches.
- * Undefined (never a crash, Q9) when nothing qualifies.
+ * The identity to use among those the pod may use (matcher's rules: first candidate without client_id/msi_res_id,
+ * else the first that matches case-insensitively). Nothing qualifying is a 404, never a crash (Q9).
  */
-export function chooseIdentity(
-  candidates: readonly AzureIdentity[],
-  request: IdentityRequest,
-): AzureIdentity | undefined {
-  if (!request.clientId && !request.resourceId) return candidates[0];
-  return candidates.find((identity) => identityMatchesRequest(identity, request));
+export function chooseIdentity(candidates: readonly AzureIdentity[], request: IdentityRequest): AzureIdentity {
+  const result = selectIdentity(candidates, request);
+  if (!result.ok) throw new NmiError('identity-not-found', result.error.message);
+  return result.identity;
 }

@@ -1,13 +1,8 @@
 import type { AzureAssignedIdentity, AzureIdentity } from '@podid/crd-types';
 import { AssignedIdentityState } from '@podid/crd-types';
+import { identityMatchesRequest, identityUsableFromNamespace } from '@podid/matcher';
 import { NmiError, describeError } from '../errors.js';
-import { redactClientId } from '../redact-client-id.js';
-import {
-  type IdentityRequest,
-  chooseIdentity,
-  identityMatchesRequest,
-  usableFromNamespace,
-} from './identity-request.js';
+import { type IdentityRequest, chooseIdentity } from './identity-request.js';
 import type { Clock, StandardIdentitySource } from './lookups.js';
 
 export interface StandardLookupOptions {
@@ -96,13 +91,8 @@ export async function lookupStandardIdentity(
   options: StandardLookupOptions,
 ): Promise<AzureIdentity> {
   const assigned = await findAssignedIdentities(namespace, podName, request, options);
-  const usable = assigned.filter((identity) => usableFromNamespace(identity, namespace, options.forceNamespaced));
-  const chosen = chooseIdentity(usable, request);
-  if (!chosen) throw identityNotFound(request);
-  return chosen;
-}
-
-export function identityNotFound(request: IdentityRequest): NmiError {
-  const requested = request.clientId ? redactClientId(request.clientId) : request.resourceId;
-  return new NmiError('identity-not-found', `no azure identity found for request clientID ${requested}`);
+  const usable = assigned.filter((identity) =>
+    identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),
+  );
+  return chooseIdentity(usable, request);
 }

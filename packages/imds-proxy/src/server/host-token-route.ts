@@ -1,6 +1,6 @@
 import { NmiError } from '../errors.js';
 import { isHostLoopback } from '../routing/caller-address.js';
-import { redactClientId } from '../redact-client-id.js';
+import { redactClientId } from '@podid/crd-types';
 import { msiResponseObject } from '../token/issued-token.js';
 import { answerWithError, asNmiError } from './error-status.js';
 import { sendErrorText, sendJson } from './http-answers.js';

@@ -1,8 +1,9 @@
 import type { Pod } from '@podid/crd-types';
 import { NmiError } from '../errors.js';
-import { isExceptedPod, isMicPod } from '../lookup/exception-policy.js';
+import { isExcepted } from '@podid/matcher';
+import { isMicPod } from '../lookup/exception-policy.js';
 import { resolveCallerPod } from '../lookup/resolve-caller-pod.js';
-import { redactClientId } from '../redact-client-id.js';
+import { redactClientId } from '@podid/crd-types';
 import { msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
 import { answerWithError, asNmiError } from './error-status.js';
@@ -75,7 +76,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   let excepted: boolean;
   try {
     const exceptions = await options.exceptions.exceptionsInNamespace(pod.metadata.namespace);
-    excepted = isExceptedPod(pod, exceptions) || isMicPod(pod, options.micNamespace);
+    excepted = isExcepted(pod, exceptions) || isMicPod(pod, options.micNamespace);
   } catch (error) {
     return fail(asNmiError(error, 'exceptions-lookup-failed', signal));
   }

@@ -1,5 +1,5 @@
 import type { AzureIdentity } from '@podid/crd-types';
-import { DEFAULT_AD_ENDPOINT } from '@podid/crd-types';
+import { DEFAULT_AD_ENDPOINT, IdentityType, identityTypeOf } from '@podid/crd-types';
 import { NmiError, isNmiError } from '../errors.js';
 import type { Clock, SecretLookup } from '../lookup/lookups.js';
 import type { ImdsOperationType, NmiMetrics, TokenCacheEvent } from '../observability.js';
@@ -32,21 +32,17 @@ export interface TokenCaller {
   readonly signal: AbortSignal;
 }
 
-function identityType(identity: AzureIdentity): number {
-  return identity.spec.type ?? 0;
-}
-
 /** Everything that decides which token AAD/IMDS would issue; the tenant list covers multi-tenant SPs. */
 function identityCacheKey(identity: AzureIdentity, resource: string): string {
   const spec = identity.spec;
   return JSON.stringify([
     'identity',
-    identityType(identity),
+    identityTypeOf(identity),
     (spec.clientID ?? '').toLowerCase(),
     (spec.resourceID ?? '').toLowerCase(),
-    identityType(identity) === 0 ? '' : (spec.tenantID ?? '').toLowerCase(),
-    identityType(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []).map((t) => t.toLowerCase()) : [],
-    identityType(identity) === 0 ? '' : (spec.adEndpoint ?? ''),
+    identityTypeOf(identity) === 0 ? '' : (spec.tenantID ?? '').toLowerCase(),
+    identityTypeOf(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []).map((t) => t.toLowerCase()) : [],
+    identityTypeOf(identity) === 0 ? '' : (spec.adEndpoint ?? ''),
     resource,
   ]);
 }
@@ -75,8 +71,12 @@ export class IdentityTokenProvider {
   constructor(private readonly options: IdentityTokenProviderOptions) {}
 
   async forIdentity(identity: AzureIdentity, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
-    const type = identityType(identity);
-    if (type !== 0 && type !== 1 && type !== 2) {
+    const type = identityTypeOf(identity);
+    if (
+      type !== IdentityType.UserAssignedMSI &&
+      type !== IdentityType.ServicePrincipal &&
+      type !== IdentityType.ServicePrincipalCertificate
+    ) {
       throw new NmiError('unsupported-identity-type', `unsupported identity type ${type}`);
     }
     const operation: ImdsOperationType = type === 0 ? 'adal_token_msi_userassignedid' : 'adal_token';
@@ -150,7 +150,7 @@ export class IdentityTokenProvider {
     const spec = identity.spec;
     const authorityHost = spec.adEndpoint || DEFAULT_AD_ENDPOINT;
     // Multi-tenant (type 1 only, as upstream): primary tenant first, then each auxiliary tenant.
-    const tenants = [spec.tenantID ?? '', ...(identityType(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []) : [])];
+    const tenants = [spec.tenantID ?? '', ...(identityTypeOf(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []) : [])];
     const tokens = await Promise.all(
       tenants.map((tenantId) =>
         this.options.aad.getToken({ authorityHost, tenantId, clientId: spec.clientID ?? '', credential, resource }),
