@@ -1,0 +1,226 @@
+import { describe, expect, test } from '@jest/globals';
+import type { ArmTarget, AzureAssignedIdentity, IdentityDelta } from '@podid/crd-types';
+import type { Plan, TargetPlan } from '@podid/reconciler';
+import {
+  type AssignedIdentityWriter,
+  type AssignmentEvents,
+  type IdentityDeltaApplier,
+  PlanExecutor,
+} from './plan-executor.js';
+
+const target: ArmTarget = { kind: 'vmss', subscriptionId: 's', resourceGroup: 'rg', name: 'pool' };
+const idA = '/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/a';
+const idB = '/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/b';
+
+function assigned(name: string, status = 'Created'): AzureAssignedIdentity {
+  return {
+    apiVersion: 'aadpodidentity.k8s.io/v1',
+    kind: 'AzureAssignedIdentity',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      pod: name,
+      podNamespace: 'default',
+      nodename: 'node-0',
+      azureBindingRef: {
+        apiVersion: 'aadpodidentity.k8s.io/v1',
+        kind: 'AzureIdentityBinding',
+        metadata: { name: 'binding', namespace: 'default' },
+        spec: { azureIdentity: 'id', selector: 'sel' },
+      },
+    },
+    status: { status },
+  } as AzureAssignedIdentity;
+}
+
+function targetPlan(overrides: Partial<TargetPlan>): TargetPlan {
+  return {
+    key: 'vmss',
+    target,
+    nodeNames: ['node-0'],
+    writes: [],
+    delta: { add: [], remove: [] },
+    pending: [],
+    releases: [],
+    onSuccess: [],
+    ...overrides,
+  };
+}
+
+function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?: string[]; concurrency?: number }) {
+  const log: string[] = [];
+  const armCalls: IdentityDelta[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const slow = async () => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    inFlight--;
+  };
+  const writer: AssignedIdentityWriter = {
+    create: async (object) => {
+      await slow();
+      if (options.failCreate?.includes(object.metadata.name ?? '')) throw new Error('conflict');
+      log.push(`create ${object.metadata.name}`);
+      return object;
+    },
+    update: async (object) => {
+      await slow();
+      log.push(`update ${object.metadata.name}`);
+      return object;
+    },
+    setStatus: async (object, state) => {
+      log.push(`status ${object.metadata.name} ${state}`);
+      return object;
+    },
+    remove: async (object) => {
+      log.push(`remove ${object.metadata.name}`);
+    },
+  };
+  const arm: IdentityDeltaApplier = {
+    applyIdentityDelta: async (_target, delta) => {
+      armCalls.push(delta);
+      if (options.armFails)
+        return { status: 'failed', error: new Error('LinkedAuthorizationFailed'), dropped: [], patchCount: 0 };
+      return { status: 'succeeded', dropped: [], patchCount: 1 };
+    },
+    getIdentityState: async () => ({ userAssignedIdentityIds: options.onTarget ?? [] }),
+  };
+  const events: string[] = [];
+  const recorder: AssignmentEvents = {
+    bindingApplied: (o) => events.push(`applied ${o.metadata.name}`),
+    bindingApplyError: (o, m) => events.push(`apply-error ${o.metadata.name}: ${m}`),
+    bindingRemoved: (o) => events.push(`removed ${o.metadata.name}`),
+    bindingRemoveError: (o, m) => events.push(`remove-error ${o.metadata.name}: ${m}`),
+    statusUpdateError: (o, m) => events.push(`status-error ${o.metadata.name}: ${m}`),
+  };
+  const executor = new PlanExecutor({
+    writer,
+    arm,
+    events: recorder,
+    writeConcurrency: options.concurrency ?? 20,
+    observer: { kubeWrite: () => {}, armUpdate: () => {}, log: () => {} },
+  });
+  return { executor, log, armCalls, events, maxInFlight: () => maxInFlight };
+}
+
+const plan = (targets: TargetPlan[], releasesWithoutArm: AzureAssignedIdentity[] = []): Plan => ({
+  targets,
+  releasesWithoutArm,
+  diagnostics: [],
+});
+
+function creating(names: string[], resourceId = idA): Partial<TargetPlan> {
+  const objects = names.map((name) => assigned(name));
+  return {
+    writes: objects.map((object) => ({ op: 'create' as const, object })),
+    delta: { add: [resourceId], remove: [] },
+    pending: objects.map((object) => ({ object, resourceId })),
+    onSuccess: objects.map((object) => ({ action: 'mark-assigned' as const, object })),
+  };
+}
+
+describe('PlanExecutor', () => {
+  test('create → one ARM update → Assigned, with a binding applied event (row 13)', async () => {
+    const h = harness({});
+    const summary = await h.executor.execute(plan([targetPlan(creating(['p1-default-id']))]));
+    expect(h.log).toEqual(['create p1-default-id', 'status p1-default-id Assigned']);
+    expect(h.armCalls).toEqual([{ add: [idA], remove: [] }]);
+    expect(h.events).toEqual(['applied p1-default-id']);
+    expect(summary).toMatchObject({ created: 1, assigned: 1, armPatches: 1, failedTargets: 0 });
+  });
+
+  test('ARM failure with the identity absent keeps Created and emits binding apply error (row 14)', async () => {
+    const h = harness({ armFails: true, onTarget: [] });
+    const summary = await h.executor.execute(plan([targetPlan(creating(['p1']))]));
+    expect(h.log).toEqual(['create p1']);
+    expect(h.events).toEqual([
+      'apply-error p1: failed to apply binding default/binding node node-0 for pod default/p1, error: LinkedAuthorizationFailed',
+    ]);
+    expect(summary).toMatchObject({ leftCreated: 1, assigned: 0, failedTargets: 1 });
+  });
+
+  test('ARM failure with the identity present anyway marks it Assigned (§2.9 step 5)', async () => {
+    const h = harness({ armFails: true, onTarget: [idA.toUpperCase()] });
+    await h.executor.execute(plan([targetPlan(creating(['p1']))]));
+    expect(h.log).toEqual(['create p1', 'status p1 Assigned']);
+  });
+
+  test('an identity whose object could not be written is not added to the VM', async () => {
+    const h = harness({ failCreate: ['p1'] });
+    await h.executor.execute(plan([targetPlan(creating(['p1']))]));
+    expect(h.armCalls).toEqual([]);
+    expect(h.log).toEqual([]);
+    expect(h.events[0]).toMatch(/^apply-error p1: failed to create AzureAssignedIdentity default\/p1: conflict/);
+  });
+
+  test('a shared identity is still added when only one of its objects failed', async () => {
+    const h = harness({ failCreate: ['p1'] });
+    await h.executor.execute(plan([targetPlan(creating(['p1', 'p2']))]));
+    expect(h.armCalls).toEqual([{ add: [idA], remove: [] }]);
+    expect(h.log).toEqual(['create p2', 'status p2 Assigned']);
+  });
+
+  test('writes per target are bounded by --createDeleteBatch (row 32)', async () => {
+    const h = harness({ concurrency: 2 });
+    const names = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    await h.executor.execute(plan([targetPlan(creating(names))]));
+    expect(h.maxInFlight()).toBe(2);
+    expect(h.log.filter((line) => line.startsWith('create'))).toHaveLength(10);
+  });
+
+  test('a release: status Unassigned, then deleted, with a binding removed event (row 15)', async () => {
+    const object = assigned('gone', 'Assigned');
+    const h = harness({});
+    await h.executor.execute(
+      plan([
+        targetPlan({
+          delta: { add: [], remove: [idB] },
+          releases: [{ object, removesResourceId: idB }],
+          onSuccess: [{ action: 'release', object, markUnassigned: true }],
+        }),
+      ]),
+    );
+    expect(h.armCalls).toEqual([{ add: [], remove: [idB] }]);
+    expect(h.log).toEqual(['status gone Unassigned', 'remove gone']);
+    expect(h.events).toEqual(['removed gone']);
+  });
+
+  test('a failed removal with the identity still there keeps the object for the next cycle', async () => {
+    const object = assigned('gone', 'Assigned');
+    const h = harness({ armFails: true, onTarget: [idB] });
+    await h.executor.execute(
+      plan([
+        targetPlan({
+          delta: { add: [], remove: [idB] },
+          releases: [{ object, removesResourceId: idB }],
+          onSuccess: [{ action: 'release', object, markUnassigned: true }],
+        }),
+      ]),
+    );
+    expect(h.log).toEqual([]);
+  });
+
+  test('assigned identities of deleted nodes are removed without any ARM call (row 36)', async () => {
+    const h = harness({});
+    await h.executor.execute(plan([], [assigned('orphan', 'Assigned')]));
+    expect(h.armCalls).toEqual([]);
+    expect(h.log).toEqual(['remove orphan']);
+  });
+
+  test('service principals (no ARM delta) go Created → Assigned in one cycle without ARM', async () => {
+    const object = assigned('sp');
+    const h = harness({});
+    await h.executor.execute(
+      plan([
+        targetPlan({
+          writes: [{ op: 'create', object }],
+          pending: [{ object, resourceId: undefined }],
+          onSuccess: [{ action: 'mark-assigned', object }],
+        }),
+      ]),
+    );
+    expect(h.armCalls).toEqual([]);
+    expect(h.log).toEqual(['create sp', 'status sp Assigned']);
+  });
+});

@@ -1,0 +1,283 @@
+import type { ArmTarget, AzureAssignedIdentity, IdentityDelta } from '@podid/crd-types';
+import type { AssignmentOutcome, Plan, TargetPlan } from '@podid/reconciler';
+import { classifyAfterFailure } from '@podid/reconciler';
+
+/** Kubernetes writes of AzureAssignedIdentities, as §2.12 does them. Implemented over kube-client by the app. */
+export interface AssignedIdentityWriter {
+  create(object: AzureAssignedIdentity): Promise<AzureAssignedIdentity>;
+  update(object: AzureAssignedIdentity): Promise<AzureAssignedIdentity>;
+  setStatus(object: AzureAssignedIdentity, state: 'Assigned' | 'Unassigned'): Promise<AzureAssignedIdentity>;
+  /** DELETE, then strip the finalizer if it is still there; a missing object counts as deleted. */
+  remove(object: AzureAssignedIdentity): Promise<void>;
+}
+
+/** The ARM side, as arm-assigner's `IdentityAssigner` provides it. */
+export interface IdentityDeltaApplier {
+  applyIdentityDelta(
+    target: ArmTarget,
+    delta: IdentityDelta,
+  ): Promise<{
+    readonly status: 'succeeded' | 'partially_succeeded' | 'failed' | 'noop';
+    readonly error?: Error;
+    readonly dropped: readonly { readonly id: string; readonly message: string }[];
+    readonly finalIdentityState?: { readonly userAssignedIdentityIds: readonly string[] };
+    readonly patchCount: number;
+  }>;
+  getIdentityState(target: ArmTarget): Promise<{ readonly userAssignedIdentityIds: readonly string[] }>;
+}
+
+/** Events of §2.12, recorded on the binding (or, for `statusUpdateError`, on the assigned identity). */
+export interface AssignmentEvents {
+  bindingApplied(object: AzureAssignedIdentity): void;
+  bindingApplyError(object: AzureAssignedIdentity, message: string): void;
+  bindingRemoved(object: AzureAssignedIdentity): void;
+  bindingRemoveError(object: AzureAssignedIdentity, message: string): void;
+  statusUpdateError(object: AzureAssignedIdentity, message: string): void;
+}
+
+export type KubeWriteKind = 'addition' | 'update' | 'deletion' | 'status';
+
+/** Measurements the executor reports; the app binds them to the upstream Prometheus families. */
+export interface ExecutorObserver {
+  kubeWrite(kind: KubeWriteKind, seconds: number, ok: boolean): void;
+  armUpdate(target: ArmTarget, seconds: number, ok: boolean, patchCount: number): void;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface PlanExecutorOptions {
+  readonly writer: AssignedIdentityWriter;
+  readonly arm: IdentityDeltaApplier;
+  readonly events: AssignmentEvents;
+  readonly observer: ExecutorObserver;
+  /** `--createDeleteBatch`: most concurrent Kubernetes writes per VM or VMSS. */
+  readonly writeConcurrency: number;
+  readonly now?: () => number;
+}
+
+/** What one plan's execution did, for logs, metrics and tests. */
+export interface ExecutionSummary {
+  created: number;
+  updated: number;
+  assigned: number;
+  leftCreated: number;
+  deleted: number;
+  armPatches: number;
+  failedTargets: number;
+  failedWrites: number;
+}
+
+function nameOf(object: AzureAssignedIdentity): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; never rejects (each task handles its own errors). */
+async function forEachBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+}
+
+/**
+ * Carries out a reconciler `Plan` (spec §2.9): per VM/VMSS, in parallel across targets, the Kubernetes writes
+ * (bounded by `--createDeleteBatch`), then one ARM identity update, then the status patches, deletions and events
+ * its outcome calls for. Failures never throw: they are logged, become events, and leave state for the next cycle.
+ */
+export class PlanExecutor {
+  private readonly options: PlanExecutorOptions;
+  private readonly now: () => number;
+
+  constructor(options: PlanExecutorOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  async execute(plan: Plan): Promise<ExecutionSummary> {
+    const summary: ExecutionSummary = {
+      created: 0,
+      updated: 0,
+      assigned: 0,
+      leftCreated: 0,
+      deleted: 0,
+      armPatches: 0,
+      failedTargets: 0,
+      failedWrites: 0,
+    };
+    await Promise.all([
+      ...plan.targets.map((target) => this.executeTarget(target, summary)),
+      // Nodes that no longer exist: their assigned identities go without any ARM call (§2.7).
+      forEachBounded(plan.releasesWithoutArm, this.options.writeConcurrency, (object) =>
+        this.release(object, false, summary),
+      ),
+    ]);
+    return summary;
+  }
+
+  private async timed<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
+    const started = this.now();
+    try {
+      const result = await work();
+      this.options.observer.kubeWrite(kind, (this.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      this.options.observer.kubeWrite(kind, (this.now() - started) / 1000, false);
+      throw error;
+    }
+  }
+
+  private async executeTarget(plan: TargetPlan, summary: ExecutionSummary): Promise<void> {
+    const { observer, events } = this.options;
+    // Steps 1–2: create/update the objects (status Created) before asking ARM for their identities.
+    const failedWrites = new Set<string>();
+    await forEachBounded(plan.writes, this.options.writeConcurrency, async (write) => {
+      try {
+        if (write.op === 'create') {
+          await this.timed('addition', () => this.options.writer.create(write.object));
+          summary.created++;
+        } else {
+          await this.timed('update', () => this.options.writer.update(write.object));
+          summary.updated++;
+        }
+      } catch (error) {
+        summary.failedWrites++;
+        failedWrites.add(nameOf(write.object));
+        const verb = write.op === 'create' ? 'create' : 'update';
+        events.bindingApplyError(
+          write.object,
+          `failed to ${verb} AzureAssignedIdentity ${nameOf(write.object)}: ${messageOf(error)}`,
+        );
+        observer.log('error', `failed to ${verb} AzureAssignedIdentity`, {
+          assignedIdentity: nameOf(write.object),
+          error: messageOf(error),
+        });
+      }
+    });
+
+    // An identity whose object could not be written must not be added to the VM: nothing would ever refer to it,
+    // so nothing would ever remove it again. Keep it only if another written assignment needs it too.
+    const pending = plan.pending.filter((entry) => !failedWrites.has(nameOf(entry.object)));
+    const stillNeeded = new Set(pending.map((entry) => entry.resourceId).filter((id) => id !== undefined));
+    const delta: IdentityDelta = { add: plan.delta.add.filter((id) => stillNeeded.has(id)), remove: plan.delta.remove };
+    const narrowed: TargetPlan = { ...plan, pending, delta };
+
+    // Step 3: one ARM identity update for the whole VM or VMSS.
+    const outcomes = await this.applyArm(narrowed, summary);
+    if (outcomes === undefined) return;
+
+    // Steps 4–5: status patches, deletions and events, bounded like the writes.
+    await forEachBounded(outcomes, this.options.writeConcurrency, (outcome) => this.finish(outcome, summary));
+  }
+
+  /** Returns the outcomes to apply, or undefined when even the state of the target is unknown (retry next cycle). */
+  private async applyArm(
+    plan: TargetPlan,
+    summary: ExecutionSummary,
+  ): Promise<readonly AssignmentOutcome[] | undefined> {
+    const { observer } = this.options;
+    const stillPending = new Set(plan.pending.map((entry) => nameOf(entry.object)));
+    const onSuccess = plan.onSuccess.filter(
+      (outcome) => outcome.action !== 'mark-assigned' || stillPending.has(nameOf(outcome.object)),
+    );
+    if (plan.delta.add.length === 0 && plan.delta.remove.length === 0) return onSuccess;
+
+    const started = this.now();
+    let result: Awaited<ReturnType<IdentityDeltaApplier['applyIdentityDelta']>>;
+    try {
+      result = await this.options.arm.applyIdentityDelta(plan.target, plan.delta);
+    } catch (error) {
+      result = {
+        status: 'failed',
+        error: error instanceof Error ? error : new Error(String(error)),
+        dropped: [],
+        patchCount: 0,
+      };
+    }
+    const ok = result.status === 'succeeded' || result.status === 'noop';
+    observer.armUpdate(plan.target, (this.now() - started) / 1000, ok, result.patchCount);
+    summary.armPatches += result.patchCount;
+    if (ok) return onSuccess;
+
+    // Partial success or failure: ask what is on the target now and classify each object by it (§2.9 step 5).
+    summary.failedTargets++;
+    observer.log(result.status === 'failed' ? 'error' : 'warn', 'identity update on ARM did not fully succeed', {
+      target: plan.key,
+      status: result.status,
+      error: result.error?.message,
+      dropped: result.dropped.map((entry) => entry.id),
+    });
+    let actual = result.finalIdentityState?.userAssignedIdentityIds;
+    if (actual === undefined) {
+      try {
+        actual = (await this.options.arm.getIdentityState(plan.target)).userAssignedIdentityIds;
+      } catch (error) {
+        observer.log('error', 'cannot read identities of the target after a failed update; retrying next cycle', {
+          target: plan.key,
+          error: messageOf(error),
+        });
+        return undefined;
+      }
+    }
+    const reasonById = new Map(result.dropped.map((entry) => [entry.id.toLowerCase(), entry.message]));
+    const failureMessage = result.error?.message ?? 'identity update failed';
+    return classifyAfterFailure(plan, actual).map((outcome) => {
+      if (outcome.action === 'leave-created') {
+        const id = plan.pending.find((p) => nameOf(p.object) === nameOf(outcome.object))?.resourceId;
+        const why = (id && reasonById.get(id)) ?? failureMessage;
+        const object = outcome.object;
+        this.options.events.bindingApplyError(
+          object,
+          `failed to apply binding ${object.spec.azureBindingRef?.metadata?.namespace ?? ''}/${object.spec.azureBindingRef?.metadata?.name ?? ''} node ${object.spec.nodename ?? ''} for pod ${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}, error: ${why}`,
+        );
+      }
+      return outcome;
+    });
+  }
+
+  private async finish(outcome: AssignmentOutcome, summary: ExecutionSummary): Promise<void> {
+    switch (outcome.action) {
+      case 'mark-assigned':
+        try {
+          await this.timed('status', () => this.options.writer.setStatus(outcome.object, 'Assigned'));
+          summary.assigned++;
+          this.options.events.bindingApplied(outcome.object);
+        } catch (error) {
+          this.options.events.statusUpdateError(outcome.object, messageOf(error));
+        }
+        return;
+      case 'leave-created':
+        summary.leftCreated++;
+        return;
+      case 'retry-release':
+        this.options.observer.log('info', 'identity still on the target; keeping the assigned identity to retry', {
+          assignedIdentity: nameOf(outcome.object),
+        });
+        return;
+      case 'release':
+        await this.release(outcome.object, outcome.markUnassigned, summary);
+        return;
+    }
+  }
+
+  private async release(object: AzureAssignedIdentity, markUnassigned: boolean, summary: ExecutionSummary) {
+    try {
+      if (markUnassigned) await this.timed('status', () => this.options.writer.setStatus(object, 'Unassigned'));
+      await this.timed('deletion', () => this.options.writer.remove(object));
+      summary.deleted++;
+      this.options.events.bindingRemoved(object);
+    } catch (error) {
+      this.options.events.bindingRemoveError(object, messageOf(error));
+      this.options.observer.log('error', 'failed to delete AzureAssignedIdentity', {
+        assignedIdentity: nameOf(object),
+        error: messageOf(error),
+      });
+    }
+  }
+}
