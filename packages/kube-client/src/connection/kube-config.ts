@@ -23,6 +23,8 @@ export interface KubeConfigSource {
   context?: string;
   /** Environment to read `KUBERNETES_SERVICE_HOST` from; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Prefix for the service-account files (`<prefix>/var/run/secrets/kubernetes.io/serviceaccount/...`); tests only. */
+  serviceAccountPathPrefix?: string;
 }
 
 /**
@@ -60,7 +62,16 @@ export function createKubeConfig(source: KubeConfigSource): KubeConfig {
         'in-cluster configuration needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT; pass --kubeconfig outside a cluster',
       );
     }
-    kubeConfig.loadFromCluster();
+    // client-node reads these from process.env itself; make an injected environment visible to it.
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    process.env.KUBERNETES_SERVICE_HOST = env.KUBERNETES_SERVICE_HOST;
+    process.env.KUBERNETES_SERVICE_PORT = env.KUBERNETES_SERVICE_PORT;
+    try {
+      kubeConfig.loadFromCluster(source.serviceAccountPathPrefix);
+    } finally {
+      restoreEnv('KUBERNETES_SERVICE_HOST', saved.host);
+      restoreEnv('KUBERNETES_SERVICE_PORT', saved.port);
+    }
   } else if (source.server) {
     loadExplicitServer(kubeConfig, source.server);
   }
@@ -94,4 +105,9 @@ function loadExplicitServer(kubeConfig: KubeConfig, server: ExplicitServer): voi
     contexts: [{ name: 'podid', cluster: 'podid', user: 'podid' }],
     currentContext: 'podid',
   });
+}
+
+function restoreEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
 }

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { KubeEmulator } from '@podid/kube-emulator';
+import { createCrdClients } from '../crd/crd-clients.js';
+import { EventRecorder } from '../events/event-recorder.js';
+import { createPodInformer } from '../informer/typed-informers.js';
+import { LeaseLock } from '../leader-election/lease-lock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
+import { connectTo, eventually, startEmulatorWithCrds, TEST_USER_AGENT } from '../test-support/emulator-harness.js';
+import { startRecordingProxy } from '../test-support/recording-proxy.js';
+import { TokenBucketRateLimiter } from './rate-limiter.js';
+import { formatUserAgent } from './user-agent.js';
+
+let emulator: KubeEmulator;
+let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+
+beforeAll(async () => {
+  emulator = await startEmulatorWithCrds(['ua']);
+  proxy = await startRecordingProxy(emulator.url);
+});
+afterAll(async () => {
+  await proxy.close();
+  await emulator.close();
+});
+
+describe('formatUserAgent', () => {
+  test('upstream layout, custom suffix after a space', () => {
+    expect(formatUserAgent({ component: 'NMI', version: '1.2.3', gitCommit: 'c0ffee', buildDate: '2026-01-02' })).toBe(
+      'aad-pod-identity/NMI/1.2.3/c0ffee/2026-01-02',
+    );
+    expect(formatUserAgent({ component: 'MIC', version: '1.2.3', customUserAgent: 'corp-build' })).toBe(
+      'aad-pod-identity/MIC/1.2.3/unknown/unknown corp-build',
+    );
+  });
+});
+
+describe('KubeConnection request policy', () => {
+  test('every request — CRD calls, list, watch, Lease, Event — carries the podid user agent', async () => {
+    const connection = connectTo(emulator, { url: proxy.url });
+    proxy.requests.length = 0;
+    const { identities } = createCrdClients({ connection });
+    await identities.list({ namespace: 'ua' });
+    const pods = createPodInformer({ connection, nodeName: 'node-1' });
+    pods.start();
+    await pods.synced;
+    await eventually(() => proxy.requests.some((r) => r.url.includes('watch=true')), 'watch request');
+    await pods.stop();
+    await new LeaseLock(connection.coordination, 'ua', 'ua-lock').get();
+    const recorder = new EventRecorder({ core: connection.core });
+    recorder.normal({ kind: 'Pod', namespace: 'ua', name: 'p' }, 'binding applied', 'hello');
+    await recorder.flush();
+
+    const kinds = ['/azureidentities', '/api/v1/pods?', 'watch=true', '/leases/', '/events'];
+    for (const fragment of kinds) expect(proxy.requests.some((r) => r.url.includes(fragment))).toBe(true);
+    expect(new Set(proxy.requests.map((r) => r.userAgent))).toEqual(new Set([TEST_USER_AGENT]));
+  });
+
+  test('the QPS limiter holds back requests beyond the burst until tokens refill', async () => {
+    const clock = new FakeClock();
+    const rateLimiter = new TokenBucketRateLimiter({ qps: 2, burst: 3, clock });
+    const connection = connectTo(emulator, { url: proxy.url, rateLimiter });
+    const { identities } = createCrdClients({ connection });
+    proxy.requests.length = 0;
+    let completed = 0;
+    const calls = Array.from({ length: 6 }, () => identities.list({ namespace: 'ua' }).then(() => completed++));
+
+    await eventually(() => completed === 3, 'the burst to complete');
+    // Real time passes, fake time does not: nothing more may reach the server until the clock moves.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(proxy.requests).toHaveLength(3);
+    expect(rateLimiter.delayed).toBe(3);
+
+    await clock.advance(500); // one token at 2 QPS
+    await eventually(() => completed === 4, 'the fourth request');
+    expect(proxy.requests).toHaveLength(4);
+    await clock.advance(1000);
+    await Promise.all(calls);
+    expect(proxy.requests).toHaveLength(6);
+  });
+});
