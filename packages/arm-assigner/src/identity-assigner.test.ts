@@ -301,6 +301,34 @@ describe('per-target serialization', () => {
   });
 });
 
+describe('call events (for the cloud_provider_operations_* metrics)', () => {
+  test('every ARM call and every throttled refusal is reported with upstream operation names', async () => {
+    const events: { operation: string; errorCode?: string }[] = [];
+    const { client, assigner, now } = setup({
+      onArmCall: (event) =>
+        events.push({ operation: event.operation, ...(event.errorCode ? { errorCode: event.errorCode } : {}) }),
+    });
+    client.setState(vm, { type: 'None', userAssignedIdentityIds: [] });
+    await assigner.applyIdentityDelta(vm, { add: [identityId('a')], remove: [] });
+    client.failures.push((call) =>
+      call.kind === 'read'
+        ? new ArmAssignerError('throttled', 'Too many requests', { statusCode: 429, retryAt: now() + 1000 })
+        : undefined,
+    );
+    await assigner.applyIdentityDelta(vm, { add: [identityId('b')], remove: [] });
+    expect(events).toEqual([
+      { operation: 'vm_get' },
+      { operation: 'vm_update' },
+      { operation: 'vm_get', errorCode: 'throttled' },
+    ]);
+    // A refusal by the gate is reported too, without a call.
+    await expect(assigner.getIdentityState(vm)).rejects.toMatchObject({ code: 'throttled' });
+    expect(events.at(-1)).toEqual({ operation: 'vm_get', errorCode: 'throttled' });
+    expect(events).toHaveLength(4);
+    expect(client.callsOf('read')).toHaveLength(2);
+  });
+});
+
 describe('lookups', () => {
   test('getUserAssignedIdentity rejects a malformed ID with invalid_resource_id and no call', async () => {
     const { client, assigner } = setup();

@@ -12,7 +12,7 @@ import { ArmAssignerError, isArmAssignerError } from './errors.js';
 import { identitiesNamedInError } from './identity-error-parsing.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { type Clock, ThrottleGate } from './throttle-gate.js';
-import { ThrottledArmClient } from './throttled-arm-client.js';
+import { type ArmCallEvent, ThrottledArmClient } from './throttled-arm-client.js';
 import { validateArmTarget } from './target-validation.js';
 import { WorkingDelta } from './working-delta.js';
 
@@ -34,6 +34,8 @@ export interface IdentityAssignerOptions {
   readonly clock?: Clock;
   /** How to wait for the retry interval; tests inject an instant one. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Called after every ARM call (and every throttled refusal); MIC feeds its cloud_provider_* metrics from it. */
+  readonly onArmCall?: (event: ArmCallEvent) => void;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -53,7 +55,7 @@ export class IdentityAssigner {
 
   constructor(options: IdentityAssignerOptions) {
     this.throttleGate = new ThrottleGate(options.clock ?? Date.now);
-    this.#client = new ThrottledArmClient(options.client, this.throttleGate);
+    this.#client = new ThrottledArmClient(options.client, this.throttleGate, options.onArmCall);
     this.#planPatch = options.planPatch;
     this.#maxRetry = Math.max(0, options.updateUserMsiMaxRetry ?? DEFAULT_UPDATE_USER_MSI_MAX_RETRY);
     this.#retryIntervalMs = Math.max(

@@ -17,7 +17,8 @@ export type { SdkArmIdentityClientOptions } from './sdk-arm-identity-client.js';
 export { transientRetryPolicy, TRANSIENT_RETRY_POLICY_NAME } from './transient-retry-policy.js';
 export type { TransientRetryOptions } from './transient-retry-policy.js';
 
-// Throttling
+// Throttling and call metrics
+export type { ArmCallEvent, ArmCallOperation } from './throttled-arm-client.js';
 export { ThrottleGate } from './throttle-gate.js';
 export type { Clock } from './throttle-gate.js';
 export { retryAfterDeadline } from './retry-after.js';
