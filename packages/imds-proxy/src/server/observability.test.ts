@@ -56,7 +56,13 @@ describe('metrics hooks and request log', () => {
       resource: 'https://vault.azure.net',
     });
     expect(metrics.operations.map((o) => o.statusCode)).toEqual(['200', '200', '500', '403']);
-    expect(metrics.kubeErrors).toEqual(['get_pod_list', 'get_pod_list', 'get_pod_list', 'get_pod_list', 'get_pod_list']);
+    expect(metrics.kubeErrors).toEqual([
+      'get_pod_list',
+      'get_pod_list',
+      'get_pod_list',
+      'get_pod_list',
+      'get_pod_list',
+    ]);
     expect(metrics.imds).toEqual(['adal_token_msi_userassignedid', 'adal_token_msi_userassignedid']);
     expect(metrics.imdsErrors).toEqual(['adal_token_msi_userassignedid']);
     expect(metrics.cache).toEqual(['miss', 'hit']);
