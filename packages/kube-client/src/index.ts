@@ -1,1 +1,94 @@
-export { createKubeConnection, type KubeConnection, type KubeConnectionOptions } from './connection/kube-connection.js';
+// Connection: config sources, one request policy (user agent + client-side QPS) for every call
+export {
+  createKubeConfig,
+  type ExplicitServer,
+  type KubeConfigSource,
+} from './connection/kube-config.js';
+export {
+  createKubeConnection,
+  type KubeConnection,
+  type KubeConnectionOptions,
+} from './connection/kube-connection.js';
+export {
+  createClientRateLimiter,
+  DEFAULT_CLIENT_QPS,
+  type RequestRateLimiter,
+  TokenBucketRateLimiter,
+  type TokenBucketOptions,
+  unlimitedRateLimiter,
+} from './connection/rate-limiter.js';
+export { formatUserAgent, type PodidComponent, type UserAgentParts } from './connection/user-agent.js';
+
+// Typed CRD clients
+export { AssignedIdentityClient } from './crd/assigned-identity-client.js';
+export { type CrdClients, createCrdClients } from './crd/crd-clients.js';
+export {
+  CustomResourceClient,
+  type CustomResourceClientOptions,
+  type JsonPatchOperation,
+} from './crd/custom-resource-client.js';
+
+// Informers
+export { IndexedCache, type IndexFunction } from './informer/indexed-cache.js';
+export {
+  type InformerChange,
+  ResilientInformer,
+  type ResilientInformerOptions,
+} from './informer/resilient-informer.js';
+export {
+  type AssignedIdentityIndex,
+  type AssignedIdentityInformerOptions,
+  createAssignedIdentityInformer,
+  createBindingInformer,
+  createExceptionInformer,
+  createIdentityInformer,
+  createNodeInformer,
+  createPodInformer,
+  type InformerSettings,
+  type NamespaceIndex,
+  type PodIndex,
+  type PodInformerOptions,
+  podIPs,
+  podKey,
+} from './informer/typed-informers.js';
+
+// Leader election
+export {
+  DEFAULT_LEASE_DURATION_MS,
+  defaultLeaderIdentity,
+  LeaderElector,
+  type LeaderElectorOptions,
+  type LeadershipEnd,
+} from './leader-election/leader-elector.js';
+export {
+  type LeaderElectionRecord,
+  type LeaderLock,
+  LeaseLock,
+  type ObservedLease,
+} from './leader-election/lease-lock.js';
+
+// Events and malformed objects
+export {
+  DEFAULT_EVENT_COMPONENT,
+  EventReason,
+  EventRecorder,
+  type EventRecorderOptions,
+  type EventType,
+  type InvolvedObject,
+  referenceTo,
+} from './events/event-recorder.js';
+export { createInvalidObjectReporter } from './events/invalid-object-reporter.js';
+export type { InvalidObjectHandler, InvalidObjectReport, InvalidObjectSource } from './invalid-object.js';
+
+// Shared plumbing
+export { type Clock, type ClockTimer, systemClock } from './clock.js';
+export {
+  describeError,
+  httpStatusOf,
+  isConflict,
+  isGone,
+  isNotFound,
+  KubeClientError,
+  type KubeClientErrorCode,
+} from './errors.js';
+export { type KubeLogger, silentLogger } from './logger.js';
