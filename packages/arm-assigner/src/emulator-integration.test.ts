@@ -282,6 +282,35 @@ describe('faults and concurrency', () => {
   });
 });
 
+describe('long-running PATCH', () => {
+  test('an update that does not finish within updateTimeoutMs fails with a typed error instead of hanging', async () => {
+    const target = await world.scaleSet('slow');
+    const id = world.identity('slow');
+    world.emulator.admin.setLatency({ scaleSetUpdateMs: 1_000 });
+    try {
+      const { assigner } = world.assigner({ updateTimeoutMs: 100 });
+      const result = await assigner.applyIdentityDelta(target, { add: [id], remove: [] });
+      expect(result.status).toBe('failed');
+      expect(result.error?.code).toBe('arm_request_failed');
+      expect(result.error?.message).toContain('no result after 100 ms');
+    } finally {
+      world.emulator.admin.setLatency({ scaleSetUpdateMs: 15 });
+    }
+  });
+
+  test('removing the last identity of a VM without system identity needs no extra GET', async () => {
+    const id = world.identity('last-one');
+    const target = await world.virtualMachine('last-one-vm', { userAssigned: [id] });
+    const { assigner } = world.assigner();
+    const getsBefore = counts()['vm_get'] ?? 0;
+    const result = await assigner.applyIdentityDelta(target, { add: [], remove: [id] });
+    expect(result.status).toBe('succeeded');
+    expect(result.finalIdentityState).toEqual({ type: 'None', userAssignedIdentityIds: [] });
+    expect(counts()['vm_get']).toBe(getsBefore + 1);
+    expect(world.emulator.admin.identityState(armTargetResourceId(target)).type).toBe('None');
+  });
+});
+
 describe('lookups and bad input', () => {
   test('getUserAssignedIdentity returns client and principal IDs through arm-msi', async () => {
     const id = world.identity('lookup');

@@ -12,7 +12,11 @@ export type { DropReason } from './identity-error-parsing.js';
 
 // ARM access
 export type { ArmIdentityClient, UserAssignedIdentityInfo } from './arm-identity-client.js';
-export { SdkArmIdentityClient, DEFAULT_POLL_INTERVAL_MS } from './sdk-arm-identity-client.js';
+export {
+  SdkArmIdentityClient,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_UPDATE_TIMEOUT_MS,
+} from './sdk-arm-identity-client.js';
 export type { SdkArmIdentityClientOptions } from './sdk-arm-identity-client.js';
 export { transientRetryPolicy, TRANSIENT_RETRY_POLICY_NAME } from './transient-retry-policy.js';
 export type { TransientRetryOptions } from './transient-retry-policy.js';

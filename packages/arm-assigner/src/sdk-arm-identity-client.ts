@@ -17,6 +17,8 @@ import { type TransientRetryOptions, transientRetryPolicy } from './transient-re
 
 /** Upstream's LRO polling delay (§2.1 step 6). */
 export const DEFAULT_POLL_INTERVAL_MS = 5000;
+/** Upstream's SDK polling timeout (§2.1 step 6): how long one PATCH may take before it counts as failed. */
+export const DEFAULT_UPDATE_TIMEOUT_MS = 15 * 60 * 1000;
 
 export interface SdkArmIdentityClientOptions {
   readonly credential: TokenCredential;
@@ -30,6 +32,11 @@ export interface SdkArmIdentityClientOptions {
   readonly httpClient?: HttpClient;
   /** LRO polling interval when ARM gives no Retry-After on the operation (default 5000 ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * Give up waiting for one PATCH after this long (default 15 min, as upstream). ARM's operation is not cancelled;
+   * the next attempt may meet a 409 Conflict until it ends.
+   */
+  readonly updateTimeoutMs?: number;
   /** Bounds of the pipeline's retry of transient failures (408/5xx without Retry-After, dropped connections). */
   readonly transientRetry?: TransientRetryOptions;
   /** Appended to the SDK user agent (upstream: `aad-pod-identity/MIC/<version>/...`). */
@@ -80,7 +87,11 @@ export class SdkArmIdentityClient implements ArmIdentityClient {
     // The SDK models type `userAssignedIdentities` values as objects; ARM needs `null` to remove an identity and
     // the serializer passes null through unchanged, hence the cast.
     const identity = body.identity as NonNullable<Parameters<typeof compute.virtualMachines.update>[2]['identity']>;
-    const pollOptions = { updateIntervalInMs: this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS };
+    const timeoutMs = this.#options.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS;
+    const pollOptions = {
+      updateIntervalInMs: this.#options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    };
     try {
       const resource =
         target.kind === 'vm'
@@ -91,10 +102,21 @@ export class SdkArmIdentityClient implements ArmIdentityClient {
               { identity } as Parameters<typeof compute.virtualMachineScaleSets.update>[2],
               pollOptions,
             );
-      // A PATCH result without an identity block would read as "no identities"; ask ARM instead of guessing.
-      if (resource?.identity === undefined) return this.readIdentity(target);
+      if (resource?.identity === undefined) {
+        // ARM omits the identity block when none is left; anything else would be a surprise, so ask instead of
+        // guessing.
+        if (body.identity.type === 'None') return { type: 'None', userAssignedIdentityIds: [] };
+        return this.readIdentity(target);
+      }
       return identityStateOf(resource);
     } catch (error) {
+      if (pollOptions.abortSignal.aborted) {
+        throw new ArmAssignerError(
+          'arm_request_failed',
+          `failed to wait for identity update completion for ${target.kind} ${target.name} in resource group ${target.resourceGroup}, error: no result after ${timeoutMs} ms`,
+          { operation: 'write', cause: error },
+        );
+      }
       throw mapSdkError(error, {
         operation: 'write',
         what: `failed to update identities for ${target.kind} ${target.name} in ${target.resourceGroup}`,
