@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { startKubeEmulator, type KubeEmulator } from './start-emulator.js';
-import { podidCrdFixtures, widgetCrd } from './test-support/crd-fixtures.js';
+import { customResourceDefinitions } from '@podid/crd-types';
+import { widgetCrd } from './test-support/crd-fixtures.js';
 import { kubeConfigFor } from './test-support/kube-client.js';
 
 let emulator: KubeEmulator;
@@ -15,8 +16,8 @@ beforeAll(async () => {
   const kc = kubeConfigFor(emulator);
   crds = kc.makeApiClient(k8s.ApiextensionsV1Api);
   custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  for (const crd of [...podidCrdFixtures, widgetCrd]) {
-    await crds.createCustomResourceDefinition({ body: crd as k8s.V1CustomResourceDefinition });
+  for (const crd of [...customResourceDefinitions, widgetCrd]) {
+    await crds.createCustomResourceDefinition({ body: structuredClone(crd) as k8s.V1CustomResourceDefinition });
   }
 });
 afterAll(async () => {
@@ -42,7 +43,11 @@ const identity = (name: string, clientID: string) => ({
   apiVersion: `${group}/${version}`,
   kind: 'AzureIdentity',
   metadata: { name, labels: { team: 'a' } },
-  spec: { type: 0, clientID, resourceID: `/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}` },
+  spec: {
+    type: 0,
+    clientID,
+    resourceID: `/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+  },
 });
 
 describe('CustomResourceDefinitions', () => {
@@ -77,27 +82,48 @@ describe('CustomObjectsApi', () => {
   const plural = 'azureidentities';
 
   test('CRUD with conflicts and 404s', async () => {
-    const created = await custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body: identity('id1', 'c1') });
+    const created = await custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural,
+      body: identity('id1', 'c1'),
+    });
     expect(created.metadata.generation).toBe(1);
     expect(created.metadata.uid).toBeDefined();
-    const dup = await failure(() => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body: identity('id1', 'c1') }));
+    const dup = await failure(() =>
+      custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body: identity('id1', 'c1') }),
+    );
     expect(dup.code).toBe(409);
     expect(dup.body['message']).toBe('azureidentities.aadpodidentity.k8s.io "id1" already exists');
     expect(dup.body['details']).toEqual({ name: 'id1', group, kind: plural });
 
     const replaced = await custom.replaceNamespacedCustomObject({
-      group, version, namespace: ns, plural, name: 'id1',
+      group,
+      version,
+      namespace: ns,
+      plural,
+      name: 'id1',
       body: { ...created, spec: { ...created.spec, clientID: 'c2' } },
     });
     expect(replaced.spec.clientID).toBe('c2');
     expect(replaced.metadata.generation).toBe(2);
     const stale = await failure(() =>
-      custom.replaceNamespacedCustomObject({ group, version, namespace: ns, plural, name: 'id1', body: { ...created, spec: { clientID: 'c3' } } }),
+      custom.replaceNamespacedCustomObject({
+        group,
+        version,
+        namespace: ns,
+        plural,
+        name: 'id1',
+        body: { ...created, spec: { clientID: 'c3' } },
+      }),
     );
     expect(stale.code).toBe(409);
     expect(stale.body['reason']).toBe('Conflict');
 
-    const missing = await failure(() => custom.getNamespacedCustomObject({ group, version, namespace: ns, plural, name: 'nope' }));
+    const missing = await failure(() =>
+      custom.getNamespacedCustomObject({ group, version, namespace: ns, plural, name: 'nope' }),
+    );
     expect(missing.code).toBe(404);
     expect(missing.body['message']).toBe('azureidentities.aadpodidentity.k8s.io "nope" not found');
 
@@ -113,7 +139,14 @@ describe('CustomObjectsApi', () => {
     );
     expect(merged.spec).toMatchObject({ type: 0, clientID: 'merged' });
     const jsonPatched = await custom.patchNamespacedCustomObject(
-      { group, version, namespace: ns, plural, name: 'id2', body: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] },
+      {
+        group,
+        version,
+        namespace: ns,
+        plural,
+        name: 'id2',
+        body: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }],
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
     );
     expect(jsonPatched.metadata.labels).toEqual({ team: 'a', x: 'y' });
@@ -130,33 +163,83 @@ describe('CustomObjectsApi', () => {
   test('label selectors and limit/continue on custom objects', async () => {
     for (let i = 0; i < 6; i++) {
       await custom.createNamespacedCustomObject({
-        group, version, namespace: ns, plural: 'azureidentitybindings',
-        body: { apiVersion: `${group}/${version}`, kind: 'AzureIdentityBinding', metadata: { name: `b${i}`, labels: { n: String(i % 2) } }, spec: { azureIdentity: 'id2', selector: `s${i}` } },
+        group,
+        version,
+        namespace: ns,
+        plural: 'azureidentitybindings',
+        body: {
+          apiVersion: `${group}/${version}`,
+          kind: 'AzureIdentityBinding',
+          metadata: { name: `b${i}`, labels: { n: String(i % 2) } },
+          spec: { azureIdentity: 'id2', selector: `s${i}` },
+        },
       });
     }
-    const odd = await custom.listNamespacedCustomObject({ group, version, namespace: ns, plural: 'azureidentitybindings', labelSelector: 'n=1' });
+    const odd = await custom.listNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural: 'azureidentitybindings',
+      labelSelector: 'n=1',
+    });
     expect(odd.items.map((b: { metadata: { name: string } }) => b.metadata.name)).toEqual(['b1', 'b3', 'b5']);
-    const page = await custom.listNamespacedCustomObject({ group, version, namespace: ns, plural: 'azureidentitybindings', limit: 4 });
+    const page = await custom.listNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural: 'azureidentitybindings',
+      limit: 4,
+    });
     expect(page.items).toHaveLength(4);
-    const rest = await custom.listNamespacedCustomObject({ group, version, namespace: ns, plural: 'azureidentitybindings', limit: 4, _continue: page.metadata.continue });
+    const rest = await custom.listNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural: 'azureidentitybindings',
+      limit: 4,
+      _continue: page.metadata.continue,
+    });
     expect(rest.items).toHaveLength(2);
     expect(page.kind).toBe('AzureIdentityBindingList');
   });
 
   test('status subresource on a CRD that declares it; plain field on one that does not', async () => {
     const w = await custom.createNamespacedCustomObject({
-      group: 'example.com', version: 'v1', namespace: ns, plural: 'widgets',
-      body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 }, status: { ready: true } },
+      group: 'example.com',
+      version: 'v1',
+      namespace: ns,
+      plural: 'widgets',
+      body: {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name: 'w1' },
+        spec: { size: 1 },
+        status: { ready: true },
+      },
     });
     expect(w.status).toBeUndefined();
     const viaMain = await custom.patchNamespacedCustomObject(
-      { group: 'example.com', version: 'v1', namespace: ns, plural: 'widgets', name: 'w1', body: { spec: { size: 2 }, status: { ready: true } } },
+      {
+        group: 'example.com',
+        version: 'v1',
+        namespace: ns,
+        plural: 'widgets',
+        name: 'w1',
+        body: { spec: { size: 2 }, status: { ready: true } },
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     expect(viaMain.spec.size).toBe(2);
     expect(viaMain.status).toBeUndefined();
     const viaStatus = await custom.patchNamespacedCustomObjectStatus(
-      { group: 'example.com', version: 'v1', namespace: ns, plural: 'widgets', name: 'w1', body: { spec: { size: 3 }, status: { ready: true } } },
+      {
+        group: 'example.com',
+        version: 'v1',
+        namespace: ns,
+        plural: 'widgets',
+        name: 'w1',
+        body: { spec: { size: 3 }, status: { ready: true } },
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     expect(viaStatus.status).toEqual({ ready: true });
@@ -165,16 +248,39 @@ describe('CustomObjectsApi', () => {
 
     // AzureAssignedIdentity has no status subresource: status is an ordinary field and /status is 404.
     const aai = await custom.createNamespacedCustomObject({
-      group, version, namespace: ns, plural: 'azureassignedidentities',
-      body: { apiVersion: `${group}/${version}`, kind: 'AzureAssignedIdentity', metadata: { name: 'a1' }, spec: {}, status: { status: 'Created' } },
+      group,
+      version,
+      namespace: ns,
+      plural: 'azureassignedidentities',
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'AzureAssignedIdentity',
+        metadata: { name: 'a1' },
+        spec: {},
+        status: { status: 'Created' },
+      },
     });
     expect(aai.status).toEqual({ status: 'Created' });
-    const noStatus = await failure(() => custom.getNamespacedCustomObjectStatus({ group, version, namespace: ns, plural: 'azureassignedidentities', name: 'a1' }));
+    const noStatus = await failure(() =>
+      custom.getNamespacedCustomObjectStatus({
+        group,
+        version,
+        namespace: ns,
+        plural: 'azureassignedidentities',
+        name: 'a1',
+      }),
+    );
     expect(noStatus.code).toBe(404);
   });
 
   test('server-side tables use the CRD printer columns', async () => {
-    await custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body: identity('tabled', 'client-xyz') });
+    await custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural,
+      body: identity('tabled', 'client-xyz'),
+    });
     const { body } = await getJson(
       `/apis/${group}/${version}/namespaces/${ns}/${plural}`,
       'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
@@ -190,13 +296,21 @@ describe('CustomObjectsApi', () => {
 
   test('deleting a CRD deletes its objects and stops serving the type', async () => {
     await custom.createNamespacedCustomObject({
-      group: 'example.com', version: 'v1', namespace: ns, plural: 'widgets',
+      group: 'example.com',
+      version: 'v1',
+      namespace: ns,
+      plural: 'widgets',
       body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 1 } },
     });
     await crds.deleteCustomResourceDefinition({ name: 'widgets.example.com' });
     expect((await getJson('/apis/example.com/v1/namespaces/default/widgets')).status).toBe(404);
     await crds.createCustomResourceDefinition({ body: widgetCrd as k8s.V1CustomResourceDefinition });
-    const list = await custom.listNamespacedCustomObject({ group: 'example.com', version: 'v1', namespace: ns, plural: 'widgets' });
+    const list = await custom.listNamespacedCustomObject({
+      group: 'example.com',
+      version: 'v1',
+      namespace: ns,
+      plural: 'widgets',
+    });
     expect(list.items).toEqual([]);
   });
 });

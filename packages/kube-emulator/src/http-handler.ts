@@ -18,6 +18,7 @@ import {
   methodNotAllowed,
   notFound,
   pathNotFound,
+  unsupportedMediaType,
 } from './status-errors.js';
 import { toTable, wantsTable } from './table-output.js';
 import type { WatchHub } from './watch-streams.js';
@@ -61,6 +62,19 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Request bodies in JSON (or YAML, which kubectl never sends but people with curl do). Protobuf and CBOR are refused
+ * with 415 like a server that does not serve them.
+ */
+function parseObjectBody(req: IncomingMessage, text: string): unknown {
+  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/yaml') return text.trim() === '' ? undefined : parseApplyBody(text);
+  if (type !== 'application/json' && type !== '*/*' && type !== '') {
+    throw unsupportedMediaType(['application/json', 'application/yaml']);
+  }
+  return parseJsonBody(text);
 }
 
 function parseJsonBody(text: string): unknown {
@@ -256,9 +270,13 @@ async function handleResource(
       return sendJson(res, 200, obj);
     }
     case 'create':
-      return sendJson(res, 201, service.create(rt, namespace, parseJsonBody(await readBody(req))));
+      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readBody(req))));
     case 'update':
-      return sendJson(res, 200, service.update(rt, namespace, name, parseJsonBody(await readBody(req)), subresource));
+      return sendJson(
+        res,
+        200,
+        service.update(rt, namespace, name, parseObjectBody(req, await readBody(req)), subresource),
+      );
     case 'patch': {
       const kind = patchKindOf(req.headers['content-type'], rt);
       const raw = await readBody(req);
@@ -268,7 +286,7 @@ async function handleResource(
       return sendJson(res, existed ? 200 : 201, result);
     }
     case 'delete': {
-      const options = (parseJsonBody(await readBody(req)) ?? {}) as DeleteOptions;
+      const options = (parseObjectBody(req, await readBody(req)) ?? {}) as DeleteOptions;
       const result = service.delete(rt, namespace, name, options);
       const stillThere = service.exists(rt, namespace, name);
       return sendJson(res, stillThere && !isNamespaces(rt) ? 202 : 200, result);

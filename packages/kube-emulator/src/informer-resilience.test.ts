@@ -40,9 +40,17 @@ function trackedInformer(labelSelector?: string): TrackedInformer {
   const listFn = () => core.listNamespacedConfigMap({ namespace: NS, ...(labelSelector ? { labelSelector } : {}) });
   // Reconnect backoff capped at 5 ms so the test does not sit in client-node's 1-30 s backoff.
   const delayFn = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5)));
-  const lw = new k8s.ListWatch<k8s.V1ConfigMap>(`/api/v1/namespaces/${NS}/configmaps`, new k8s.Watch(kc), listFn, false, labelSelector, undefined, {
-    delayFn,
-  });
+  const lw = new k8s.ListWatch<k8s.V1ConfigMap>(
+    `/api/v1/namespaces/${NS}/configmaps`,
+    new k8s.Watch(kc),
+    listFn,
+    false,
+    labelSelector,
+    undefined,
+    {
+      delayFn,
+    },
+  );
   let stopped = false;
   const tracked: TrackedInformer = {
     lw,
@@ -75,8 +83,10 @@ async function serverState(labelSelector?: string): Promise<Map<string, string>>
   return new Map(list.items.map((c) => [c.metadata!.name!, c.metadata!.resourceVersion!]));
 }
 
-const cacheState = (t: TrackedInformer) => new Map(t.lw.list(NS).map((c) => [c.metadata!.name!, c.metadata!.resourceVersion!]));
-const same = (a: Map<string, string>, b: Map<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+const cacheState = (t: TrackedInformer) =>
+  new Map(t.lw.list(NS).map((c) => [c.metadata!.name!, c.metadata!.resourceVersion!]));
+const same = (a: Map<string, string>, b: Map<string, string>) =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
 type Op =
   | { kind: 'upsert'; name: number; group: 'a' | 'b'; value: number }
@@ -84,9 +94,29 @@ type Op =
   | { kind: 'fault'; fault: 'closeWatches' | 'expire' | 'compact' | 'fail429' | 'fail500' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ kind: fc.constant('upsert' as const), name: fc.nat(59), group: fc.constantFrom('a' as const, 'b' as const), value: fc.nat(1000) }) },
+  {
+    weight: 12,
+    arbitrary: fc.record({
+      kind: fc.constant('upsert' as const),
+      name: fc.nat(59),
+      group: fc.constantFrom('a' as const, 'b' as const),
+      value: fc.nat(1000),
+    }),
+  },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('delete' as const), name: fc.nat(59) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fault' as const), fault: fc.constantFrom('closeWatches' as const, 'expire' as const, 'compact' as const, 'fail429' as const, 'fail500' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('fault' as const),
+      fault: fc.constantFrom(
+        'closeWatches' as const,
+        'expire' as const,
+        'compact' as const,
+        'fail429' as const,
+        'fail500' as const,
+      ),
+    }),
+  },
 );
 
 async function apply(op: Op): Promise<void> {
@@ -96,7 +126,8 @@ async function apply(op: Op): Promise<void> {
     if (op.fault === 'expire') admin.expireNextWatch();
     if (op.fault === 'compact') admin.compactHistory();
     // Only the informers' verbs fail, so the writer below never needs retries.
-    if (op.fault === 'fail429') admin.failNextRequests({ count: 2, status: 429, verb: 'watch', resource: 'configmaps' });
+    if (op.fault === 'fail429')
+      admin.failNextRequests({ count: 2, status: 429, verb: 'watch', resource: 'configmaps' });
     if (op.fault === 'fail500') admin.failNextRequests({ count: 1, status: 500, verb: 'list', resource: 'configmaps' });
     return;
   }
@@ -132,7 +163,10 @@ describe('informers under faults', () => {
       emulator.admin.clearFaults();
       const expectedAll = await serverState();
       const expectedA = await serverState('group=a');
-      await eventually(() => same(cacheState(all), expectedAll) && same(cacheState(groupA), expectedA), 'informer caches to converge');
+      await eventually(
+        () => same(cacheState(all), expectedAll) && same(cacheState(groupA), expectedA),
+        'informer caches to converge',
+      );
       expect(cacheState(all)).toEqual(expectedAll);
       expect(cacheState(groupA)).toEqual(expectedA);
       expect(all.shadow).toEqual(expectedAll);

@@ -28,10 +28,15 @@ describe('Leases', () => {
     const now = new k8s.V1MicroTime('2026-01-02T03:04:05.123456Z');
     const created = await coord.createNamespacedLease({
       namespace: 'kube-system',
-      body: { metadata: { name: 'mic' }, spec: { holderIdentity: 'mic-0', leaseDurationSeconds: 15, acquireTime: now, renewTime: now } },
+      body: {
+        metadata: { name: 'mic' },
+        spec: { holderIdentity: 'mic-0', leaseDurationSeconds: 15, acquireTime: now, renewTime: now },
+      },
     });
     expect(created.spec?.holderIdentity).toBe('mic-0');
-    const raw = await fetch(`${emulator.url}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/mic`).then((r) => r.json());
+    const raw = await fetch(`${emulator.url}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/mic`).then((r) =>
+      r.json(),
+    );
     expect((raw as { spec: { renewTime: string } }).spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
@@ -51,7 +56,14 @@ describe('Leases', () => {
       coord.replaceNamespacedLease({
         namespace: 'kube-system',
         name: 'mic',
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: holder, renewTime: new k8s.V1MicroTime('2026-01-02T03:04:06.000000Z') } },
+        body: {
+          ...lease,
+          spec: {
+            ...lease.spec,
+            holderIdentity: holder,
+            renewTime: new k8s.V1MicroTime('2026-01-02T03:04:06.000000Z'),
+          },
+        },
       });
     const results = await Promise.allSettled([renew('mic-1'), renew('mic-2')]);
     const won = results.filter((r) => r.status === 'fulfilled');

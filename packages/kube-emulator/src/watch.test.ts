@@ -50,17 +50,28 @@ describe('watch', () => {
     const base = await core.createNamespacedConfigMap({ namespace: 'w', body: cm('r1') });
     await core.patchNamespacedConfigMap({ namespace: 'w', name: 'r1', body: { data: { v: '2' } } }, merge);
     await core.createNamespacedConfigMap({ namespace: 'w', body: cm('r2') });
-    const w = await watch(`/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${base.metadata!.resourceVersion}`);
+    const w = await watch(
+      `/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${base.metadata!.resourceVersion}`,
+    );
     expect(summary(await w.waitFor(2))).toEqual(['MODIFIED r1', 'ADDED r2']);
   });
 
   test('a too old resourceVersion → ERROR event with a 410 Expired Status', async () => {
     const first = await core.createNamespacedConfigMap({ namespace: 'w', body: cm('old') });
-    for (let i = 0; i < 60; i++) await core.patchNamespacedConfigMap({ namespace: 'w', name: 'old', body: { data: { v: String(i) } } }, merge);
-    const w = await watch(`/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${first.metadata!.resourceVersion}`);
+    for (let i = 0; i < 60; i++)
+      await core.patchNamespacedConfigMap({ namespace: 'w', name: 'old', body: { data: { v: String(i) } } }, merge);
+    const w = await watch(
+      `/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${first.metadata!.resourceVersion}`,
+    );
     const [event] = await w.waitFor(1);
     expect(event!.type).toBe('ERROR');
-    expect(event!.object).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 });
+    expect(event!.object).toMatchObject({
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'Expired',
+      code: 410,
+    });
     expect(event!.object.message).toMatch(/^too old resource version: \d+ \(\d+\)$/);
     await w.ended;
   });
@@ -69,19 +80,30 @@ describe('watch', () => {
     await core.createNamespacedConfigMap({ namespace: 'w', body: cm('sel', { role: 'a' }) });
     const w = await watch('/api/v1/namespaces/w/configmaps?watch=true&labelSelector=role%3Da');
     await w.waitFor(1);
-    await core.patchNamespacedConfigMap({ namespace: 'w', name: 'sel', body: { metadata: { labels: { role: 'b' } } } }, merge);
+    await core.patchNamespacedConfigMap(
+      { namespace: 'w', name: 'sel', body: { metadata: { labels: { role: 'b' } } } },
+      merge,
+    );
     await core.patchNamespacedConfigMap({ namespace: 'w', name: 'sel', body: { data: { v: 'ignored' } } }, merge);
-    await core.patchNamespacedConfigMap({ namespace: 'w', name: 'sel', body: { metadata: { labels: { role: 'a' } } } }, merge);
+    await core.patchNamespacedConfigMap(
+      { namespace: 'w', name: 'sel', body: { metadata: { labels: { role: 'a' } } } },
+      merge,
+    );
     const events = await w.waitFor(3);
     expect(summary(events)).toEqual(['ADDED sel', 'DELETED sel', 'ADDED sel']);
     // The DELETED carries the object as it last matched, with the resourceVersion of the change.
     expect(events[1]!.object.metadata.labels.role).toBe('a');
-    expect(Number(events[1]!.object.metadata.resourceVersion)).toBeGreaterThan(Number(events[0]!.object.metadata.resourceVersion));
+    expect(Number(events[1]!.object.metadata.resourceVersion)).toBeGreaterThan(
+      Number(events[0]!.object.metadata.resourceVersion),
+    );
   });
 
   test('field selector spec.nodeName across namespaces', async () => {
     const w = await watch('/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-w');
-    const pod = (name: string, nodeName: string) => ({ metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'i' }] } });
+    const pod = (name: string, nodeName: string) => ({
+      metadata: { name },
+      spec: { nodeName, containers: [{ name: 'c', image: 'i' }] },
+    });
     await core.createNamespacedPod({ namespace: 'w', body: pod('elsewhere', 'node-x') });
     await core.createNamespacedPod({ namespace: 'w', body: pod('here', 'node-w') });
     expect(summary(await w.waitFor(1))).toEqual(['ADDED here']);
@@ -91,7 +113,11 @@ describe('watch', () => {
     const w = await watch('/api/v1/namespaces/w/secrets?watch=true&allowWatchBookmarks=true&resourceVersion=0');
     const [bookmark] = await w.waitFor(1);
     expect(bookmark!.type).toBe('BOOKMARK');
-    expect(bookmark!.object).toEqual({ kind: 'Secret', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(bookmark!.object).toEqual({
+      kind: 'Secret',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+    });
   });
 
   test('timeoutSeconds ends the stream', async () => {
@@ -107,11 +133,17 @@ describe('watch', () => {
   });
 
   test('Table watches carry column definitions in the first event', async () => {
-    const w = await watch('/api/v1/namespaces/w/serviceaccounts?watch=true', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    const w = await watch('/api/v1/namespaces/w/serviceaccounts?watch=true', {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
     await core.createNamespacedServiceAccount({ namespace: 'w', body: { metadata: { name: 'tabled' } } });
     const events = await w.waitFor(2);
     expect(events[0]!.object.kind).toBe('Table');
-    expect(events[0]!.object.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(['Name', 'Secrets', 'Age']);
+    expect(events[0]!.object.columnDefinitions.map((c: { name: string }) => c.name)).toEqual([
+      'Name',
+      'Secrets',
+      'Age',
+    ]);
     expect(events[1]!.object.columnDefinitions).toBeNull();
     expect(events[1]!.object.rows[0].cells[0]).toBe('tabled');
   });
@@ -162,21 +194,34 @@ describe('fault injection', () => {
   });
 
   test('failNextRequests: 429 with Retry-After, filtered by verb and resource, then success', async () => {
-    emulator.admin.failNextRequests({ count: 2, status: 429, verb: 'list', resource: 'configmaps', retryAfterSeconds: 3 });
+    emulator.admin.failNextRequests({
+      count: 2,
+      status: 429,
+      verb: 'list',
+      resource: 'configmaps',
+      retryAfterSeconds: 3,
+    });
     const unaffected = await fetch(`${emulator.url}/api/v1/namespaces/w/secrets`);
     expect(unaffected.status).toBe(200);
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${emulator.url}/api/v1/namespaces/w/configmaps`);
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('3');
-      expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 3 } });
+      expect(await res.json()).toMatchObject({
+        kind: 'Status',
+        reason: 'TooManyRequests',
+        code: 429,
+        details: { retryAfterSeconds: 3 },
+      });
     }
     expect((await fetch(`${emulator.url}/api/v1/namespaces/w/configmaps`)).status).toBe(200);
   });
 
   test('500 faults surface as ApiException in client-node', async () => {
     emulator.admin.failNextRequests({ count: 1, status: 500, verb: 'create' });
-    await expect(core.createNamespacedConfigMap({ namespace: 'w', body: cm('boom') })).rejects.toMatchObject({ code: 500 });
+    await expect(core.createNamespacedConfigMap({ namespace: 'w', body: cm('boom') })).rejects.toMatchObject({
+      code: 500,
+    });
     await expect(core.createNamespacedConfigMap({ namespace: 'w', body: cm('boom') })).resolves.toBeDefined();
   });
 
@@ -188,7 +233,10 @@ describe('fault injection', () => {
     expect(set.status).toBe(200);
     expect((await fetch(`${emulator.url}/api/v1/namespaces/w/secrets`)).status).toBe(500);
     expect((await fetch(`${emulator.url}/api/v1/namespaces/w/secrets`)).status).toBe(200);
-    const bad = await fetch(`${emulator.url}/__emulator/fail-requests`, { method: 'POST', body: JSON.stringify({ count: 0, status: 500 }) });
+    const bad = await fetch(`${emulator.url}/__emulator/fail-requests`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 0, status: 500 }),
+    });
     expect(bad.status).toBe(400);
     const unknown = await fetch(`${emulator.url}/__emulator/nope`, { method: 'POST' });
     expect(unknown.status).toBe(404);

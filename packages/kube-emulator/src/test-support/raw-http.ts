@@ -17,7 +17,14 @@ export class RawHttpClient {
     const url = new URL(path, this.baseUrl);
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname + url.search, method, agent: this.agent, headers: body === undefined ? {} : { 'content-type': contentType } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method,
+          agent: this.agent,
+          headers: body === undefined ? {} : { 'content-type': contentType },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -53,7 +53,10 @@ export async function openWatch(url: string, headers: Record<string, string> = {
     waitFor: async (count) => {
       const deadline = Date.now() + 10_000;
       while (events.length < count) {
-        if (done) throw new Error(`stream ended after ${events.length} events, wanted ${count}: ${JSON.stringify(events.map((e) => e.type))}`);
+        if (done)
+          throw new Error(
+            `stream ended after ${events.length} events, wanted ${count}: ${JSON.stringify(events.map((e) => e.type))}`,
+          );
         if (Date.now() > deadline) throw new Error(`timed out with ${events.length} of ${count} events`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
