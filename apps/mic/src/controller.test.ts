@@ -1,0 +1,164 @@
+import { describe, expect, test } from '@jest/globals';
+import type { AzureAssignedIdentity, AzureIdentity, AzureIdentityBinding, Node, Pod } from '@podid/crd-types';
+import { MicController } from './controller.js';
+import {
+  FakeArm,
+  FakeAssignedIdentityStore,
+  FakeSource,
+  makeBinding,
+  makeIdentity,
+  makeNode,
+  makePod,
+} from './test-support/fake-cluster.js';
+
+function setup(options: { debounceMs?: number; retryInitialMs?: number } = {}) {
+  const pods = new FakeSource<Pod>();
+  const nodes = new FakeSource<Node>();
+  const identities = new FakeSource<AzureIdentity>();
+  const bindings = new FakeSource<AzureIdentityBinding>();
+  const assigned = new FakeSource<AzureAssignedIdentity>();
+  const store = new FakeAssignedIdentityStore(assigned);
+  const arm = new FakeArm();
+  const events: string[] = [];
+  const logs: string[] = [];
+  const controller = new MicController({
+    sources: { pods, nodes, identities, bindings, assignedIdentities: assigned },
+    writer: store,
+    arm,
+    events: {
+      bindingApplied: (o) => events.push(`applied ${o.metadata.name}`),
+      bindingApplyError: (o, m) => events.push(`apply-error ${o.metadata.name} ${m}`),
+      bindingRemoved: (o) => events.push(`removed ${o.metadata.name}`),
+      bindingRemoveError: (o, m) => events.push(`remove-error ${o.metadata.name} ${m}`),
+      statusUpdateError: (o, m) => events.push(`status-error ${o.metadata.name} ${m}`),
+    },
+    observer: {
+      kubeWrite: () => {},
+      armUpdate: () => {},
+      cycle: () => {},
+      log: (level, message) => logs.push(`${level} ${message}`),
+    },
+    namespaced: false,
+    reconciler: { subscriptionId: 'sub', resourceGroup: 'rg', immutableClientIds: [] },
+    writeConcurrency: 20,
+    debounceMs: options.debounceMs ?? 5,
+    syncIntervalMs: 3_600_000,
+    identityReconcileIntervalMs: 3_600_000,
+    retryInitialMs: options.retryInitialMs ?? 10,
+  });
+  /** Waits until the controller has nothing left to do and every change was delivered. */
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await controller.idle();
+    }
+  };
+  return { pods, nodes, identities, bindings, assigned, store, arm, events, logs, controller, settle };
+}
+
+const statuses = (store: FakeAssignedIdentityStore) =>
+  [...store.server.values()].map((o) => `${o.metadata.name}:${o.status?.status}`).sort();
+
+describe('MicController', () => {
+  test('a labelled pod goes from nothing to Assigned, and back to nothing when deleted', async () => {
+    const h = setup();
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.controller.start();
+    await h.settle();
+    expect(statuses(h.store)).toEqual([expect.stringMatching(/:Assigned$/)]);
+    expect([...h.arm.idsOn({ kind: 'vmss', subscriptionId: 'sub', resourceGroup: 'rg', name: 'vmss-a' })]).toEqual([
+      '/subscriptions/sub/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id1',
+    ]);
+    expect(h.events).toEqual([expect.stringMatching(/^applied /)]);
+
+    h.pods.remove('default', 'p1');
+    await h.settle();
+    expect(statuses(h.store)).toEqual([]);
+    expect(h.arm.idsOn({ kind: 'vmss', subscriptionId: 'sub', resourceGroup: 'rg', name: 'vmss-a' }).size).toBe(0);
+    expect(h.store.writes.filter((w) => w.startsWith('create'))).toHaveLength(1);
+    await h.controller.stop();
+  });
+
+  test('a burst of 500 pods over 10 VMSSs: everything Assigned, at most 2 PATCHes per VMSS, no duplicate creates', async () => {
+    const h = setup({ debounceMs: 20 });
+    for (let v = 0; v < 10; v++) h.nodes.put(makeNode(`vmss-${v}-0`, `vmss-${v}`));
+    for (let i = 0; i < 5; i++) {
+      h.identities.put(makeIdentity(`id${i}`));
+      h.bindings.put(makeBinding(`b${i}`, `id${i}`, `app${i}`));
+    }
+    h.controller.start();
+    await h.settle();
+    for (let p = 0; p < 500; p++) h.pods.put(makePod(`p${p}`, `vmss-${p % 10}-0`, `app${p % 5}`));
+    await h.settle();
+    const all = statuses(h.store);
+    expect(all).toHaveLength(500);
+    expect(all.every((s) => s.endsWith(':Assigned'))).toBe(true);
+    for (const count of h.arm.patches.values()) expect(count).toBeLessThanOrEqual(2);
+    expect(h.arm.patches.size).toBe(10);
+    expect(new Set(h.store.writes).size).toBe(h.store.writes.length);
+    expect(h.events.filter((e) => e.startsWith('apply-error'))).toEqual([]);
+    await h.controller.stop();
+  });
+
+  test('an ARM failure leaves Created and is retried with back-off until it succeeds', async () => {
+    const h = setup({ retryInitialMs: 20 });
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.arm.failing = true;
+    h.controller.start();
+    await h.settle();
+    expect(statuses(h.store)).toEqual([expect.stringMatching(/:Created$/)]);
+    expect(h.events.some((e) => e.startsWith('apply-error'))).toBe(true);
+    h.arm.failing = false;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await h.settle();
+    expect(statuses(h.store)).toEqual([expect.stringMatching(/:Assigned$/)]);
+    await h.controller.stop();
+  });
+
+  test('pod status churn does not start cycles; label changes do', async () => {
+    const h = setup();
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    const pod = makePod('p1', 'vmss-a-0', 'web');
+    h.pods.put(pod);
+    h.controller.start();
+    await h.settle();
+    const before = h.controller.cycleCount;
+    for (let i = 0; i < 20; i++) h.pods.put({ ...pod, status: { phase: 'Running', podIP: `10.0.0.${i}` } });
+    await h.settle();
+    expect(h.controller.cycleCount).toBe(before);
+    h.pods.put({ ...pod, metadata: { ...pod.metadata, labels: { aadpodidbinding: 'other' } } });
+    await h.settle();
+    expect(h.controller.cycleCount).toBeGreaterThan(before);
+    expect(statuses(h.store)).toEqual([]);
+    await h.controller.stop();
+  });
+
+  test('identity reconcile re-adds an identity removed by hand and removes nothing (row 35)', async () => {
+    const h = setup();
+    const target = { kind: 'vmss' as const, subscriptionId: 'sub', resourceGroup: 'rg', name: 'vmss-a' };
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.controller.start();
+    await h.settle();
+    h.arm.idsOn(target).clear();
+    h.arm
+      .idsOn(target)
+      .add('/subscriptions/sub/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/manual');
+    await h.controller.runIdentityReconcile();
+    expect([...h.arm.idsOn(target)].sort()).toEqual([
+      '/subscriptions/sub/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id1',
+      '/subscriptions/sub/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/manual',
+    ]);
+    await h.controller.stop();
+  });
+});

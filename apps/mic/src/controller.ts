@@ -1,0 +1,308 @@
+import type { AzureAssignedIdentity, AzureIdentity, AzureIdentityBinding, Node, Pod } from '@podid/crd-types';
+import { POD_LABEL_KEY } from '@podid/crd-types';
+import { matchAssignments } from '@podid/matcher';
+import {
+  type ClusterNode,
+  identityReconcileTargets,
+  planCycle,
+  planIdentityReconcile,
+  type ReconcilerConfig,
+} from '@podid/reconciler';
+import { CycleScheduler } from './cycle-scheduler.js';
+import { OwnWritesOverlay } from './own-writes.js';
+import {
+  type AssignedIdentityWriter,
+  type AssignmentEvents,
+  type ExecutionSummary,
+  type ExecutorObserver,
+  type IdentityDeltaApplier,
+  PlanExecutor,
+} from './plan-executor.js';
+
+/** An informer change, as kube-client's ResilientInformer reports it. */
+export type SourceChange<T> =
+  | { readonly type: 'add'; readonly object: T }
+  | { readonly type: 'update'; readonly object: T; readonly previous: T }
+  | { readonly type: 'delete'; readonly object: T };
+
+/** The part of an informer the controller reads: its cache and its changes. */
+export interface CacheSource<T> {
+  list(): T[];
+  onChange(listener: (change: SourceChange<T>) => void): () => void;
+}
+
+export interface ControllerTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const realTimers: ControllerTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+export interface ControllerObserver extends ExecutorObserver {
+  /** One sync cycle ended; `workDone` when it wrote anything or called ARM. */
+  cycle(seconds: number, workDone: boolean, summary: ExecutionSummary | undefined): void;
+}
+
+export interface MicControllerOptions {
+  readonly sources: {
+    readonly pods: CacheSource<Pod>;
+    readonly nodes: CacheSource<Node>;
+    readonly identities: CacheSource<AzureIdentity>;
+    readonly bindings: CacheSource<AzureIdentityBinding>;
+    readonly assignedIdentities: CacheSource<AzureAssignedIdentity>;
+  };
+  readonly writer: AssignedIdentityWriter;
+  readonly arm: IdentityDeltaApplier;
+  readonly events: AssignmentEvents;
+  readonly observer: ControllerObserver;
+  readonly namespaced: boolean;
+  readonly reconciler: ReconcilerConfig;
+  /** `--createDeleteBatch`. */
+  readonly writeConcurrency: number;
+  /** `--sync-debounce`. */
+  readonly debounceMs: number;
+  /** `--syncRetryDuration`: a full cycle at least this often, events or not. */
+  readonly syncIntervalMs: number;
+  /** `--identity-assignment-reconcile-interval`. */
+  readonly identityReconcileIntervalMs: number;
+  /** First wait before retrying a cycle that failed somewhere; doubles up to `retryMaxMs`. */
+  readonly retryInitialMs?: number;
+  readonly retryMaxMs?: number;
+  readonly timers?: ControllerTimers;
+  readonly now?: () => number;
+}
+
+/** Does this pod change matter to matching? Status churn (conditions, IPs, restarts) does not. */
+function podChangeMatters(change: SourceChange<Pod>): boolean {
+  if (change.type !== 'update') return true;
+  const before = change.previous;
+  const after = change.object;
+  return (
+    before.spec?.nodeName !== after.spec?.nodeName ||
+    before.metadata.labels?.[POD_LABEL_KEY] !== after.metadata.labels?.[POD_LABEL_KEY] ||
+    before.status?.phase !== after.status?.phase ||
+    before.metadata.deletionTimestamp !== after.metadata.deletionTimestamp
+  );
+}
+
+function clusterNodes(nodes: readonly Node[]): ClusterNode[] {
+  return nodes.map((node) => ({ name: node.metadata.name, providerID: node.spec?.providerID }));
+}
+
+/**
+ * MIC's control loop: informer changes → coalesced cycles of matcher → reconciler → executor, a periodic full
+ * cycle, a periodic identity reconcile, and retries with back-off when a cycle could not finish its work.
+ * Runs only while this replica leads; `stop()` ends it cleanly.
+ */
+export class MicController {
+  private readonly options: MicControllerOptions;
+  private readonly timers: ControllerTimers;
+  private readonly now: () => number;
+  private readonly overlay: OwnWritesOverlay;
+  private readonly executor: PlanExecutor;
+  private readonly scheduler: CycleScheduler;
+  private readonly unsubscribers: Array<() => void> = [];
+  private readonly intervals: unknown[] = [];
+  private retryTimer: unknown;
+  private retryDelayMs: number;
+  private reconcileRunning: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(options: MicControllerOptions) {
+    this.options = options;
+    this.timers = options.timers ?? realTimers;
+    this.now = options.now ?? (() => performance.now());
+    this.overlay = new OwnWritesOverlay();
+    this.retryDelayMs = options.retryInitialMs ?? 5000;
+    this.executor = new PlanExecutor({
+      writer: this.recordingWriter(options.writer),
+      arm: options.arm,
+      events: options.events,
+      observer: options.observer,
+      writeConcurrency: options.writeConcurrency,
+      now: this.now,
+    });
+    this.scheduler = new CycleScheduler({
+      debounceMs: options.debounceMs,
+      timers: this.timers,
+      runCycle: async (reasons) => {
+        await this.runCycle(reasons);
+      },
+      onCycleError: (error) => {
+        options.observer.log('error', 'sync cycle failed', { error: String(error) });
+        this.scheduleRetry();
+      },
+    });
+  }
+
+  /** Number of sync cycles started. */
+  get cycleCount(): number {
+    return this.scheduler.cycleCount;
+  }
+
+  start(): void {
+    const { sources } = this.options;
+    this.unsubscribers.push(
+      sources.pods.onChange((change) => {
+        if (podChangeMatters(change)) this.scheduler.signal('pod');
+      }),
+      sources.bindings.onChange(() => this.scheduler.signal('binding')),
+      sources.identities.onChange(() => this.scheduler.signal('identity')),
+      sources.nodes.onChange((change) => {
+        if (change.type !== 'update') this.scheduler.signal('node');
+      }),
+      // Our own writes come back here too; they plan nothing, but someone else's edit or delete must be seen.
+      sources.assignedIdentities.onChange(() => this.scheduler.signal('assigned-identity')),
+    );
+    this.intervals.push(
+      this.timers.setInterval(() => this.scheduler.signal('periodic'), this.options.syncIntervalMs),
+      this.timers.setInterval(() => void this.runIdentityReconcile(), this.options.identityReconcileIntervalMs),
+    );
+    this.scheduler.signal('start');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    for (const handle of this.intervals.splice(0)) this.timers.clearInterval(handle);
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    await this.scheduler.stop();
+    await this.reconcileRunning;
+  }
+
+  /** Resolves when no cycle is running or waiting (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
+  /** One sync cycle (spec §2.4), planning from the caches plus MIC's own writes not yet seen in them. */
+  async runCycle(reasons: ReadonlySet<string> = new Set(['manual'])): Promise<ExecutionSummary | undefined> {
+    const { sources, observer } = this.options;
+    const started = this.now();
+    const match = matchAssignments(sources.pods.list(), sources.bindings.list(), sources.identities.list(), {
+      namespaced: this.options.namespaced,
+    });
+    for (const skipped of match.skipped) {
+      if (skipped.code === 'invalid_resource_id' || skipped.code === 'duplicate_identity_name') {
+        observer.log('warn', skipped.message, { code: skipped.code });
+      }
+    }
+    const plan = planCycle({
+      desired: match.assignments,
+      current: this.overlay.merge(sources.assignedIdentities.list()),
+      nodes: clusterNodes(sources.nodes.list()),
+      config: this.options.reconciler,
+    });
+    for (const diagnostic of plan.diagnostics) observer.log('warn', diagnostic.message, { code: diagnostic.code });
+    if (plan.targets.length === 0 && plan.releasesWithoutArm.length === 0) {
+      observer.cycle((this.now() - started) / 1000, false, undefined);
+      return undefined;
+    }
+
+    const summary = await this.executor.execute(plan);
+    observer.cycle((this.now() - started) / 1000, true, summary);
+    observer.log('info', 'sync cycle done', {
+      reasons: [...reasons],
+      pods: match.assignments.length,
+      ...summary,
+    });
+    if (summary.failedTargets > 0 || summary.failedWrites > 0) {
+      this.scheduleRetry();
+    } else {
+      this.retryDelayMs = this.options.retryInitialMs ?? 5000;
+      // Confirm: the next cycle must find nothing left to do (its plan sees our writes through the overlay).
+      this.scheduler.signal('follow-up');
+    }
+    return summary;
+  }
+
+  /**
+   * §2.11: re-add identities that `Assigned` objects expect on their VM/VMSS but ARM no longer has (e.g. after a
+   * node-image upgrade). One GET per target; never removes anything; a vanished node is skipped, never fatal (Q7).
+   */
+  runIdentityReconcile(): Promise<void> {
+    if (this.reconcileRunning || this.stopped) return this.reconcileRunning ?? Promise.resolve();
+    this.reconcileRunning = this.reconcileOnce().finally(() => {
+      this.reconcileRunning = undefined;
+    });
+    return this.reconcileRunning;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const { sources, arm, observer } = this.options;
+    const input = {
+      assigned: sources.assignedIdentities.list(),
+      nodes: clusterNodes(sources.nodes.list()),
+      vmLocation: this.options.reconciler,
+    };
+    const actual = new Map<string, readonly string[]>();
+    const { targets } = identityReconcileTargets(input);
+    await Promise.all(
+      targets.map(async ({ key, target }) => {
+        try {
+          actual.set(key, (await arm.getIdentityState(target)).userAssignedIdentityIds);
+        } catch (error) {
+          observer.log('warn', 'identity reconcile could not read a target', { target: key, error: String(error) });
+        }
+      }),
+    );
+    const plan = planIdentityReconcile({ ...input, actual });
+    for (const diagnostic of plan.diagnostics) observer.log('info', diagnostic.message, { code: diagnostic.code });
+    for (const patch of plan.patches) {
+      observer.log('warn', 'identities missing from their VM/VMSS; adding them back', {
+        target: patch.key,
+        identities: patch.delta.add,
+      });
+      const result = await arm.applyIdentityDelta(patch.target, patch.delta).catch((error: unknown) => ({
+        status: 'failed' as const,
+        error: error instanceof Error ? error : new Error(String(error)),
+      }));
+      if (result.status === 'failed') {
+        observer.log('error', 'failed to re-add identities', { target: patch.key, error: result.error?.message });
+      }
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer !== undefined) return;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delay * 2, this.options.retryMaxMs ?? 300_000);
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.scheduler.signal('retry');
+    }, delay);
+  }
+
+  /** Every write the executor makes is also remembered, so the next cycle plans from it (read-your-writes). */
+  private recordingWriter(writer: AssignedIdentityWriter): AssignedIdentityWriter {
+    const overlay = this.overlay;
+    return {
+      async create(object) {
+        const written = await writer.create(object);
+        overlay.wrote(written);
+        return written;
+      },
+      async update(object) {
+        const written = await writer.update(object);
+        overlay.wrote(written);
+        return written;
+      },
+      async setStatus(object, state) {
+        const written = await writer.setStatus(object, state);
+        overlay.wrote(written);
+        return written;
+      },
+      async remove(object) {
+        await writer.remove(object);
+        overlay.deleted(object);
+      },
+    };
+  }
+}
