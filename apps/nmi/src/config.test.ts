@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { formatGoDuration } from '@podid/go-flags';
 import { loadNmiConfig, MANAGED_WITHOUT_NAMESPACED_MESSAGE } from './config.js';
 import { nmiFlags } from './flags.js';
 
@@ -43,6 +44,7 @@ describe('loadNmiConfig', () => {
       logFormat: 'text',
       logVerbosity: 0,
       customUserAgent: '',
+      terminationWaitMs: 10_000,
     });
     expect(Object.isFrozen(outcome.config.lookup)).toBe(true);
   });
@@ -106,6 +108,8 @@ describe('loadNmiConfig', () => {
     [['--log-format=yaml'], /--log-format: unknown logging format/],
     [['--imds-endpoint=not a url'], /--imds-endpoint/],
     [['--metadata-header-required=maybe'], /--metadata-header-required/],
+    [['--termination-wait=10'], /--termination-wait/],
+    [['--termination-wait=-1s'], /--termination-wait: must not be negative/],
   ])('%j is refused naming the flag', (argv, message) => {
     const outcome = load(argv);
     expect(outcome.kind).toBe('error');
@@ -122,7 +126,9 @@ describe('loadNmiConfig', () => {
             : name === 'node'
               ? 'n2'
               : 'x'
-          : String(definition.default);
+          : definition.type === 'duration'
+            ? formatGoDuration(definition.default)
+            : String(definition.default);
       expect({ name, kind: load([`--${name}=${text}`]).kind }).toEqual({ name, kind: 'ok' });
     }
   });

@@ -46,6 +46,8 @@ export interface NmiConfig {
   readonly logFormat: LogFormat;
   readonly logVerbosity: number;
   readonly customUserAgent: string;
+  /** `--termination-wait`: pause between removing the redirect and exiting on SIGTERM (upstream: 10 s). */
+  readonly terminationWaitMs: number;
 }
 
 export type NmiConfigOutcome =
@@ -87,6 +89,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   }
   if (values['log-format'] !== 'text' && values['log-format'] !== 'json') {
     return invalid('log-format', values['log-format'], 'unknown logging format');
+  }
+  if (values['termination-wait'] < 0) {
+    return invalid('termination-wait', values['termination-wait'], 'must not be negative');
   }
   if (values['imds-endpoint'] !== '' && !URL.canParse(values['imds-endpoint'])) {
     return invalid('imds-endpoint', values['imds-endpoint'], 'must be a URL such as http://169.254.169.254');
@@ -162,6 +167,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     logFormat: values['log-format'] as LogFormat,
     logVerbosity: values.v,
     customUserAgent: values['custom-user-agent'],
+    terminationWaitMs: values['termination-wait'],
   };
   return { kind: 'ok', config: deepFreeze(config) };
 }

@@ -92,6 +92,12 @@ export const nmiFlags = {
     default: true,
     description: 'podid: install the IMDS redirect; false when something else redirects the traffic',
   },
+  'termination-wait': {
+    type: 'duration',
+    default: 10_000,
+    description:
+      'podid: how long to wait after removing the redirect on SIGTERM, so pods on a draining node keep being served (upstream: fixed 10s)',
+  },
   'set-route-localnet': {
     type: 'bool',
     default: false,

@@ -1,1 +1,15 @@
-export {};
+// The NMI program as a library, for the sandbox and end-to-end tests; `main.ts` is the command-line entry point.
+export {
+  type LogFormat,
+  loadNmiConfig,
+  MANAGED_WITHOUT_NAMESPACED_MESSAGE,
+  type NmiConfig,
+  type NmiConfigInput,
+  type NmiConfigOutcome,
+  type OperationMode,
+} from './config.js';
+export { nmiFlags } from './flags.js';
+export { type NmiAgent, type NmiAgentOptions, startNmiAgent } from './nmi-agent.js';
+export { type NmiProcessIo, runNmi, TERMINATION_MESSAGE } from './run-nmi.js';
+export { NmiStartupError, type NmiStartupErrorCode } from './startup-error.js';
+export { formatVersionLine, readVersionInfo, type VersionInfo } from './version-info.js';

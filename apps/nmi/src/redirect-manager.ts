@@ -1,0 +1,92 @@
+import {
+  type CommandRunner,
+  checkRouteLocalnet,
+  type EnsureRedirectResult,
+  ensureRedirect,
+  flushConntrack,
+  type RedirectSync,
+  type RemoveRedirectResult,
+  removeRedirect,
+  type SysctlAccess,
+  type SyncTimer,
+  startRedirectSync,
+} from '@podid/iptables';
+import type { Logger } from '@podid/observability';
+
+export interface RedirectManagerOptions {
+  readonly runner: CommandRunner;
+  readonly metadata: { readonly ip: string; readonly port: number };
+  /** Where redirected traffic goes: NMI's listen address and the port it actually listens on. */
+  readonly target: { readonly ip: string; readonly port: number };
+  readonly updateIntervalMs: number;
+  readonly conntrackDeletion: boolean;
+  /** `--set-route-localnet`: enable route_localnet when the target is a loopback address and it is off. */
+  readonly setRouteLocalnet: boolean;
+  readonly logger: Logger;
+  /** Called when a periodic resync fails (upstream exits on any iptables error). */
+  readonly onResyncFailure: (error: unknown) => void;
+  readonly timer?: SyncTimer;
+  readonly sysctl?: SysctlAccess;
+}
+
+export interface RedirectManager {
+  /** route_localnet check, first rule install, optional conntrack flush, then the resync loop. Throws on failure. */
+  start(): Promise<void>;
+  /** Stops the loop and removes the jump and the chain (shutdown, spec §4). */
+  remove(): Promise<RemoveRedirectResult>;
+}
+
+function describeRepairs(result: EnsureRedirectResult): Record<string, unknown> {
+  return { repairs: result.repairs, chainBefore: result.chainBefore, chain: result.chainExpected };
+}
+
+/** NMI's part of spec §4: install and keep the `aad-metadata` redirect, and take it away on shutdown. */
+export function createRedirectManager(options: RedirectManagerOptions): RedirectManager {
+  const redirect = {
+    runner: options.runner,
+    metadataIp: options.metadata.ip,
+    metadataPort: options.metadata.port,
+    targetIp: options.target.ip,
+    targetPort: options.target.port,
+  };
+  const log = options.logger;
+  let sync: RedirectSync | undefined;
+
+  return {
+    async start() {
+      const localnet = await checkRouteLocalnet({
+        targetIp: options.target.ip,
+        enable: options.setRouteLocalnet,
+        ...(options.sysctl ? { sysctl: options.sysctl } : {}),
+      });
+      if (localnet.enabled !== undefined) log.info({ sysctl: localnet.enabled }, 'enabled route_localnet');
+      // Upstream never checks this; a missing route_localnet makes every pod request time out silently.
+      if (!localnet.ok) log.warn({ problem: localnet.problem }, 'redirect target needs route_localnet');
+
+      const first = await ensureRedirect(redirect);
+      if (first.repairs.length > 0) log.info(describeRepairs(first), 'installed iptables redirect');
+      log.debug({ chain: first.chainExpected }, 'iptables rules');
+      if (options.conntrackDeletion) {
+        const flushed = await flushConntrack({
+          runner: options.runner,
+          metadataIp: options.metadata.ip,
+          metadataPort: options.metadata.port,
+        });
+        log.info({ deleted: flushed.deleted ?? null }, 'deleted conntrack entries to the metadata address');
+      }
+      sync = startRedirectSync({
+        ...redirect,
+        intervalMs: options.updateIntervalMs,
+        ...(options.timer ? { timer: options.timer } : {}),
+        onRepaired: (result) =>
+          log.warn(describeRepairs(result), 'flushing iptables to add aad-metadata custom chains'),
+        onError: (error) => options.onResyncFailure(error),
+      });
+    },
+    async remove() {
+      sync?.stop();
+      sync = undefined;
+      return removeRedirect({ runner: options.runner });
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { createLogger } from '@podid/observability';
+import { loadNmiConfig } from './config.js';
+import { startNmiAgent } from './nmi-agent.js';
+import { errorMessage, NmiStartupError } from './startup-error.js';
+import { formatVersionLine, readVersionInfo } from './version-info.js';
+
+/** The parts of `process` NMI uses, so the whole program can run inside a test. */
+export interface NmiProcessIo {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly signals: Pick<NodeJS.Process, 'on' | 'off'>;
+}
+
+/** Upstream's exact shutdown line (spec §4); operators and pre-stop scripts look for it. */
+export const TERMINATION_MESSAGE = 'handled termination, awaiting pod deletion';
+
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * NMI from command line to exit code: 0 after a clean shutdown (and for `--help`/`--version`), 1 when start-up
+ * fails, a fatal error happens or the redirect could not be removed, 2 for a bad command line.
+ */
+export async function runNmi(io: NmiProcessIo): Promise<number> {
+  const outcome = loadNmiConfig({ argv: io.argv, env: io.env });
+  const version = readVersionInfo(io.env);
+  switch (outcome.kind) {
+    case 'help':
+      io.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+      return 0;
+    case 'version':
+      io.stdout.write(`${formatVersionLine(version)}\n`);
+      return 0;
+    case 'error':
+      io.stderr.write(`${outcome.message}\n`);
+      return 2;
+    case 'ok':
+      break;
+  }
+  const config = outcome.config;
+  const log = createLogger({
+    component: 'NMI',
+    format: config.logFormat,
+    verbosity: config.logVerbosity,
+    destination: io.stderr,
+  });
+  log.info(
+    { version: version.version, commit: version.gitCommit, node: config.nodeName, mode: config.operationMode },
+    'starting NMI',
+  );
+
+  // First signal: orderly shutdown. Second signal: skip the remaining wait.
+  const shutdown = new AbortController();
+  const hurry = new AbortController();
+  let fatal: ((error: unknown) => void) | undefined;
+  const fatalError = new Promise<unknown>((resolve) => {
+    fatal = resolve;
+  });
+  const onSignal = (signal: ShutdownSignal) => {
+    if (shutdown.signal.aborted) {
+      log.warn({ signal }, 'second signal, exiting without further waiting');
+      hurry.abort();
+      return;
+    }
+    log.info({ signal }, 'received signal, shutting down');
+    shutdown.abort(signal);
+  };
+  const handlers = SHUTDOWN_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) io.signals.on(signal, handler);
+
+  try {
+    let agent: Awaited<ReturnType<typeof startNmiAgent>>;
+    try {
+      agent = await startNmiAgent({
+        config,
+        logger: log,
+        version,
+        signal: shutdown.signal,
+        onFatal: (error) => fatal?.(error),
+      });
+    } catch (error) {
+      if (error instanceof NmiStartupError && error.code === 'aborted') {
+        log.info('shut down during start-up');
+        return 0;
+      }
+      log.fatal({ code: error instanceof NmiStartupError ? error.code : 'internal' }, errorMessage(error));
+      return 1;
+    }
+
+    const stopped = new Promise<'signal'>((resolve) => {
+      if (shutdown.signal.aborted) resolve('signal');
+      else shutdown.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    });
+    const reason = await Promise.race([stopped, fatalError.then((error) => ({ error }))]);
+    if (reason !== 'signal') {
+      // Like upstream, a failed resync is fatal and the rules stay: pods keep reaching a (restarting) NMI rather
+      // than the node's own identities at the real IMDS.
+      log.fatal({ code: 'iptables_failed' }, `failed to sync iptables: ${errorMessage(reason.error)}`);
+      await agent.close();
+      return 1;
+    }
+
+    agent.stopAccepting();
+    const removed = await agent.removeRedirect();
+    log.info(TERMINATION_MESSAGE);
+    await sleep(config.terminationWaitMs, hurry.signal);
+    await agent.close();
+    log.info({ exitCode: removed ? 0 : 1 }, 'NMI stopped');
+    return removed ? 0 : 1;
+  } finally {
+    for (const [signal, handler] of handlers) io.signals.off(signal, handler);
+  }
+}
