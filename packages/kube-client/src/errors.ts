@@ -35,9 +35,27 @@ export const isNotFound = (error: unknown): boolean => httpStatusOf(error) === 4
 export const isConflict = (error: unknown): boolean => httpStatusOf(error) === 409;
 export const isGone = (error: unknown): boolean => httpStatusOf(error) === 410;
 
-/** A short description for logs: never the response body, which may echo a request containing secrets. */
+/**
+ * A short description for logs: the HTTP status plus the API server's Status `message` when there is one. Never the
+ * raw body or headers (client-node's ApiException message embeds both).
+ */
 export function describeError(error: unknown): string {
   const status = httpStatusOf(error);
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const statusMessage = kubeStatusMessage(error);
+  const message = statusMessage ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
   return status === undefined ? (message ?? 'unknown error') : `HTTP ${status}: ${message}`;
+}
+
+function kubeStatusMessage(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('body' in error)) return undefined;
+  let body: unknown = (error as { body: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && message !== '' ? message : undefined;
 }
