@@ -23,7 +23,7 @@ function startCandidate(identity: string, options: { releaseOnStop?: boolean } =
   const elector = new LeaderElector({
     lock: new LeaseLock(connection.coordination, 'election', 'podid-mic'),
     identity,
-    leaseDurationMs: 1000,
+    leaseDurationMs: 2000,
     releaseOnStop: options.releaseOnStop ?? true,
     onStartedLeading: () => started.push(identity),
     onNewLeader: (leader) => leaders.push(leader),
@@ -39,7 +39,7 @@ describe('Lease leader election against kube-emulator', () => {
     const b = startCandidate('mic-b_2');
     await eventually(() => b.leaders.includes('mic-a_1'), 'b to observe a as leader');
     // Longer than a whole lease: a keeps renewing, so b must still be waiting.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     expect([a.elector.isLeader, b.elector.isLeader]).toEqual([true, false]);
 
     // The server accepted MicroTime timestamps: exactly six fractional digits on the wire.
@@ -50,7 +50,7 @@ describe('Lease leader election against kube-emulator', () => {
     )) as {
       spec: { holderIdentity: string; renewTime: string; acquireTime: string; leaseDurationSeconds: number };
     };
-    expect(lease.spec).toMatchObject({ holderIdentity: 'mic-a_1', leaseDurationSeconds: 1 });
+    expect(lease.spec).toMatchObject({ holderIdentity: 'mic-a_1', leaseDurationSeconds: 2 });
     expect(lease.spec.renewTime).toMatch(/\.\d{6}Z$/);
 
     // a stops renewing without handing over (as a crashed or partitioned leader would).
