@@ -83,7 +83,8 @@ function sameIdentity(a: AzureIdentity, b: AzureIdentity): boolean {
 }
 
 function sameIgnoringCase(a: string | undefined, b: string | undefined): boolean {
-  return (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+  // Exact equality first: the usual case, and it allocates nothing.
+  return a === b || (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

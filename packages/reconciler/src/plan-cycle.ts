@@ -1,17 +1,15 @@
-import type { ArmTarget, AzureAssignedIdentity } from '@podid/crd-types';
+import type { ArmTarget, AzureAssignedIdentity, AzureIdentity } from '@podid/crd-types';
 import { AssignedIdentityState } from '@podid/crd-types';
+import type { DesiredAssignment } from '@podid/matcher';
+import type { ClusterNode, VmLocation } from './arm-target-resolution.js';
+import { resolveNodeTarget } from './arm-target-resolution.js';
 import {
-  assignedIdentityKey,
   countsAsAssigned,
-  objectKey,
   recordsSameAssignment,
   statusOf,
   userAssignedResourceId,
 } from './assigned-identity-facts.js';
 import { AssignedIdentityObjectBuilder } from './assigned-identity-objects.js';
-import type { ClusterNode, NodeTargetResolution, VmLocation } from './arm-target-resolution.js';
-import { resolveNodeTargets } from './arm-target-resolution.js';
-import type { DesiredAssignment } from '@podid/matcher';
 import type {
   AssignedIdentityWrite,
   AssignmentOutcome,
@@ -22,7 +20,7 @@ import type {
   TargetPlan,
 } from './plan-types.js';
 import type { ProtectedIdentities } from './removal-policy.js';
-import { IdentityUsage, RemovalPolicy } from './removal-policy.js';
+import { RemovalPolicy, TargetIdentityUsage } from './removal-policy.js';
 
 export interface ReconcilerConfig extends VmLocation, ProtectedIdentities {}
 
@@ -43,151 +41,213 @@ export interface PlanCycleInput {
  */
 export function planCycle(input: PlanCycleInput): Plan {
   const { desired, current, nodes, config } = input;
-  const nodeTargets = resolveNodeTargets(nodes, config);
   const diagnostics = new DiagnosticLog();
-  const targets = new Map<string, TargetAccumulator>();
-  const accumulatorFor = (resolution: TargetResolution, nodeName: string): TargetAccumulator => {
-    let accumulator = targets.get(resolution.key);
-    if (accumulator === undefined) {
-      accumulator = new TargetAccumulator(resolution.key, resolution.target);
-      targets.set(resolution.key, accumulator);
-    }
-    accumulator.nodeNames.add(nodeName);
-    return accumulator;
-  };
-
-  const currentByKey = new Map<string, AzureAssignedIdentity>();
-  for (const assigned of current) currentByKey.set(assignedIdentityKey(assigned), assigned);
-
-  // Pass 1: which desired assignments count, on which target; record identity usage per target for §2.8.
-  const usage = new IdentityUsage();
-  const claimed = new Set<string>(); // current objects a desired assignment accounts for: never released
-  const placed: Array<{
-    readonly desired: DesiredAssignment;
-    readonly key: string;
-    readonly at: TargetResolution;
-  }> = [];
-  for (const assignment of desired) {
-    const key = objectKey(assignment.namespace, assignment.name);
-    if (claimed.has(key)) {
-      diagnostics.duplicate(assignment, key);
-      continue;
-    }
-    claimed.add(key);
-    const at = nodeTargets.get(assignment.nodeName);
-    if (at === undefined) {
-      diagnostics.nodeNotFound(assignment.nodeName, key);
-      continue;
-    }
-    if (at.kind === 'unmappable') {
-      diagnostics.unmappable(assignment.nodeName, at.providerID, key, 'not assigned');
-      continue;
-    }
-    usage.record(at.key, assignment.identity);
-    placed.push({ desired: assignment, key, at });
-  }
-
-  const policy = new RemovalPolicy(config, usage);
+  const places = placeNodes(nodes, config);
+  const policy = new RemovalPolicy(config);
   const builder = new AssignedIdentityObjectBuilder();
+  const resourceIds = new ResourceIdCache();
 
-  // Pass 2: creates, updates and retries.
-  for (const { desired: assignment, key, at } of placed) {
-    const existing = currentByKey.get(key);
-    const resourceId = userAssignedResourceId(assignment.identity);
+  // Nested maps instead of "namespace/name" keys: no string building or hashing of long keys per object.
+  const currentByName = new NamespacedIndex<AzureAssignedIdentity>();
+  for (const assigned of current) currentByName.set(assigned.metadata.namespace, assigned.metadata.name, assigned);
+
+  // Current objects a desired assignment accounts for (never released). A desired name seen twice is detected
+  // through this set when the object exists, and through `desiredWithoutObject` otherwise.
+  const claimed = new Set<AzureAssignedIdentity>();
+  const desiredWithoutObject = new NamespacedIndex<true>();
+  const replaced: AzureAssignedIdentity[] = [];
+
+  // Desired assignments: creates, updates, retries; record which identities each target must keep (§2.8).
+  for (const assignment of desired) {
+    const { namespace, name, nodeName } = assignment;
+    const existing = currentByName.get(namespace, name);
+    if (existing === undefined ? desiredWithoutObject.get(namespace, name) : claimed.has(existing)) {
+      diagnostics.duplicate(assignment);
+      continue;
+    }
+    if (existing === undefined) desiredWithoutObject.set(namespace, name, true);
+    else claimed.add(existing);
+    const place = places.get(nodeName);
+    if (place === undefined) {
+      diagnostics.nodeNotFound(assignment);
+      continue;
+    }
+    if (place.kind === 'unmappable') {
+      diagnostics.unmappable(nodeName, place.providerID, `${namespace}/${name}`, 'not assigned');
+      continue;
+    }
+    const { work } = place;
+    work.usage.record(assignment.identity);
     if (existing !== undefined && recordsSameAssignment(existing, assignment)) {
       if (countsAsAssigned(existing)) continue;
       if (statusOf(existing) === AssignedIdentityState.Created) {
-        accumulatorFor(at, assignment.nodeName).addPending({ object: existing, resourceId });
+        const resourceId = resourceIds.of(assignment.identity);
+        work.addPending(nodeName, { object: existing, resourceId });
         continue;
       }
       // `Unassigned` (a release that did not finish) or an unknown status: rewritten below as Created.
     }
-    const accumulator = accumulatorFor(at, assignment.nodeName);
+    const resourceId = resourceIds.of(assignment.identity);
     if (existing === undefined) {
       const object = builder.create(assignment);
-      accumulator.writes.push({ op: 'create', object });
-      accumulator.addPending({ object, resourceId });
-      continue;
-    }
-    const object = builder.update(existing, assignment);
-    accumulator.writes.push({ op: 'update', object, previous: existing });
-    accumulator.addPending({ object, resourceId });
-    // The old version's identity may have to leave the target it was on (e.g. the pod moved to another VM).
-    const previousNode = existing.spec.nodename ?? '';
-    const previousAt = nodeTargets.get(previousNode);
-    if (previousAt?.kind === 'target') {
-      const removed = policy.resourceIdToRemove(existing, previousAt.key);
-      if (removed !== undefined) accumulatorFor(previousAt, previousNode).remove.add(removed);
+      work.writes.push({ op: 'create', object });
+      work.addPending(nodeName, { object, resourceId });
+    } else {
+      const object = builder.update(existing, assignment);
+      work.writes.push({ op: 'update', object, previous: existing });
+      work.addPending(nodeName, { object, resourceId });
+      replaced.push(existing);
     }
   }
 
-  // Pass 3: releases of everything no desired assignment accounts for.
+  // An updated object's old identity may have to leave the target it was on (e.g. the pod moved to another VM).
+  // Checked after all desired assignments are recorded, against the complete usage of that target.
+  for (const previous of replaced) {
+    const previousNode = previous.spec.nodename ?? '';
+    const place = places.get(previousNode);
+    if (place?.kind !== 'target') continue;
+    const removed = policy.resourceIdToRemove(previous, place.work.usage);
+    if (removed !== undefined) place.work.removeOnly(previousNode, removed);
+  }
+
+  // Releases of everything no desired assignment accounts for.
   const releasesWithoutArm: AzureAssignedIdentity[] = [];
   for (const assigned of current) {
-    const key = assignedIdentityKey(assigned);
-    if (claimed.has(key)) continue;
+    if (claimed.has(assigned)) continue;
     const nodeName = assigned.spec.nodename ?? '';
-    const at = nodeTargets.get(nodeName);
-    if (at === undefined) {
+    const place = places.get(nodeName);
+    if (place === undefined) {
       // The node is gone (§2.7): nothing to call ARM on. Upstream behaviour, checklist row 36.
       releasesWithoutArm.push(assigned);
       continue;
     }
-    if (at.kind === 'unmappable') {
+    if (place.kind === 'unmappable') {
       if (policy.candidateResourceId(assigned) === undefined) releasesWithoutArm.push(assigned);
-      else diagnostics.unmappable(nodeName, at.providerID, key, 'release held: its identity may be on an unknown VM');
+      else
+        diagnostics.unmappable(
+          nodeName,
+          place.providerID,
+          `${assigned.metadata.namespace}/${assigned.metadata.name}`,
+          'release held: its identity may be on an unknown VM',
+        );
       continue;
     }
-    const removesResourceId = policy.resourceIdToRemove(assigned, at.key);
-    accumulatorFor(at, nodeName).release({ object: assigned, removesResourceId });
+    const removesResourceId = policy.resourceIdToRemove(assigned, place.work.usage);
+    place.work.release(nodeName, { object: assigned, removesResourceId });
   }
 
-  return {
-    targets: [...targets.values()].sort((a, b) => compare(a.key, b.key)).map((a) => a.toPlan()),
-    releasesWithoutArm,
-    diagnostics: diagnostics.entries,
-  };
+  const targets: TargetPlan[] = [];
+  for (const work of new Set([...places.values()].flatMap((p) => (p.kind === 'target' ? [p.work] : [])))) {
+    if (work.hasWork()) targets.push(work.toPlan());
+  }
+  targets.sort((a, b) => compare(a.key, b.key));
+  return { targets, releasesWithoutArm, diagnostics: diagnostics.entries };
 }
 
-type TargetResolution = Extract<NodeTargetResolution, { kind: 'target' }>;
+type NodePlace =
+  | { readonly kind: 'target'; readonly work: TargetWork }
+  | { readonly kind: 'unmappable'; readonly providerID: string };
 
-class TargetAccumulator {
-  readonly nodeNames = new Set<string>();
+/** Node name → the work bucket of its VM/VMSS; every node of a scale set shares one bucket (§2.7 consolidation). */
+function placeNodes(nodes: readonly ClusterNode[], vmLocation: VmLocation): Map<string, NodePlace> {
+  const workByKey = new Map<string, TargetWork>();
+  const places = new Map<string, NodePlace>();
+  for (const node of nodes) {
+    const resolution = resolveNodeTarget(node, vmLocation);
+    if (resolution.kind === 'unmappable') {
+      places.set(node.name, resolution);
+      continue;
+    }
+    let work = workByKey.get(resolution.key);
+    if (work === undefined) {
+      work = new TargetWork(resolution.key, resolution.target);
+      workByKey.set(resolution.key, work);
+    }
+    places.set(node.name, { kind: 'target', work });
+  }
+  return places;
+}
+
+/** Lower-cased resourceID per AzureIdentity object: the matcher shares one object across all pods it binds. */
+class ResourceIdCache {
+  readonly #byIdentity = new Map<AzureIdentity, string | undefined>();
+
+  of(identity: AzureIdentity): string | undefined {
+    if (this.#byIdentity.has(identity)) return this.#byIdentity.get(identity);
+    const resourceId = userAssignedResourceId(identity);
+    this.#byIdentity.set(identity, resourceId);
+    return resourceId;
+  }
+}
+
+class NamespacedIndex<T> {
+  readonly #byNamespace = new Map<string, Map<string, T>>();
+
+  get(namespace: string, name: string): T | undefined {
+    return this.#byNamespace.get(namespace)?.get(name);
+  }
+
+  set(namespace: string, name: string, value: T): void {
+    let byName = this.#byNamespace.get(namespace);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#byNamespace.set(namespace, byName);
+    }
+    byName.set(name, value);
+  }
+}
+
+/** Everything one VM/VMSS has to do in this cycle, gathered while walking desired and current objects. */
+class TargetWork {
+  readonly usage = new TargetIdentityUsage();
+  readonly #nodeNames = new Set<string>();
   readonly writes: AssignedIdentityWrite[] = [];
-  readonly pending: PendingAssignment[] = [];
-  readonly releases: PendingRelease[] = [];
-  readonly add = new Set<string>();
-  readonly remove = new Set<string>();
+  readonly #pending: PendingAssignment[] = [];
+  readonly #releases: PendingRelease[] = [];
+  readonly #add = new Set<string>();
+  readonly #remove = new Set<string>();
 
   constructor(
     readonly key: string,
     readonly target: ArmTarget,
   ) {}
 
-  addPending(pending: PendingAssignment): void {
-    this.pending.push(pending);
-    if (pending.resourceId !== undefined) this.add.add(pending.resourceId);
+  addPending(nodeName: string, pending: PendingAssignment): void {
+    this.#nodeNames.add(nodeName);
+    this.#pending.push(pending);
+    if (pending.resourceId !== undefined) this.#add.add(pending.resourceId);
   }
 
-  release(release: PendingRelease): void {
-    this.releases.push(release);
-    if (release.removesResourceId !== undefined) this.remove.add(release.removesResourceId);
+  release(nodeName: string, release: PendingRelease): void {
+    this.#nodeNames.add(nodeName);
+    this.#releases.push(release);
+    if (release.removesResourceId !== undefined) this.#remove.add(release.removesResourceId);
+  }
+
+  /** A removal no object on this target tracks (the old version of an object that moved elsewhere). */
+  removeOnly(nodeName: string, resourceId: string): void {
+    this.#nodeNames.add(nodeName);
+    this.#remove.add(resourceId);
+  }
+
+  hasWork(): boolean {
+    return this.#nodeNames.size > 0;
   }
 
   toPlan(): TargetPlan {
     const onSuccess: AssignmentOutcome[] = [];
-    for (const { object } of this.pending) onSuccess.push({ action: 'mark-assigned', object });
-    for (const { object } of this.releases) onSuccess.push({ action: 'release', object, markUnassigned: true });
+    for (const { object } of this.#pending) onSuccess.push({ action: 'mark-assigned', object });
+    for (const { object } of this.#releases) onSuccess.push({ action: 'release', object, markUnassigned: true });
     return {
       key: this.key,
       target: this.target,
-      nodeNames: [...this.nodeNames].sort(compare),
+      nodeNames: [...this.#nodeNames].sort(compare),
       writes: this.writes,
       // Usage is checked against every desired assignment, so add and remove are disjoint already; filtering keeps
       // the documented invariant even for an update whose old and new versions name the same identity.
-      delta: { add: [...this.add], remove: [...this.remove].filter((id) => !this.add.has(id)) },
-      pending: this.pending,
-      releases: this.releases,
+      delta: { add: [...this.#add], remove: [...this.#remove].filter((id) => !this.#add.has(id)) },
+      pending: this.#pending,
+      releases: this.#releases,
       onSuccess,
     };
   }
@@ -197,7 +257,8 @@ class DiagnosticLog {
   readonly entries: PlanDiagnostic[] = [];
   readonly #unmappableNodes = new Set<string>();
 
-  duplicate(assignment: DesiredAssignment, key: string): void {
+  duplicate(assignment: DesiredAssignment): void {
+    const key = `${assignment.namespace}/${assignment.name}`;
     this.entries.push({
       code: 'duplicate_assignment',
       message: `AzureAssignedIdentity ${key} is desired twice; the first assignment is kept`,
@@ -206,7 +267,9 @@ class DiagnosticLog {
     });
   }
 
-  nodeNotFound(nodeName: string, key: string): void {
+  nodeNotFound(assignment: DesiredAssignment): void {
+    const { nodeName } = assignment;
+    const key = `${assignment.namespace}/${assignment.name}`;
     this.entries.push({
       code: 'node_not_found',
       message: `node ${nodeName} not found: ${key} is not assigned this cycle`,

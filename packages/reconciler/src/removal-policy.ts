@@ -10,36 +10,47 @@ export interface ProtectedIdentities {
 }
 
 /**
- * Which user-assigned identities desired assignments use on each ARM target. An identity counts as used on a
- * target when any desired assignment there names the same resourceID or the same clientID (both case-insensitive);
- * upstream only looked at clientIDs of pods with a different *name* (Q3).
+ * The identities desired assignments use on one ARM target. An identity counts as used there when any desired
+ * assignment on the target names the same resourceID or the same clientID (both case-insensitive); upstream only
+ * looked at clientIDs of pods with a different *name* (Q3).
+ *
+ * Recording is a pointer insert per desired assignment (the matcher hands out the same AzureIdentity object to every
+ * pod it binds); the ID sets are built only if a release on this target needs them, which keeps a cycle with no
+ * releases cheap.
  */
-export class IdentityUsage {
-  readonly #used = new Set<string>();
+export class TargetIdentityUsage {
+  readonly #identities = new Set<AzureIdentity>();
+  #resourceIds: Set<string> | undefined;
+  #clientIds: Set<string> | undefined;
 
-  record(targetKey: string, identity: AzureIdentity): void {
-    const resourceId = userAssignedResourceId(identity);
-    if (resourceId === undefined) return;
-    this.#used.add(`${targetKey}\u0000r:${resourceId}`);
-    const clientId = lowerClientId(identity);
-    if (clientId !== '') this.#used.add(`${targetKey}\u0000c:${clientId}`);
+  record(identity: AzureIdentity): void {
+    this.#identities.add(identity);
   }
 
-  isUsed(targetKey: string, identity: AzureIdentity): boolean {
+  uses(identity: AzureIdentity): boolean {
+    if (this.#resourceIds === undefined || this.#clientIds === undefined) {
+      this.#resourceIds = new Set();
+      this.#clientIds = new Set();
+      for (const used of this.#identities) {
+        const resourceId = userAssignedResourceId(used);
+        if (resourceId === undefined) continue;
+        this.#resourceIds.add(resourceId);
+        const clientId = lowerClientId(used);
+        if (clientId !== '') this.#clientIds.add(clientId);
+      }
+    }
     const resourceId = userAssignedResourceId(identity);
-    if (resourceId !== undefined && this.#used.has(`${targetKey}\u0000r:${resourceId}`)) return true;
+    if (resourceId !== undefined && this.#resourceIds.has(resourceId)) return true;
     const clientId = lowerClientId(identity);
-    return clientId !== '' && this.#used.has(`${targetKey}\u0000c:${clientId}`);
+    return clientId !== '' && this.#clientIds.has(clientId);
   }
 }
 
 /** Decides whether releasing an AzureAssignedIdentity also takes its identity off the VM/VMSS (§2.8). */
 export class RemovalPolicy {
   readonly #protectedClientIds: ReadonlySet<string>;
-  readonly #usage: IdentityUsage;
 
-  constructor(protectedIdentities: ProtectedIdentities, usage: IdentityUsage) {
-    this.#usage = usage;
+  constructor(protectedIdentities: ProtectedIdentities) {
     const ids = protectedIdentities.immutableClientIds.map((id) => id.toLowerCase());
     if (protectedIdentities.clusterIdentityClientId)
       ids.push(protectedIdentities.clusterIdentityClientId.toLowerCase());
@@ -60,12 +71,12 @@ export class RemovalPolicy {
     return resourceId;
   }
 
-  /** {@link candidateResourceId}, and not used by any desired assignment on the same target. */
-  resourceIdToRemove(assigned: AzureAssignedIdentity, targetKey: string): string | undefined {
+  /** {@link candidateResourceId}, and not used by any desired assignment on the object's target. */
+  resourceIdToRemove(assigned: AzureAssignedIdentity, usage: TargetIdentityUsage): string | undefined {
     const resourceId = this.candidateResourceId(assigned);
     if (resourceId === undefined) return undefined;
     const identity = assigned.spec.azureIdentityRef;
-    if (identity !== undefined && this.#usage.isUsed(targetKey, identity)) return undefined;
+    if (identity !== undefined && usage.uses(identity)) return undefined;
     return resourceId;
   }
 }
