@@ -15,6 +15,7 @@ afterAll(async () => {
 });
 
 /** Runs `fn`, expects an ApiException, returns its code and parsed Status body. */
+// biome-ignore lint/suspicious/noExplicitAny: Status bodies are read field by field in assertions.
 async function failure(fn: () => Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
   try {
     await fn();

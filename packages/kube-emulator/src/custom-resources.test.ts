@@ -34,6 +34,7 @@ async function failure(fn: () => Promise<unknown>): Promise<{ code: number; body
   throw new Error('expected the call to fail');
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: discovery and table documents are read field by field.
 async function getJson(path: string, accept = 'application/json'): Promise<{ status: number; body: any }> {
   const res = await fetch(emulator.url + path, { headers: { accept } });
   return { status: res.status, body: await res.json() };

@@ -207,7 +207,7 @@ function reorder(list: unknown[], order: unknown[], key: string | undefined): un
   const identity = (v: unknown): unknown => (key !== undefined && isPlainObject(v) ? v[key] : v);
   const wanted = order.map(identity);
   const ranked = list.map((v, i) => {
-    const r = wanted.findIndex((w) => w === identity(v));
+    const r = wanted.indexOf(identity(v));
     return { v, rank: r === -1 ? wanted.length + i : r };
   });
   return ranked.sort((a, b) => a.rank - b.rank).map((x) => x.v);
