@@ -7,4 +7,6 @@ export {
   type PodIdentityMetrics,
 } from './metrics.js';
 export { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
-export { redactClientId, SECRET_LOG_PATHS } from './redact.js';
+export { SECRET_LOG_PATHS } from './redact.js';
+// One redaction rule for the whole project (spec §2.14); re-exported here for logging call sites.
+export { redactClientId } from '@podid/crd-types';
