@@ -73,10 +73,11 @@ function serve(handler: (req: IncomingMessage, res: ServerResponse) => Promise<v
 export async function startAzureEmulator(options: AzureEmulatorOptions = {}): Promise<AzureEmulator> {
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
-  const tls = options.tls ?? generateEmulatorTls();
+  // Key generation runs on libuv's thread pool, so the CA/server keys and the token-signing key come in parallel.
+  const [tls, signer] = await Promise.all([options.tls ?? generateEmulatorTls(), TokenSigner.create(now)]);
   const ctx: EmulatorContext = {
     state: new AzureState(),
-    signer: new TokenSigner(now),
+    signer,
     now,
     armFaults: new FaultInjector(options.random),
     aadFaults: new FaultInjector(options.random),

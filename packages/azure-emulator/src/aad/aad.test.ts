@@ -70,7 +70,7 @@ describe('AAD token endpoints', () => {
   });
 
   test('a certificate not registered on the app is AADSTS700027', async () => {
-    const stranger = generateClientCertificate('stranger');
+    const stranger = await generateClientCertificate('stranger');
     const app = msalAppFor(world.emulator, world.tenantId, world.sp.clientId, {
       clientCertificate: { thumbprintSha256: stranger.thumbprintSha256, privateKey: stranger.privateKeyPem },
     });

@@ -1,4 +1,5 @@
-import { createHash, createSign, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createSign, createVerify, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 
 /** Claims the emulator puts into (and reads back from) its access tokens. */
 export interface AccessTokenClaims {
@@ -57,10 +58,18 @@ export class TokenSigner {
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
 
-  constructor(private readonly nowMs: () => number) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = pair.privateKey;
-    this.publicKey = pair.publicKey;
+  static async create(nowMs: () => number): Promise<TokenSigner> {
+    const pair = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+    return new TokenSigner(nowMs, pair.privateKey, pair.publicKey);
+  }
+
+  private constructor(
+    private readonly nowMs: () => number,
+    privateKey: KeyObject,
+    publicKey: KeyObject,
+  ) {
+    this.privateKey = privateKey;
+    this.publicKey = publicKey;
     const der = this.publicKey.export({ type: 'spki', format: 'der' });
     this.keyId = base64url(createHash('sha256').update(der).digest()).slice(0, 27);
   }

@@ -30,7 +30,7 @@ async function loadOrCreateTls(dir: string): Promise<EmulatorTls> {
       server: { certificatePem: server!, privateKeyPem: serverKey! },
     };
   } catch {
-    const tls = generateEmulatorTls();
+    const tls = await generateEmulatorTls();
     await mkdir(dir, { recursive: true });
     const contents = [tls.ca.certificatePem, tls.ca.privateKeyPem, tls.server.certificatePem, tls.server.privateKeyPem];
     await Promise.all(files.map((file, i) => writeFile(file, contents[i]!, { mode: 0o600 })));

@@ -4,7 +4,12 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { type AzureEmulator, type AzureEmulatorOptions, startAzureEmulator } from '../azure-emulator.js';
 import { createMsalNetworkClient } from '../msal-network-client.js';
-import { type ClientCertificate, generateClientCertificate } from '../tls/certificates.js';
+import {
+  type ClientCertificate,
+  type EmulatorTls,
+  generateClientCertificate,
+  generateEmulatorTls,
+} from '../tls/certificates.js';
 
 /** A small emulated Azure most tests share: one subscription, one resource group, one SP, a few identities. */
 export interface EmulatedWorld {
@@ -57,17 +62,24 @@ export function computeClientFor(emulator: AzureEmulator, credential: TokenCrede
   });
 }
 
+// RSA key generation dominates start-up on a busy 2-core machine, so one test file shares one CA/server
+// certificate and one client certificate across the emulators it starts.
+let sharedTls: Promise<EmulatorTls> | undefined;
+let sharedClientCertificate: Promise<ClientCertificate> | undefined;
+
 export async function startEmulatedWorld(
   options: AzureEmulatorOptions = {},
   identityCount = 3,
 ): Promise<EmulatedWorld> {
-  const emulator = await startAzureEmulator(options);
+  sharedTls ??= generateEmulatorTls();
+  sharedClientCertificate ??= generateClientCertificate();
+  const emulator = await startAzureEmulator({ tls: await sharedTls, ...options });
   const { admin } = emulator;
   const { subscriptionId, tenantId } = admin.createSubscription();
   const resourceGroup = 'rg-nodes';
   admin.createResourceGroup({ subscriptionId, name: resourceGroup, location: 'westeurope' });
   admin.createResourceGroup({ subscriptionId, name: 'rg-identities', location: 'westeurope' });
-  const certificate = generateClientCertificate();
+  const certificate = await sharedClientCertificate;
   const secret = 'correct-horse-battery-staple';
   const { clientId } = admin.createServicePrincipal({ tenantId, secret, certificatePem: certificate.certificatePem });
   const identityIds: string[] = [];

@@ -1,4 +1,5 @@
-import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { constants, createHash, generateKeyPair, privateEncrypt, randomBytes, X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 /** A certificate and its private key, both PEM. */
@@ -14,12 +15,41 @@ export interface EmulatorTls {
   server: CertificateAndKey;
 }
 
-// node:crypto generates RSA keys natively (milliseconds); node-forge then only builds and signs certificates.
-function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generateRsaKeyPair = promisify(generateKeyPair);
+
+interface KeyPair {
+  publicKey: forge.pki.rsa.PublicKey;
+  pem: string;
+}
+
+// node:crypto generates RSA keys natively and off the main thread; node-forge only assembles certificates.
+async function newKeyPair(): Promise<KeyPair> {
+  const { privateKey } = await generateRsaKeyPair('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+  return { publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+}
+
+// DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256; the digest follows it.
+const SHA256_DIGEST_INFO_PREFIX = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * Signs a forge certificate with node:crypto: forge hands its signer the SHA-256 state of the TBSCertificate,
+ * and an RSA private-key operation over the DigestInfo is exactly an RSASSA-PKCS1-v1_5 signature. (forge's own
+ * pure-JS RSA takes hundreds of milliseconds per signature.)
+ */
+function signCertificate(cert: forge.pki.Certificate, signerKeyPem: string): void {
+  const signer = {
+    sign(md: forge.md.MessageDigest): string {
+      const digest = Buffer.from(md.digest().getBytes(), 'binary');
+      const signature = privateEncrypt(
+        { key: signerKeyPem, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.concat([SHA256_DIGEST_INFO_PREFIX, digest]),
+      );
+      return signature.toString('binary');
+    },
+  };
+  cert.sign(signer as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
 }
 
 function baseCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki.Certificate {
@@ -33,8 +63,8 @@ function baseCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pk
 }
 
 /** Generates a fresh CA and a server certificate for loopback use. */
-export function generateEmulatorTls(commonName = 'podid azure-emulator'): EmulatorTls {
-  const caKeys = newKeyPair();
+export async function generateEmulatorTls(commonName = 'podid azure-emulator'): Promise<EmulatorTls> {
+  const [caKeys, serverKeys] = await Promise.all([newKeyPair(), newKeyPair()]);
   const caCert = baseCertificate(caKeys.publicKey, 365);
   const caSubject = [{ name: 'commonName', value: `${commonName} CA` }];
   caCert.setSubject(caSubject);
@@ -44,9 +74,8 @@ export function generateEmulatorTls(commonName = 'podid azure-emulator'): Emulat
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  caCert.sign(caKeys.privateKey, forge.md.sha256.create());
+  signCertificate(caCert, caKeys.pem);
 
-  const serverKeys = newKeyPair();
   const serverCert = baseCertificate(serverKeys.publicKey, 365);
   serverCert.setSubject([{ name: 'commonName', value: 'localhost' }]);
   serverCert.setIssuer(caSubject);
@@ -63,7 +92,7 @@ export function generateEmulatorTls(commonName = 'podid azure-emulator'): Emulat
       ],
     },
   ]);
-  serverCert.sign(caKeys.privateKey, forge.md.sha256.create());
+  signCertificate(serverCert, caKeys.pem);
 
   return {
     ca: { certificatePem: forge.pki.certificateToPem(caCert), privateKeyPem: caKeys.pem },
@@ -88,14 +117,14 @@ export function certificateThumbprints(certificatePem: string): { sha1: Buffer; 
 }
 
 /** Generates a self-signed client certificate (what `az ad sp create-for-rbac --create-cert` would give). */
-export function generateClientCertificate(commonName = 'podid-emulated-sp'): ClientCertificate {
-  const keys = newKeyPair();
+export async function generateClientCertificate(commonName = 'podid-emulated-sp'): Promise<ClientCertificate> {
+  const keys = await newKeyPair();
   const cert = baseCertificate(keys.publicKey, 365);
   const subject = [{ name: 'commonName', value: commonName }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([{ name: 'keyUsage', digitalSignature: true, critical: true }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
+  signCertificate(cert, keys.pem);
   const certificatePem = forge.pki.certificateToPem(cert);
   const { sha1, sha256 } = certificateThumbprints(certificatePem);
   return {
