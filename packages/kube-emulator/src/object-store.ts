@@ -117,6 +117,21 @@ export class ObjectStore {
     }
   }
 
+  /** How many objects sort after `afterKey` (the remainingItemCount of an unfiltered page). */
+  countAfter(storageKey: string, namespace: string | undefined, afterKey: string): number {
+    const b = this.buckets.get(storageKey);
+    if (b === undefined) return 0;
+    const keys = b.sortedKeys(namespace);
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! <= afterKey) lo = mid + 1;
+      else hi = mid;
+    }
+    return keys.length - lo;
+  }
+
   /** Every namespace that holds at least one object of any type (for namespace deletion). */
   storageKeysWithObjectsIn(namespace: string): string[] {
     const out: string[] = [];

@@ -474,15 +474,13 @@ export class ResourceService {
     const items: KubeObject[] = [];
     let lastKey: string | undefined;
     let more = false;
-    let remaining = 0;
     const ns = rt.namespaced ? namespace : undefined;
-    for (const [key, obj] of this.store.iterate(TypeRegistry.storageKey(rt), ns, afterKey)) {
+    const storageKey = TypeRegistry.storageKey(rt);
+    for (const [key, obj] of this.store.iterate(storageKey, ns, afterKey)) {
       if (predicate !== undefined && !predicate(obj)) continue;
       if (items.length >= limit) {
         more = true;
-        if (predicate !== undefined) break;
-        remaining++;
-        continue;
+        break;
       }
       items.push(this.present(rt, obj));
       lastKey = key;
@@ -490,8 +488,8 @@ export class ResourceService {
     const metadata: KubeObject = { resourceVersion: String(revision) };
     if (more && lastKey !== undefined) {
       metadata['continue'] = encodeContinue(lastKey, revision);
-      // Like the real server, the remaining count is only given when no selector made counting expensive.
-      if (predicate === undefined) metadata['remainingItemCount'] = remaining;
+      // Like the real server, the remaining count is only given when no selector would make counting expensive.
+      if (predicate === undefined) metadata['remainingItemCount'] = this.store.countAfter(storageKey, ns, lastKey);
     }
     return { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items };
   }

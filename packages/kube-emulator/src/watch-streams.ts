@@ -35,6 +35,8 @@ interface ActiveWatch {
 export class WatchHub {
   private readonly active = new Set<ActiveWatch>();
   private expireNextCount = 0;
+  /** Stored objects never change in place, so their ADDED line can be shared by every watcher that starts at rv 0. */
+  private readonly addedLines = new WeakMap<KubeObject, string>();
 
   constructor(
     private readonly service: ResourceService,
@@ -134,7 +136,17 @@ export class WatchHub {
     if (rv === undefined || rv === '' || rv === '0') {
       const ns = rt.namespaced ? req.namespace : undefined;
       for (const [, obj] of store.iterate(storageKey, ns)) {
-        if (predicate === undefined || predicate(obj)) backlog += encode('ADDED', obj);
+        if (predicate !== undefined && !predicate(obj)) continue;
+        if (req.table !== undefined || obj['apiVersion'] !== apiVersionOf(rt)) {
+          backlog += encode('ADDED', obj);
+          continue;
+        }
+        let line = this.addedLines.get(obj);
+        if (line === undefined) {
+          line = encode('ADDED', obj);
+          this.addedLines.set(obj, line);
+        }
+        backlog += line;
       }
     } else {
       const from = Number(rv);
