@@ -10,6 +10,7 @@ import {
 } from '../invalid-object.js';
 import { type KubeLogger, silentLogger } from '../logger.js';
 import { IndexedCache, type IndexFunction } from './indexed-cache.js';
+import { ListenerSet } from './listener-set.js';
 
 export type InformerChange<T> =
   | { readonly type: 'add'; readonly object: T }
@@ -46,8 +47,6 @@ export interface ResilientInformerOptions<T, I extends string> {
   resyncIntervalMs?: number;
 }
 
-type Listener<A extends unknown[]> = (...args: A) => void;
-
 interface WatchOutcome {
   error: unknown;
   gone: boolean;
@@ -68,11 +67,11 @@ export class ResilientInformer<T, I extends string = never> {
   private readonly cache: IndexedCache<T, I>;
   private readonly logger: KubeLogger;
   private readonly clock: Clock;
-  private readonly addListeners: Listener<[T]>[] = [];
-  private readonly updateListeners: Listener<[T, T]>[] = [];
-  private readonly deleteListeners: Listener<[T]>[] = [];
-  private readonly changeListeners: Listener<[InformerChange<T>]>[] = [];
-  private readonly errorListeners: Listener<[unknown]>[] = [];
+  private readonly addListeners: ListenerSet<[T]>;
+  private readonly updateListeners: ListenerSet<[T, T]>;
+  private readonly deleteListeners: ListenerSet<[T]>;
+  private readonly changeListeners: ListenerSet<[InformerChange<T>]>;
+  private readonly errorListeners: ListenerSet<[unknown]>;
   /** Versions already reported as invalid, so a relist does not report the same bad object again. */
   private readonly reportedInvalid = new Map<string, string>();
   private readonly stopController = new AbortController();
@@ -92,6 +91,13 @@ export class ResilientInformer<T, I extends string = never> {
     this.cache = new IndexedCache<T, I>(options.indexes ?? ({} as Record<I, IndexFunction<T>>));
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
+    const onListenerError = (error: unknown) =>
+      this.logger.error({ kind: options.kind, err: describeError(error) }, 'informer listener threw');
+    this.addListeners = new ListenerSet(onListenerError);
+    this.updateListeners = new ListenerSet(onListenerError);
+    this.deleteListeners = new ListenerSet(onListenerError);
+    this.changeListeners = new ListenerSet(onListenerError);
+    this.errorListeners = new ListenerSet(onListenerError);
     this.synced = new Promise<void>((resolve, reject) => {
       this.resolveSynced = resolve;
       this.rejectSynced = reject;
@@ -156,25 +162,25 @@ export class ResilientInformer<T, I extends string = never> {
   }
 
   onAdd(listener: (object: T) => void): () => void {
-    return subscribe(this.addListeners, listener);
+    return this.addListeners.add(listener);
   }
 
   onUpdate(listener: (object: T, previous: T) => void): () => void {
-    return subscribe(this.updateListeners, listener);
+    return this.updateListeners.add(listener);
   }
 
   onDelete(listener: (object: T) => void): () => void {
-    return subscribe(this.deleteListeners, listener);
+    return this.deleteListeners.add(listener);
   }
 
   /** Every add, update and delete, as one tagged event. */
   onChange(listener: (change: InformerChange<T>) => void): () => void {
-    return subscribe(this.changeListeners, listener);
+    return this.changeListeners.add(listener);
   }
 
   /** Each failed list or watch (the informer keeps retrying on its own; this is for logs and metrics). */
   onError(listener: (error: unknown) => void): () => void {
-    return subscribe(this.errorListeners, listener);
+    return this.errorListeners.add(listener);
   }
 
   private async run(): Promise<void> {
@@ -223,7 +229,7 @@ export class ResilientInformer<T, I extends string = never> {
       { kind: this.options.kind, err: describeError(error) },
       `${this.options.kind} ${message}; retrying`,
     );
-    for (const listener of [...this.errorListeners]) this.safely(() => listener(error));
+    this.errorListeners.emit(error);
   }
 
   /** Lists everything (page by page), then makes the cache equal to the list, emitting the differences. */
@@ -376,36 +382,19 @@ export class ResilientInformer<T, I extends string = never> {
   }
 
   private emitAdd(object: T): void {
-    for (const listener of [...this.addListeners]) this.safely(() => listener(object));
-    for (const listener of [...this.changeListeners]) this.safely(() => listener({ type: 'add', object }));
+    this.addListeners.emit(object);
+    this.changeListeners.emit({ type: 'add', object });
   }
 
   private emitUpdate(object: T, previous: T): void {
-    for (const listener of [...this.updateListeners]) this.safely(() => listener(object, previous));
-    for (const listener of [...this.changeListeners]) this.safely(() => listener({ type: 'update', object, previous }));
+    this.updateListeners.emit(object, previous);
+    this.changeListeners.emit({ type: 'update', object, previous });
   }
 
   private emitDelete(object: T): void {
-    for (const listener of [...this.deleteListeners]) this.safely(() => listener(object));
-    for (const listener of [...this.changeListeners]) this.safely(() => listener({ type: 'delete', object }));
+    this.deleteListeners.emit(object);
+    this.changeListeners.emit({ type: 'delete', object });
   }
-
-  /** A throwing listener is logged and skipped; it must not take the informer down with it. */
-  private safely(call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      this.logger.error({ kind: this.options.kind, err: describeError(error) }, 'informer listener threw');
-    }
-  }
-}
-
-function subscribe<L>(listeners: L[], listener: L): () => void {
-  listeners.push(listener);
-  return () => {
-    const index = listeners.indexOf(listener);
-    if (index >= 0) listeners.splice(index, 1);
-  };
 }
 
 function isWatchTimeout(error: unknown): boolean {
