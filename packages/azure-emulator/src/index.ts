@@ -23,7 +23,13 @@ export {
   generateEmulatorTls,
   toPkcs12Base64,
 } from './tls/certificates.js';
-export { createMsalNetworkClient } from './msal-network-client.js';
+export { createMsalNetworkClient, type MsalNetworkClient } from './msal-network-client.js';
+export {
+  type ClientSecretCredentialOptions,
+  createClientSecretCredential,
+  type EmulatorTokenCredential,
+  TokenRequestError,
+} from './client-secret-credential.js';
 export {
   normalizeResourceId,
   scaleSetId,

@@ -1,4 +1,6 @@
+import { ComputeManagementClient } from '@azure/arm-compute';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createClientSecretCredential } from '../client-secret-credential.js';
 import { type EmulatedWorld, startEmulatedWorld } from '../test-support/emulated-world.js';
 
 // The real @azure/arm-compute 24 and @azure/arm-msi 2 clients, over HTTPS, against the emulator.
@@ -106,5 +108,42 @@ describe('ARM through the real SDKs', () => {
     expect(created.clientId).toMatch(/^[0-9a-f-]{36}$/);
     const fetched = await world.msi.userAssignedIdentities.get('rg-identities', 'made-by-put');
     expect(fetched.clientId).toBe(created.clientId);
+  });
+});
+
+describe('createClientSecretCredential', () => {
+  test('is a TokenCredential the ARM SDK accepts, and reports AAD errors with their code', async () => {
+    const world = await startEmulatedWorld({}, 0);
+    try {
+      await world.emulator.admin.createVirtualMachine({
+        subscriptionId: world.subscriptionId,
+        resourceGroup: world.resourceGroup,
+        name: 'vm-cred',
+        imds: false,
+      });
+      const options = {
+        aadUrl: world.emulator.aadUrl,
+        caCertPem: world.emulator.caCertPem,
+        tenantId: world.tenantId,
+        clientId: world.sp.clientId,
+      };
+      const credential = createClientSecretCredential({ ...options, clientSecret: world.sp.secret });
+      const compute = new ComputeManagementClient(credential, world.subscriptionId, {
+        endpoint: world.emulator.armUrl,
+        tlsOptions: { ca: world.emulator.caCertPem },
+      });
+      expect((await compute.virtualMachines.get(world.resourceGroup, 'vm-cred')).name).toBe('vm-cred');
+      const before = world.emulator.admin.requestCounts()['aad_token'];
+      await compute.virtualMachines.get(world.resourceGroup, 'vm-cred');
+      expect(world.emulator.admin.requestCounts()['aad_token']).toBe(before);
+
+      const wrong = createClientSecretCredential({ ...options, clientSecret: 'nope' });
+      await expect(wrong.getToken('https://management.azure.com/.default')).rejects.toMatchObject({
+        code: 'invalid_client',
+        status: 401,
+      });
+    } finally {
+      await world.emulator.close();
+    }
   });
 });
