@@ -1,4 +1,9 @@
+// Starting the emulator
 export { type AzureEmulator, type AzureEmulatorOptions, startAzureEmulator } from './azure-emulator.js';
+export { runCli, type RunningCli } from './cli/run-cli.js';
+export { type SeededWorld, seedWorld } from './cli/seed-world.js';
+
+// Shaping and observing the emulated Azure
 export {
   AdminError,
   type CreateComputeOptions,
@@ -15,6 +20,17 @@ export type { BudgetLimit, ThrottleOptions } from './arm/request-budget.js';
 export type { ArmOperationKind } from './arm/arm-router.js';
 export { MAX_IDENTITIES_PER_REQUEST } from './arm/identity-patch.js';
 export type { ImdsEndpoint, ImdsListenOptions } from './imds/imds-listeners.js';
+
+// Connecting clients
+export { createMsalNetworkClient, type MsalNetworkClient } from './msal-network-client.js';
+export {
+  type ClientSecretCredentialOptions,
+  createClientSecretCredential,
+  type EmulatorTokenCredential,
+  TokenRequestError,
+} from './client-secret-credential.js';
+
+// Certificates and resource IDs
 export {
   type CertificateAndKey,
   type ClientCertificate,
@@ -23,13 +39,6 @@ export {
   generateEmulatorTls,
   toPkcs12Base64,
 } from './tls/certificates.js';
-export { createMsalNetworkClient, type MsalNetworkClient } from './msal-network-client.js';
-export {
-  type ClientSecretCredentialOptions,
-  createClientSecretCredential,
-  type EmulatorTokenCredential,
-  TokenRequestError,
-} from './client-secret-credential.js';
 export {
   normalizeResourceId,
   scaleSetId,
