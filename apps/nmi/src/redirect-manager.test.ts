@@ -1,0 +1,185 @@
+import { Writable } from 'node:stream';
+import { describe, expect, test } from '@jest/globals';
+import type { CommandResult, CommandRunner, SyncTimer, SysctlAccess } from '@podid/iptables';
+import { createLogger } from '@podid/observability';
+import { createRedirectManager, type RedirectManagerOptions } from './redirect-manager.js';
+
+/**
+ * A small in-memory `iptables -t nat` + `conntrack`: enough state (the chain's lines, the PREROUTING jump) for the
+ * manager's sequence to be observable, with a switch to make one command fail.
+ */
+class FakeNetfilter implements CommandRunner {
+  chain: string[] | undefined;
+  jump = false;
+  readonly commands: string[] = [];
+  failing: RegExp | undefined;
+
+  async run(file: string, args: readonly string[], options: { input?: string } = {}): Promise<CommandResult> {
+    const line = [file, ...args].join(' ');
+    this.commands.push(line);
+    if (this.failing?.test(line)) return { stdout: '', stderr: 'simulated failure', exitCode: 4 };
+    const ok = (stdout = '', stderr = ''): CommandResult => ({ stdout, stderr, exitCode: 0 });
+    if (file === 'conntrack') return { stdout: '', stderr: '3 flow entries have been deleted.', exitCode: 0 };
+    if (file === 'iptables-restore') {
+      const rules = (options.input ?? '').split('\n').filter((rule) => rule.startsWith('-A aad-metadata'));
+      this.chain = ['-N aad-metadata', ...rules];
+      return ok();
+    }
+    const rest = args.filter((arg) => arg !== '-w').join(' ');
+    if (rest === '-t nat -S aad-metadata') {
+      return this.chain ? ok(`${this.chain.join('\n')}\n`) : { stdout: '', stderr: 'No chain', exitCode: 1 };
+    }
+    if (rest === '-t nat -S PREROUTING')
+      return ok(`-P PREROUTING ACCEPT\n${this.jump ? '-A PREROUTING -j aad-metadata\n' : ''}`);
+    if (rest === '-t nat -C PREROUTING -j aad-metadata')
+      return this.jump ? ok() : { stdout: '', stderr: '', exitCode: 1 };
+    if (rest === '-t nat -I PREROUTING 1 -j aad-metadata') {
+      this.jump = true;
+      return ok();
+    }
+    if (rest === '-t nat -D PREROUTING -j aad-metadata') {
+      this.jump = false;
+      return ok();
+    }
+    if (rest === '-t nat -F aad-metadata') return ok();
+    if (rest === '-t nat -X aad-metadata') {
+      this.chain = undefined;
+      return ok();
+    }
+    throw new Error(`unexpected command ${line}`);
+  }
+}
+
+class ManualTimer implements SyncTimer {
+  ticks: Array<() => void> = [];
+  intervals: number[] = [];
+  every(intervalMs: number, tick: () => void) {
+    this.intervals.push(intervalMs);
+    this.ticks.push(tick);
+    return () => {
+      this.ticks = this.ticks.filter((candidate) => candidate !== tick);
+    };
+  }
+}
+
+function memorySysctl(initial: Record<string, string>): SysctlAccess & { values: Record<string, string> } {
+  const values = { ...initial };
+  return {
+    values,
+    read: async (key) => values[key] ?? '0',
+    write: async (key, value) => {
+      values[key] = value;
+    },
+  };
+}
+
+function captureLogs() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  return { lines, logger: createLogger({ component: 'NMI', format: 'json', destination }) };
+}
+
+function setup(overrides: Partial<RedirectManagerOptions> = {}) {
+  const netfilter = new FakeNetfilter();
+  const timer = new ManualTimer();
+  const failures: unknown[] = [];
+  const logs = captureLogs();
+  const sysctl = memorySysctl({ 'net/ipv4/conf/all/route_localnet': '1' });
+  const manager = createRedirectManager({
+    runner: netfilter,
+    metadata: { ip: '169.254.169.254', port: 80 },
+    target: { ip: '127.0.0.1', port: 31337 },
+    updateIntervalMs: 60_000,
+    conntrackDeletion: false,
+    setRouteLocalnet: false,
+    logger: logs.logger,
+    onResyncFailure: (error) => failures.push(error),
+    timer,
+    sysctl,
+    ...overrides,
+  });
+  return { netfilter, timer, failures, logs, manager, sysctl };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('createRedirectManager', () => {
+  test('start installs the chain with the port NMI really listens on and the jump, then resyncs on the interval', async () => {
+    const { netfilter, timer, manager } = setup();
+    await manager.start();
+    expect(netfilter.chain).toEqual([
+      '-N aad-metadata',
+      '-A aad-metadata ! -s 127.0.0.1/32 -d 169.254.169.254/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 127.0.0.1:31337',
+      '-A aad-metadata -j RETURN',
+    ]);
+    expect(netfilter.jump).toBe(true);
+    expect(timer.intervals).toEqual([60_000]);
+    expect(netfilter.commands.some((command) => command.startsWith('conntrack'))).toBe(false);
+  });
+
+  test('a resync repairs a deleted jump and logs upstream’s line', async () => {
+    const { netfilter, timer, manager, logs } = setup();
+    await manager.start();
+    netfilter.jump = false;
+    timer.ticks[0]?.();
+    await settle();
+    await settle();
+    expect(netfilter.jump).toBe(true);
+    expect(logs.lines.some((line) => line['msg'] === 'flushing iptables to add aad-metadata custom chains')).toBe(true);
+  });
+
+  test('with --enable-conntrack-deletion the flush runs once, after the first rule install', async () => {
+    const { netfilter, manager } = setup({ conntrackDeletion: true });
+    await manager.start();
+    const conntrackAt = netfilter.commands.findIndex((command) => command.startsWith('conntrack'));
+    const jumpAt = netfilter.commands.findIndex((command) => command.includes('-I PREROUTING 1'));
+    expect(conntrackAt).toBeGreaterThan(jumpAt);
+    expect(netfilter.commands[conntrackAt]).toBe('conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80');
+    expect(netfilter.commands.filter((command) => command.startsWith('conntrack'))).toHaveLength(1);
+  });
+
+  test('a failing conntrack flush fails start (fatal, as upstream)', async () => {
+    const { netfilter, manager, timer } = setup({ conntrackDeletion: true });
+    netfilter.failing = /^conntrack/;
+    await expect(manager.start()).rejects.toThrow(/simulated failure|conntrack/);
+    expect(timer.ticks).toHaveLength(0);
+  });
+
+  test('a failing resync is reported to onResyncFailure', async () => {
+    const { netfilter, timer, manager, failures } = setup();
+    await manager.start();
+    netfilter.failing = /^iptables/;
+    timer.ticks[0]?.();
+    await settle();
+    await settle();
+    expect(failures).toHaveLength(1);
+  });
+
+  test('remove stops the loop and deletes jump and chain', async () => {
+    const { netfilter, timer, manager } = setup();
+    await manager.start();
+    await expect(manager.remove()).resolves.toEqual({ jumpsRemoved: 1, chainRemoved: true });
+    expect(netfilter.chain).toBeUndefined();
+    expect(netfilter.jump).toBe(false);
+    expect(timer.ticks).toHaveLength(0);
+  });
+
+  test('route_localnet: warns when off, enables it with --set-route-localnet', async () => {
+    const off = setup();
+    off.sysctl.values['net/ipv4/conf/all/route_localnet'] = '0';
+    await off.manager.start();
+    expect(off.logs.lines.find((line) => line['msg'] === 'redirect target needs route_localnet')).toMatchObject({
+      problem: expect.stringContaining('sysctl -w net.ipv4.conf.all.route_localnet=1'),
+    });
+
+    const enabling = setup({ setRouteLocalnet: true });
+    enabling.sysctl.values['net/ipv4/conf/all/route_localnet'] = '0';
+    await enabling.manager.start();
+    expect(enabling.sysctl.values['net/ipv4/conf/all/route_localnet']).toBe('1');
+  });
+});
