@@ -47,26 +47,31 @@ export function planCycle(input: PlanCycleInput): Plan {
   const builder = new AssignedIdentityObjectBuilder();
   const resourceIds = new ResourceIdCache();
 
-  // Nested maps instead of "namespace/name" keys: no string building or hashing of long keys per object.
-  const currentByName = new NamespacedIndex<AzureAssignedIdentity>();
-  for (const assigned of current) currentByName.set(assigned.metadata.namespace, assigned.metadata.name, assigned);
-
-  // Current objects a desired assignment accounts for (never released). A desired name seen twice is detected
-  // through this set when the object exists, and through `desiredWithoutObject` otherwise.
-  const claimed = new Set<AzureAssignedIdentity>();
-  const desiredWithoutObject = new NamespacedIndex<true>();
+  // Position of each current object by namespace and name. Nested maps: no "namespace/name" strings to build and
+  // hash per object. Positions index `claimed`, so marking an object as accounted for hashes nothing.
+  const currentPosition = new NamespacedIndex<number>();
+  for (let i = 0; i < current.length; i++) {
+    const assigned = current[i]!;
+    currentPosition.set(assigned.metadata.namespace, assigned.metadata.name, i);
+  }
+  const claimed = new Uint8Array(current.length); // 1 = a desired assignment accounts for it: never released
+  const desiredWithoutObject = new NamespacedIndex<true>(); // detects a desired name given twice
   const replaced: AzureAssignedIdentity[] = [];
 
   // Desired assignments: creates, updates, retries; record which identities each target must keep (§2.8).
   for (const assignment of desired) {
     const { namespace, name, nodeName } = assignment;
-    const existing = currentByName.get(namespace, name);
-    if (existing === undefined ? desiredWithoutObject.get(namespace, name) : claimed.has(existing)) {
+    const position = currentPosition.get(namespace, name);
+    if (position === undefined ? desiredWithoutObject.get(namespace, name) : claimed[position] === 1) {
       diagnostics.duplicate(assignment);
       continue;
     }
-    if (existing === undefined) desiredWithoutObject.set(namespace, name, true);
-    else claimed.add(existing);
+    let existing: AzureAssignedIdentity | undefined;
+    if (position === undefined) desiredWithoutObject.set(namespace, name, true);
+    else {
+      claimed[position] = 1;
+      existing = current[position];
+    }
     const place = places.get(nodeName);
     if (place === undefined) {
       diagnostics.nodeNotFound(assignment);
@@ -112,8 +117,9 @@ export function planCycle(input: PlanCycleInput): Plan {
 
   // Releases of everything no desired assignment accounts for.
   const releasesWithoutArm: AzureAssignedIdentity[] = [];
-  for (const assigned of current) {
-    if (claimed.has(assigned)) continue;
+  for (let i = 0; i < current.length; i++) {
+    const assigned = current[i];
+    if (assigned === undefined || claimed[i] === 1) continue;
     const nodeName = assigned.spec.nodename ?? '';
     const place = places.get(nodeName);
     if (place === undefined) {
