@@ -3,7 +3,8 @@
  * generateName, status subresources, finalizers, namespace lifecycle and CRD registration.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ObjectStore, objectKey } from './object-store.js';
+import { decodeContinue, encodeContinue } from './continue-tokens.js';
+import type { ObjectStore } from './object-store.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, type PatchKind } from './patching.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from './resource-types.js';
 import { combinePredicates, parseFieldSelector, parseLabelSelector, type ObjectPredicate } from './selectors.js';
@@ -12,12 +13,12 @@ import {
   alreadyExists,
   badRequest,
   conflict,
-  failureStatus,
   forbidden,
   notFound,
   STALE_OBJECT_MESSAGE,
 } from './status-errors.js';
 import { TypeRegistry } from './type-registry.js';
+import { crdStatus, deletedResponse, PROTECTED_NAMESPACES, prepareForCreate } from './type-strategies.js';
 import { checkDecodable, requireName, validateCrd, validateName } from './validation.js';
 
 export interface ListOptions {
@@ -31,7 +32,6 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function isObject(v: unknown): v is KubeObject {
@@ -140,7 +140,7 @@ export class ResourceService {
     const storageKey = TypeRegistry.storageKey(rt);
     if (this.store.get(storageKey, rt.namespaced ? namespace : '', meta.name) !== undefined)
       throw alreadyExists(rt, meta.name);
-    this.prepareForCreate(rt, obj);
+    prepareForCreate(rt, obj, this.types, this.timestamp());
     meta.uid = randomUUID();
     meta.creationTimestamp = this.timestamp();
     delete meta.deletionTimestamp;
@@ -151,63 +151,6 @@ export class ResourceService {
     this.store.put(storageKey, obj, 'ADDED');
     this.afterWrite(rt, obj);
     return this.present(rt, obj);
-  }
-
-  /** Per-type defaults the real registry strategies apply on create. */
-  private prepareForCreate(rt: ResourceType, obj: KubeObject): void {
-    if (rt.group === '' && rt.plural === 'pods') {
-      const containers: KubeObject[] = obj['spec']?.containers ?? [];
-      const hasResources = containers.some((c) => c['resources'] && Object.keys(c['resources']).length > 0);
-      obj['status'] = { phase: 'Pending', qosClass: hasResources ? 'Burstable' : 'BestEffort' };
-    } else if (rt.group === '' && rt.plural === 'namespaces') {
-      obj['spec'] = { finalizers: ['kubernetes'] };
-      obj['status'] = { phase: 'Active' };
-      obj['metadata'].labels = {
-        ...(obj['metadata'].labels ?? {}),
-        'kubernetes.io/metadata.name': obj['metadata'].name,
-      };
-    } else if (rt.group === 'apiextensions.k8s.io') {
-      validateCrd(rt, obj);
-      const spec = obj['spec'];
-      if (this.types.pluralTakenByOther(obj['metadata'].name, spec.group, spec.names.plural)) {
-        throw alreadyExists(rt, obj['metadata'].name);
-      }
-      obj['status'] = this.crdStatus(obj);
-    } else if (rt.isCustom && rt.hasStatusSubresource) {
-      // Custom resources with a status subresource drop status on create; built-ins like Node keep it.
-      delete obj['status'];
-    }
-  }
-
-  private crdStatus(crd: KubeObject): KubeObject {
-    const when = this.timestamp();
-    const names = crd['spec'].names;
-    return {
-      acceptedNames: {
-        ...names,
-        singular: names.singular ?? String(names.kind).toLowerCase(),
-        listKind: names.listKind ?? `${names.kind}List`,
-      },
-      conditions: [
-        {
-          type: 'NamesAccepted',
-          status: 'True',
-          lastTransitionTime: when,
-          reason: 'NoConflicts',
-          message: 'no conflicts found',
-        },
-        {
-          type: 'Established',
-          status: 'True',
-          lastTransitionTime: when,
-          reason: 'InitialNamesAccepted',
-          message: 'the initial names have been accepted',
-        },
-      ],
-      storedVersions: (crd['spec'].versions ?? [])
-        .filter((v: KubeObject) => v['storage'])
-        .map((v: KubeObject) => v['name']),
-    };
   }
 
   private afterWrite(rt: ResourceType, obj: KubeObject): void {
@@ -274,7 +217,7 @@ export class ResourceService {
       if (rt.group === '' && rt.plural === 'namespaces') next['spec'] = current['spec'];
       if (rt.group === 'apiextensions.k8s.io') {
         validateCrd(rt, next);
-        next['status'] = this.crdStatus(next);
+        next['status'] = crdStatus(next, this.timestamp());
       }
     }
     next['metadata'].resourceVersion = current['metadata'].resourceVersion;
@@ -365,20 +308,7 @@ export class ResourceService {
       this.store.put(storageKey, marked, 'MODIFIED', current);
       return this.present(rt, marked);
     }
-    return this.deletedResponse(rt, this.removeNow(rt, current));
-  }
-
-  /**
-   * What a completed DELETE answers: the object for types whose real registry returns it (pods, custom resources,
-   * CRDs), a Success Status naming the object for the rest (configmaps, secrets, leases, nodes...).
-   */
-  private deletedResponse(rt: ResourceType, finalState: KubeObject): KubeObject {
-    const returnsObject =
-      rt.isCustom || rt.group === 'apiextensions.k8s.io' || (rt.group === '' && rt.plural === 'pods');
-    if (returnsObject) return this.present(rt, finalState);
-    const details: KubeObject = { name: finalState['metadata'].name, kind: rt.plural, uid: finalState['metadata'].uid };
-    if (rt.group !== '') details['group'] = rt.group;
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+    return deletedResponse(rt, this.present(rt, this.removeNow(rt, current)));
   }
 
   private removeNow(rt: ResourceType, obj: KubeObject): KubeObject {
@@ -506,29 +436,4 @@ export class ResourceService {
     }
     return { ...listed, items: deleted, metadata: { resourceVersion: String(this.store.currentRevision) } };
   }
-
-  objectKeyOf(obj: KubeObject): string {
-    return objectKey(String(obj['metadata']?.namespace ?? ''), String(obj['metadata']?.name));
-  }
-}
-
-function encodeContinue(key: string, rv: number): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key }), 'utf8').toString('base64url');
-}
-
-function decodeContinue(token: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { start?: unknown };
-    if (typeof parsed.start === 'string') return parsed.start;
-  } catch {
-    // fall through to the error below
-  }
-  throw new ApiError(
-    'BAD_REQUEST',
-    failureStatus(
-      400,
-      'BadRequest',
-      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-    ),
-  );
 }
