@@ -460,3 +460,66 @@ describe('finalizers and namespace deletion', () => {
     expect(code).toBe(403);
   });
 });
+
+describe('other request forms', () => {
+  beforeAll(() => makeNamespace('misc'));
+
+  test('deletecollection with a label selector deletes only the matching objects', async () => {
+    for (const [name, keep] of [
+      ['d1', 'no'],
+      ['d2', 'no'],
+      ['d3', 'yes'],
+    ] as const) {
+      await core.createNamespacedConfigMap({ namespace: 'misc', body: { metadata: { name, labels: { keep } } } });
+    }
+    await core.deleteCollectionNamespacedConfigMap({ namespace: 'misc', labelSelector: 'keep=no' });
+    const left = await core.listNamespacedConfigMap({ namespace: 'misc' });
+    expect(left.items.map((c) => c.metadata?.name)).toEqual(['d3']);
+  });
+
+  test('events.k8s.io/v1 events are served', async () => {
+    const events = kubeConfigFor(emulator).makeApiClient(k8s.EventsV1Api);
+    await events.createNamespacedEvent({
+      namespace: 'misc',
+      body: {
+        metadata: { name: 'e1' },
+        eventTime: new k8s.V1MicroTime('2026-01-01T00:00:00.000000Z'),
+        reason: 'Tested',
+        action: 'Test',
+        reportingController: 'podid/test',
+        reportingInstance: 'test-1',
+        type: 'Normal',
+        regarding: { kind: 'Pod', name: 'x', namespace: 'misc' },
+      },
+    });
+    expect((await events.listNamespacedEvent({ namespace: 'misc' })).items.map((e) => e.reason)).toEqual(['Tested']);
+  });
+
+  test('YAML bodies are accepted; protobuf bodies are refused with 415', async () => {
+    const yamlRes = await fetch(`${emulator.url}/api/v1/namespaces/misc/configmaps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: 'metadata:\n  name: from-yaml\ndata:\n  k: v\n',
+    });
+    expect(yamlRes.status).toBe(201);
+    const proto = await fetch(`${emulator.url}/api/v1/namespaces/misc/configmaps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+      body: new Uint8Array([0x6b, 0x38, 0x73, 0x00]),
+    });
+    expect(proto.status).toBe(415);
+    expect(await proto.json()).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+  });
+
+  test('unknown paths and methods get Status answers', async () => {
+    const unknown = await fetch(`${emulator.url}/api/v1/widgets`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'the server could not find the requested resource',
+    });
+    const badMethod = await fetch(`${emulator.url}/api/v1/namespaces/misc/configmaps`, { method: 'PUT', body: '{}' });
+    expect(badMethod.status).toBe(405);
+  });
+});
