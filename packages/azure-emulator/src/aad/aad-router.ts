@@ -24,9 +24,9 @@ export class AadRouter {
   constructor(private readonly ctx: EmulatorContext) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.ctx.urls.aad);
     const method = (req.method ?? 'GET').toUpperCase();
     try {
+      const url = new URL(req.url ?? '/', this.ctx.urls.aad);
       const token = TOKEN_PATH.exec(url.pathname);
       if (token) {
         countRequest(this.ctx, 'aad_token');

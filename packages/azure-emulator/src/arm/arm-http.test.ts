@@ -143,6 +143,19 @@ describe('ARM over the wire', () => {
       expect(last).toMatchObject({ kind: 'vm_update', status: 400 });
     });
 
+    test('an unparsable request target and an oversized body get ARM errors, not a crash', async () => {
+      const badTarget = await arm('//[');
+      expect(badTarget.status).toBe(400);
+      expect(badTarget.json.error.code).toBe('InvalidRequestUri');
+      const huge = await arm(`${vmPath}?${API}`, {
+        method: 'PATCH',
+        body: `{"tags":"${'x'.repeat(5 * 1024 * 1024)}"}`,
+      });
+      expect(huge.status).toBe(413);
+      expect(huge.json.error.code).toBe('RequestEntityTooLarge');
+      expect((await arm(`${vmPath}?${API}`)).status).toBe(200);
+    });
+
     test('an unsupported method is 405 and unknown paths are 404', async () => {
       expect((await arm(`${vmPath}?${API}`, { method: 'DELETE' })).json.error.code).toBe('MethodNotAllowed');
       const unknown = await arm(`/subscriptions/${world.subscriptionId}/somethingElse?${API}`);

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenClaims } from '../aad/token-signer.js';
 import { countRequest, type EmulatorContext, type PatchLogEntry } from '../emulator-context.js';
-import { readBody, sendJson } from '../http/json-response.js';
+import { BodyTooLargeError, readBody, sendJson } from '../http/json-response.js';
 import type { ComputeKind, ComputeRecord } from '../state/azure-state.js';
 import { parseUserAssignedIdentityId, scaleSetId, virtualMachineId } from '../state/resource-id.js';
 import { authenticateArmRequest } from './arm-authentication.js';
 import { ArmError } from './arm-error.js';
 import { applyIdentityPatch, type IdentityLookupResult } from './identity-patch.js';
-import { computeToJson, identityResourceToJson } from './resource-json.js';
+import { getUserAssignedIdentity, putUserAssignedIdentity } from './identity-resources.js';
+import { computeToJson } from './resource-json.js';
 import type { UpdateOperations } from './update-operations.js';
 
 /** Operation kinds, named like upstream's `cloud_provider_operations_*` metric labels where one exists. */
@@ -110,15 +111,15 @@ export class ArmRouter {
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.ctx.urls.arm);
     const method = (req.method ?? 'GET').toUpperCase();
-    const r = route(url.pathname);
-    const kind = operationKind(r, method);
-    countRequest(this.ctx, kind);
     let patchEntry: PatchLogEntry | undefined;
     const requestId = randomUUID();
     const baseHeaders = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': requestId };
     try {
+      const url = parseArmUrl(req.url, this.ctx.urls.arm);
+      const r = route(url.pathname);
+      const kind = operationKind(r, method);
+      countRequest(this.ctx, kind);
       // Read the body first so a PATCH is logged even when it is rejected.
       const rawBody = method === 'PATCH' || method === 'PUT' ? await readBody(req) : '';
       if (kind === 'vm_update' || kind === 'vmss_update') {
@@ -143,7 +144,9 @@ export class ArmRouter {
       const armError =
         error instanceof ArmError
           ? error
-          : new ArmError(500, 'InternalServerError', 'An unexpected error occurred while processing the request.');
+          : error instanceof BodyTooLargeError
+            ? new ArmError(413, 'RequestEntityTooLarge', error.message)
+            : new ArmError(500, 'InternalServerError', 'An unexpected error occurred while processing the request.');
       if (patchEntry) patchEntry.status = armError.status;
       sendJson(res, armError.status, armError.toBody(), { ...baseHeaders, ...armError.headers });
     }
@@ -218,8 +221,8 @@ export class ArmRouter {
     }
     this.requireScope(r.subscriptionId, caller, r.resourceGroup);
     if (r.type === 'identity') {
-      if (method === 'GET') return this.getIdentity(r);
-      if (method === 'PUT') return this.putIdentity(r, rawBody);
+      if (method === 'GET') return getUserAssignedIdentity(this.ctx, r);
+      if (method === 'PUT') return putUserAssignedIdentity(this.ctx, r, parseJsonBody(rawBody));
       throw methodNotAllowed(method);
     }
     const scope = { subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup };
@@ -310,42 +313,13 @@ export class ArmRouter {
     if (op.status === 'InProgress') return { status: 202, body: {}, headers: { Location: url.toString() } };
     return { status: 200, body: computeToJson(op.resource) };
   }
+}
 
-  private getIdentity(r: { subscriptionId: string; resourceGroup: string; name: string }) {
-    const id = `/subscriptions/${r.subscriptionId}/resourceGroups/${r.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${r.name}`;
-    const record = this.ctx.state.getUserAssignedIdentity(id);
-    if (!record) {
-      throw new ArmError(
-        404,
-        'ResourceNotFound',
-        `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${r.name}' under resource group '${r.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-      );
-    }
-    return { status: 200, body: identityResourceToJson(record) };
-  }
-
-  private putIdentity(r: { subscriptionId: string; resourceGroup: string; name: string }, rawBody: string) {
-    const body = parseJsonBody(rawBody);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/.test(r.name)) {
-      throw new ArmError(
-        400,
-        'InvalidResourceName',
-        `Resource name '${r.name}' is invalid. The name can contain only letters, numbers, underscores and hyphens, must start with a letter or number and be 3 to 128 characters long.`,
-      );
-    }
-    const location = body['location'];
-    if (typeof location !== 'string' || location.length === 0) {
-      throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
-    }
-    const existed = this.getIdentityRecord(r) !== undefined;
-    const record = this.ctx.state.addUserAssignedIdentity(r.subscriptionId, r.resourceGroup, r.name, { location });
-    return { status: existed ? 200 : 201, body: identityResourceToJson(record) };
-  }
-
-  private getIdentityRecord(r: { subscriptionId: string; resourceGroup: string; name: string }) {
-    return this.ctx.state.getUserAssignedIdentity(
-      `/subscriptions/${r.subscriptionId}/resourceGroups/${r.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${r.name}`,
-    );
+function parseArmUrl(target: string | undefined, base: string): URL {
+  try {
+    return new URL(target ?? '/', base);
+  } catch {
+    throw new ArmError(400, 'InvalidRequestUri', `The request URI '${String(target)}' is invalid.`);
   }
 }
 
@@ -362,7 +336,7 @@ function parseJsonOrRaw(raw: string): unknown {
 }
 
 /** Parses a request body as a JSON object, answering ARM's InvalidRequestContent otherwise. */
-function parseJsonBody(raw: string): Record<string, unknown> {
+export function parseJsonBody(raw: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

@@ -7,16 +7,19 @@ export class BodyTooLargeError extends Error {
   readonly code = 'BodyTooLarge';
 }
 
-/** Reads the whole request body as UTF-8 text. */
+/**
+ * Reads the whole request body as UTF-8 text. An oversized body is still drained (and dropped) before the
+ * error, so the client reads the error response instead of a connection reset.
+ */
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(`request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(buf);
+    if (size <= MAX_BODY_BYTES) chunks.push(buf);
   }
+  if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(`The request body exceeds ${MAX_BODY_BYTES} bytes.`);
   return Buffer.concat(chunks).toString('utf8');
 }
 
