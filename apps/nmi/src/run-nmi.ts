@@ -1,6 +1,5 @@
-import { createLogger } from '@podid/observability';
 import { loadNmiConfig } from './config.js';
-import { startNmiAgent } from './nmi-agent.js';
+import type { NmiAgent } from './nmi-agent.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
 import { formatVersionLine, readVersionInfo } from './version-info.js';
 
@@ -56,6 +55,12 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
       break;
   }
   const config = outcome.config;
+  // Loaded only now: the Kubernetes, Azure and metrics libraries take a while to import, and `--version`, `--help`
+  // and flag errors should answer at once.
+  const [{ createLogger }, { startNmiAgent }] = await Promise.all([
+    import('@podid/observability'),
+    import('./nmi-agent.js'),
+  ]);
   const log = createLogger({
     component: 'NMI',
     format: config.logFormat,
@@ -87,7 +92,7 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
   for (const [signal, handler] of handlers) io.signals.on(signal, handler);
 
   try {
-    let agent: Awaited<ReturnType<typeof startNmiAgent>>;
+    let agent: NmiAgent;
     try {
       agent = await startNmiAgent({
         config,

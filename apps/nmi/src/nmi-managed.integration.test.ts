@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { type EmulatedCluster, NODE_NAME, startEmulatedCluster } from './test-support/emulated-cluster.js';
+import { eventually, httpGet } from './test-support/http-get.js';
+import { type NmiChild, requireBuiltNmi, spawnNmi } from './test-support/nmi-process.js';
+
+const RESOURCE = 'https://storage.azure.com/';
+const WEB_IP = '127.0.0.31';
+const STRANGER_IP = '127.0.0.32';
+
+let cluster: EmulatedCluster;
+let nmi: NmiChild;
+let tokenBase: string;
+
+function getToken(sourceAddress: string) {
+  return httpGet(`${tokenBase}/metadata/identity/oauth2/token?resource=${encodeURIComponent(RESOURCE)}`, {
+    sourceAddress,
+    headers: { Metadata: 'true' },
+  });
+}
+
+beforeAll(async () => {
+  requireBuiltNmi();
+  cluster = await startEmulatedCluster();
+  await cluster.createNamespace('shop');
+  // The operator assigned the identity to the VM by hand (managed mode has no MIC).
+  await cluster.assignToVm(cluster.identities[0]);
+  await cluster.createPod('shop', 'web-1', WEB_IP, 'web');
+  await cluster.createPod('shop', 'stranger-1', STRANGER_IP, 'unbound');
+  nmi = spawnNmi(
+    [
+      `--node=${NODE_NAME}`,
+      '--operation-mode=managed',
+      '--forceNamespaced',
+      '--nmi-port=0',
+      '--http-probe-port=0',
+      '--prometheus-port=0',
+      '--manage-iptables=false',
+      `--imds-endpoint=${cluster.imdsUrl}`,
+      `--kubelet-config=${cluster.kubeletConfigPath}`,
+      '--termination-wait=0s',
+      '--log-format=json',
+    ],
+    { env: { ...process.env, KUBECONFIG: cluster.kube.kubeconfigPath } },
+  );
+  const listening = await nmi.waitForLog(/^token server listening$/);
+  tokenBase = `http://127.0.0.1:${String(listening['port'])}`;
+  await nmi.waitForLog(/^NMI is active$/);
+}, 60_000);
+
+afterAll(async () => {
+  await nmi?.stop('SIGKILL');
+  await cluster?.close();
+});
+
+describe('NMI as a child process, managed mode (row 67)', () => {
+  test('a pod without a binding gets 404', async () => {
+    const answer = await getToken(STRANGER_IP);
+    expect(answer.status).toBe(404);
+  });
+
+  test('a token straight from binding + identity, with no AzureAssignedIdentity anywhere', async () => {
+    await cluster.createIdentity('shop', cluster.identities[0]);
+    await cluster.createBinding('shop', 'web-binding', cluster.identities[0].name, 'web');
+    const answer = await eventually(async () => {
+      const candidate = await getToken(WEB_IP);
+      return candidate.status === 404 ? undefined : candidate;
+    }, 'NMI to see the binding');
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.body) as Record<string, string>;
+    const claims = JSON.parse(Buffer.from(body['access_token']?.split('.')[1] ?? '', 'base64url').toString()) as {
+      appid: string;
+    };
+    expect(claims.appid).toBe(cluster.identities[0].clientId);
+    const assigned = await cluster.kubeRequest('GET', '/apis/aadpodidentity.k8s.io/v1/azureassignedidentities');
+    expect(assigned['items']).toEqual([]);
+  });
+
+  test('SIGTERM exits 0', async () => {
+    expect(await nmi.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+});
