@@ -252,3 +252,17 @@ describe('plan hygiene', () => {
     });
   });
 });
+
+describe('input the matcher would have filtered', () => {
+  test('a user-assigned identity without resourceID is skipped with a diagnostic; its existing object is kept', () => {
+    const cluster = converge(new SimulatedCluster(), [desire(podP, idX)], [nodeA]);
+    const broken = identity('x');
+    const { resourceID: _dropped, ...specWithout } = broken.spec;
+    const result = plan([desire(podP, { ...broken, spec: specWithout })], cluster.current(), [nodeA]);
+    expect(result.targets).toEqual([]);
+    expect(result.releasesWithoutArm).toEqual([]);
+    expect(result.diagnostics.map((d) => [d.code, d.assignedIdentity])).toEqual([
+      ['missing_resource_id', 'default/p-default-x'],
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import type { ArmTarget, AzureAssignedIdentity, AzureIdentity } from '@podid/crd-types';
-import { AssignedIdentityState } from '@podid/crd-types';
+import { AssignedIdentityState, IdentityType, identityTypeOf } from '@podid/crd-types';
 import type { DesiredAssignment } from '@podid/matcher';
 import type { ClusterNode, VmLocation } from './arm-target-resolution.js';
 import { resolveNodeTarget } from './arm-target-resolution.js';
@@ -81,18 +81,22 @@ export function planCycle(input: PlanCycleInput): Plan {
       diagnostics.unmappable(nodeName, place.providerID, `${namespace}/${name}`, 'not assigned');
       continue;
     }
+    const resourceId = resourceIds.of(assignment.identity);
+    if (resourceId === MISSING) {
+      // The matcher drops these (§2.13); a caller that does not gets a diagnostic rather than an unusable object.
+      diagnostics.missingResourceId(assignment);
+      continue;
+    }
     const { work } = place;
     work.usage.record(assignment.identity);
     if (existing !== undefined && recordsSameAssignment(existing, assignment)) {
       if (countsAsAssigned(existing)) continue;
       if (statusOf(existing) === AssignedIdentityState.Created) {
-        const resourceId = resourceIds.of(assignment.identity);
         work.addPending(nodeName, { object: existing, resourceId });
         continue;
       }
       // `Unassigned` (a release that did not finish) or an unknown status: rewritten below as Created.
     }
-    const resourceId = resourceIds.of(assignment.identity);
     if (existing === undefined) {
       const object = builder.create(assignment);
       work.writes.push({ op: 'create', object });
@@ -176,15 +180,19 @@ function placeNodes(nodes: readonly ClusterNode[], vmLocation: VmLocation): Map<
 
 /** Lower-cased resourceID per AzureIdentity object: the matcher shares one object across all pods it binds. */
 class ResourceIdCache {
-  readonly #byIdentity = new Map<AzureIdentity, string | undefined>();
+  readonly #byIdentity = new Map<AzureIdentity, string | undefined | typeof MISSING>();
 
-  of(identity: AzureIdentity): string | undefined {
+  /** Lower-cased resourceID, undefined for a service principal, {@link MISSING} for type 0 without one. */
+  of(identity: AzureIdentity): string | undefined | typeof MISSING {
     if (this.#byIdentity.has(identity)) return this.#byIdentity.get(identity);
-    const resourceId = userAssignedResourceId(identity);
+    let resourceId: string | undefined | typeof MISSING = userAssignedResourceId(identity);
+    if (resourceId === undefined && identityTypeOf(identity) === IdentityType.UserAssignedMSI) resourceId = MISSING;
     this.#byIdentity.set(identity, resourceId);
     return resourceId;
   }
 }
+
+const MISSING = Symbol('missing resourceID');
 
 class NamespacedIndex<T> {
   readonly #byNamespace = new Map<string, Map<string, T>>();
@@ -268,6 +276,16 @@ class DiagnosticLog {
     this.entries.push({
       code: 'duplicate_assignment',
       message: `AzureAssignedIdentity ${key} is desired twice; the first assignment is kept`,
+      nodeName: assignment.nodeName,
+      assignedIdentity: key,
+    });
+  }
+
+  missingResourceId(assignment: DesiredAssignment): void {
+    const key = `${assignment.namespace}/${assignment.name}`;
+    this.entries.push({
+      code: 'missing_resource_id',
+      message: `${key}: user-assigned identity ${assignment.identity.metadata.namespace}/${assignment.identity.metadata.name} has no resourceID; not assigned`,
       nodeName: assignment.nodeName,
       assignedIdentity: key,
     });

@@ -66,6 +66,8 @@ export type PlanDiagnosticCode =
   | 'unmappable_provider_id'
   /** An assignment on an unmappable node was skipped (create/update), or its release was held back. */
   | 'assignment_skipped'
+  /** A desired user-assigned identity without resourceID (the matcher filters these): skipped. */
+  | 'missing_resource_id'
   /** Two desired assignments with the same namespace/name: the first is kept (§2.5). */
   | 'duplicate_assignment';
 
