@@ -131,6 +131,7 @@ export class EmulatorAdmin {
   }
 
   async createVirtualMachine(options: CreateVirtualMachineOptions): Promise<CreatedCompute> {
+    if (options.imds !== false) this.requireFreeNodeNames([options.nodeName ?? options.name]);
     const record = this.createCompute('virtualMachine', options);
     const imds =
       options.imds === false
@@ -149,6 +150,7 @@ export class EmulatorAdmin {
       nodeName: instance.nodeName,
       instanceId: instance.instanceId ?? String(index),
     }));
+    this.requireFreeNodeNames(options.instances.filter((i) => i.imds !== false).map((i) => i.nodeName));
     const record = this.createCompute('virtualMachineScaleSet', options, instances);
     const imds: ImdsEndpoint[] = [];
     for (const [index, instance] of options.instances.entries()) {
@@ -251,6 +253,12 @@ export class EmulatorAdmin {
     options: CreateComputeOptions,
     instances: { nodeName: string; instanceId: string }[] = [],
   ): ComputeRecord {
+    // Resolve the identities first so an unknown one leaves nothing half-created.
+    const assigned = (options.userAssignedIdentities ?? []).map((id) => {
+      const identity = this.ctx.state.getUserAssignedIdentity(id);
+      if (!identity) throw new AdminError('NotFound', `user-assigned identity ${id} does not exist`);
+      return { id, clientId: identity.clientId, principalId: identity.principalId, tenantId: identity.tenantId };
+    });
     const record = this.guard(() =>
       this.ctx.state.addCompute(kind, options.subscriptionId, options.resourceGroup, options.name, {
         ...(options.location ? { location: options.location } : {}),
@@ -261,17 +269,19 @@ export class EmulatorAdmin {
     if (options.systemAssignedIdentity) {
       record.identity.systemAssigned = { principalId: randomUUID(), clientId: randomUUID(), tenantId };
     }
-    for (const id of options.userAssignedIdentities ?? []) {
-      const identity = this.ctx.state.getUserAssignedIdentity(id);
-      if (!identity) throw new AdminError('NotFound', `user-assigned identity ${id} does not exist`);
-      record.identity.userAssigned.set(normalizeResourceId(id), {
-        id,
-        clientId: identity.clientId,
-        principalId: identity.principalId,
-        tenantId: identity.tenantId,
-      });
-    }
+    for (const entry of assigned) record.identity.userAssigned.set(normalizeResourceId(entry.id), entry);
     return record;
+  }
+
+  /** Each node has one IMDS listener; checked before anything is created so a failure leaves no half-made VM. */
+  private requireFreeNodeNames(nodeNames: string[]): void {
+    const seen = new Set<string>();
+    for (const name of nodeNames) {
+      if (seen.has(name) || this.imds.get(name)) {
+        throw new AdminError('AlreadyExists', `a node named ${name} already has an IMDS listener`);
+      }
+      seen.add(name);
+    }
   }
 
   private requireCompute(resourceId: string): ComputeRecord {

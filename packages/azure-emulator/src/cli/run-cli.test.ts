@@ -112,6 +112,31 @@ describe('azure-emulator CLI and admin HTTP API', () => {
     const missing = await admin('createResourceGroup', { subscriptionId: 'no-such-sub', name: 'x' });
     expect(missing.status).toBe(400);
     expect(missing.json.error.code).toBe('NotFound');
+    const duplicateNode = await admin('createVirtualMachine', {
+      subscriptionId: world.subscriptionId,
+      resourceGroup: world.resourceGroup,
+      name: 'other-vm',
+      nodeName: 'node-0',
+    });
+    expect(duplicateNode.status).toBe(400);
+    expect(duplicateNode.json.error.code).toBe('AlreadyExists');
+    const unknownIdentity = await admin('createVirtualMachine', {
+      subscriptionId: world.subscriptionId,
+      resourceGroup: world.resourceGroup,
+      name: 'vm-with-ghost',
+      userAssignedIdentities: [
+        '/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ghost',
+      ],
+    });
+    expect(unknownIdentity.json.error.code).toBe('NotFound');
+    // Nothing half-made: the same VM can be created once the mistake is fixed.
+    const fixed = await admin('createVirtualMachine', {
+      subscriptionId: world.subscriptionId,
+      resourceGroup: world.resourceGroup,
+      name: 'vm-with-ghost',
+      imds: false,
+    });
+    expect(fixed.status).toBe(200);
   });
 
   test('bad flags are refused by commander', async () => {
