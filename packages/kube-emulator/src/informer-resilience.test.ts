@@ -91,7 +91,8 @@ const same = (a: Map<string, string>, b: Map<string, string>) =>
 type Op =
   | { kind: 'upsert'; name: number; group: 'a' | 'b'; value: number }
   | { kind: 'delete'; name: number }
-  | { kind: 'fault'; fault: 'closeWatches' | 'expire' | 'compact' | 'fail429' | 'fail500' };
+  | { kind: 'fault'; fault: 'closeWatches' | 'expire' | 'compact' | 'fail429' | 'fail500' }
+  | { kind: 'partition'; writes: { name: number; value: number; del: boolean }[] };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -117,10 +118,38 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       ),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('partition' as const),
+      writes: fc.array(fc.record({ name: fc.nat(59), value: fc.nat(1000), del: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+    }),
+  },
 );
+
+/**
+ * Watches fail while changes happen and history is compacted, so the informers come back with a resourceVersion
+ * the server no longer has: only a 410 (and a re-list) gets them the changes they missed.
+ */
+async function partition(writes: { name: number; value: number; del: boolean }[]): Promise<void> {
+  const admin = emulator.admin;
+  admin.failNextRequests({ count: 1_000_000, status: 500, verb: 'watch', resource: 'configmaps' });
+  admin.closeAllWatches();
+  for (const w of writes) {
+    await apply(
+      w.del ? { kind: 'delete', name: w.name } : { kind: 'upsert', name: w.name, group: 'a', value: w.value },
+    );
+  }
+  admin.compactHistory();
+  admin.clearFaults();
+}
 
 async function apply(op: Op): Promise<void> {
   const admin = emulator.admin;
+  if (op.kind === 'partition') return partition(op.writes);
   if (op.kind === 'fault') {
     if (op.fault === 'closeWatches') admin.closeAllWatches();
     if (op.fault === 'expire') admin.expireNextWatch();
