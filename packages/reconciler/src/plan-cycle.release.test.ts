@@ -92,6 +92,28 @@ describe('deleting (checklist rows 15, 16, 25)', () => {
     expect(target.delta.remove).toEqual([lower(uamiId('x'))]);
   });
 
+  test('rows 23–24 at plan level: a SystemAssigned VM gains and loses a user identity, keeping its system identity', () => {
+    const cluster = new SimulatedCluster(
+      [],
+      [[vmKey('node-a'), { type: 'SystemAssigned', userAssignedIdentityIds: [] }]],
+    );
+    const create = onlyTarget(plan([desire(podP, idX)], [], [nodeA]));
+    expect(planArmPatch(cluster.armState(create.key), create.delta)).toEqual({
+      kind: 'patch',
+      bodies: [
+        { identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [lower(uamiId('x'))]: {} } } },
+      ],
+    });
+    converge(cluster, [desire(podP, idX)], [nodeA]);
+    const release = onlyTarget(plan([], cluster.current(), [nodeA]));
+    expect(planArmPatch(cluster.armState(release.key), release.delta)).toEqual({
+      kind: 'patch',
+      bodies: [{ identity: { type: 'SystemAssigned' } }],
+    });
+    converge(cluster, [], [nodeA]);
+    expect(cluster.armState(vmKey('node-a'))).toEqual({ type: 'SystemAssigned', userAssignedIdentityIds: [] });
+  });
+
   test('row 25: an identity on the VM that no AzureAssignedIdentity refers to survives create and delete cycles', () => {
     const manual = lower(uamiId('manual'));
     const cluster = new SimulatedCluster(
