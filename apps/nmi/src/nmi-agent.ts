@@ -1,6 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { createNmiServer } from '@podid/imds-proxy';
-import { type CommandRunner, checkKubenet, createProcessRunner } from '@podid/iptables';
+import {
+  type CommandRunner,
+  checkKubenet,
+  createProcessRunner,
+  type SysctlAccess,
+  type SyncTimer,
+} from '@podid/iptables';
 import { createKubeConfig, createKubeConnection, formatUserAgent } from '@podid/kube-client';
 import {
   createPodIdentityMetrics,
@@ -24,6 +30,10 @@ export interface NmiAgentOptions {
   readonly version: VersionInfo;
   /** Runs iptables/conntrack; default: the real binaries in this process's network namespace. */
   readonly runner?: CommandRunner;
+  /** Drives the iptables resync loop; default: a wall-clock interval. */
+  readonly redirectTimer?: SyncTimer;
+  /** Reads (and with `--set-route-localnet` writes) route_localnet; default: this process's /proc/sys. */
+  readonly sysctl?: SysctlAccess;
   /** A failure after start-up that upstream treats as fatal (a failed iptables resync). */
   readonly onFatal: (error: unknown) => void;
   /** Aborting (SIGTERM during start-up) makes `startNmiAgent` clean up and reject with code `aborted`. */
@@ -175,6 +185,8 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
         setRouteLocalnet: config.iptables.setRouteLocalnet,
         logger: log,
         onResyncFailure: options.onFatal,
+        ...(options.redirectTimer ? { timer: options.redirectTimer } : {}),
+        ...(options.sysctl ? { sysctl: options.sysctl } : {}),
       });
       try {
         await redirect.start();

@@ -1,5 +1,5 @@
 import { loadNmiConfig } from './config.js';
-import type { NmiAgent } from './nmi-agent.js';
+import type { NmiAgent, NmiAgentOptions } from './nmi-agent.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
 import { formatVersionLine, readVersionInfo } from './version-info.js';
 
@@ -10,6 +10,8 @@ export interface NmiProcessIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly signals: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** Node plumbing to use instead of the real one (tests): iptables runner, resync timer, sysctl access. */
+  readonly platform?: Pick<NmiAgentOptions, 'runner' | 'redirectTimer' | 'sysctl'>;
 }
 
 /** Upstream's exact shutdown line (spec §4); operators and pre-stop scripts look for it. */
@@ -95,6 +97,7 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     let agent: NmiAgent;
     try {
       agent = await startNmiAgent({
+        ...io.platform,
         config,
         logger: log,
         version,
