@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
-import { openApiGroupVersion, openApiRoot, parseOpenApiPath } from './openapi-documents.js';
+import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
 import { parseRoute, type Route } from './request-routing.js';
@@ -159,6 +159,12 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       const list = apiResourceList(ctx.service.types, route.group, route.version);
       if (list === undefined) throw pathNotFound();
       return sendJson(res, 200, list);
+    }
+    case 'openapiV2': {
+      const doc = openApiV2Document(req.headers.accept);
+      res.writeHead(200, { 'Content-Type': doc.contentType, 'Content-Length': doc.body.length });
+      res.end(doc.body);
+      return;
     }
     case 'openapi': {
       const target = parseOpenApiPath(route.pathname);

@@ -105,6 +105,14 @@ describeWithKubectl('kubectl against the emulator', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
+  test('a custom resource applied before its CRD fails like on a real cluster (no matches for kind)', async () => {
+    const file = writeYaml('early.yaml', identityYaml('early').replace('namespace: demo', 'namespace: default'));
+    const run = await kubectl('apply', '-f', file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no matches for kind "AzureIdentity" in version "aadpodidentity.k8s.io/v1"');
+    expect(run.stderr).not.toContain('error validating');
+  });
+
   test("apply -f of podid's CRD manifests, then api-resources lists the 4 namespaced plurals", async () => {
     const files = readdirSync(crdDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
     expect(files).toHaveLength(4);

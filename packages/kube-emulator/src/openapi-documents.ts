@@ -107,3 +107,33 @@ export function parseOpenApiPath(pathname: string): { group: string; version: st
   if (parts[0] === 'apis' && parts.length === 3) return { group: parts[1]!, version: parts[2]! };
   return undefined;
 }
+
+/** Protobuf length-delimited field (wire type 2) for the hand-encoded v2 document below. */
+function protoField(fieldNumber: number, payload: Buffer): Buffer {
+  const length: number[] = [];
+  let n = payload.length;
+  while (n > 0x7f) {
+    length.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  length.push(n);
+  return Buffer.concat([Buffer.from([(fieldNumber << 3) | 2, ...length]), payload]);
+}
+
+/**
+ * An OpenAPI v2 document with no definitions. kubectl falls back to v2 when a kind's group-version is not served
+ * yet (a CR applied before its CRD): with an empty document it skips client-side validation and reports the real
+ * "no matches for kind" error instead of a failed download. kubectl asks for the gnostic protobuf form:
+ * Document{swagger=1, info=2{title=1, version=2}}.
+ */
+export function openApiV2Document(accept: string | undefined): { contentType: string; body: Buffer } {
+  if (accept?.includes('application/json') && !accept.includes('protobuf')) {
+    const json = { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {}, definitions: {} };
+    return { contentType: 'application/json', body: Buffer.from(JSON.stringify(json)) };
+  }
+  const info = Buffer.concat([protoField(1, Buffer.from('Kubernetes')), protoField(2, Buffer.from('v1.32.0'))]);
+  return {
+    contentType: 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+    body: Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, info)]),
+  };
+}

@@ -12,6 +12,7 @@ export type Route =
   | { kind: 'resourceList'; group: string; version: string }
   | { kind: 'admin'; action: string }
   | { kind: 'openapi'; pathname: string }
+  | { kind: 'openapiV2' }
   | {
       kind: 'resource';
       group: string;
@@ -29,6 +30,7 @@ export const ADMIN_PREFIX = '/__emulator/';
 export function parseRoute(pathname: string): Route {
   if (pathname === '/version' || pathname === '/version/') return { kind: 'version' };
   if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/livez') return { kind: 'health' };
+  if (pathname === '/openapi/v2') return { kind: 'openapiV2' };
   if (pathname === '/openapi/v3' || pathname.startsWith('/openapi/v3/')) return { kind: 'openapi', pathname };
   if (pathname.startsWith(ADMIN_PREFIX)) return { kind: 'admin', action: pathname.slice(ADMIN_PREFIX.length) };
   const parts = pathname
