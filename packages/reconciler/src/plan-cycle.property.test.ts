@@ -77,7 +77,31 @@ function targetOf(plan: Plan, key: string) {
   return plan.targets.find((t) => t.key === key);
 }
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 describe('planCycle properties over random clusters', () => {
+  test('pure: never mutates its input (deeply frozen) and gives equal plans for equal input', () => {
+    fc.assert(
+      fc.property(randomClusterSeedArb, (seed) => {
+        const { cluster, current } = scenario(seed);
+        const input = deepFreeze({
+          desired: cluster.desiredAfter,
+          current,
+          nodes: cluster.nodesAfter,
+          config: cluster.config,
+        });
+        expect(planCycle(input)).toEqual(planCycle(structuredClone(input)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   test('no removal of an identity in use on the same VM/VMSS, protected, or referenced by no AzureAssignedIdentity', () => {
     fc.assert(
       fc.property(randomClusterSeedArb, (seed) => {
