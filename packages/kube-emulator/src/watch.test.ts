@@ -148,6 +148,38 @@ describe('watch', () => {
     expect(events[1]!.object.rows[0].cells[0]).toBe('tabled');
   });
 
+  test('client-node makeInformer lists, then follows changes for its label selector', async () => {
+    const kc = kubeConfigFor(emulator);
+    await core.createNamespacedConfigMap({ namespace: 'w', body: cm('inf-before', { informer: 'yes' }) });
+    const informer = k8s.makeInformer(
+      kc,
+      '/api/v1/namespaces/w/configmaps',
+      () => core.listNamespacedConfigMap({ namespace: 'w', labelSelector: 'informer=yes' }),
+      'informer=yes',
+    );
+    const added: string[] = [];
+    const deleted: string[] = [];
+    informer.on('add', (o) => added.push(o.metadata!.name!));
+    informer.on('delete', (o) => deleted.push(o.metadata!.name!));
+    informer.on('error', () => {});
+    await informer.start();
+    try {
+      await core.createNamespacedConfigMap({ namespace: 'w', body: cm('inf-after', { informer: 'yes' }) });
+      await core.createNamespacedConfigMap({ namespace: 'w', body: cm('inf-other', { informer: 'no' }) });
+      await core.patchNamespacedConfigMap(
+        { namespace: 'w', name: 'inf-before', body: { metadata: { labels: { informer: 'no' } } } },
+        merge,
+      );
+      const deadline = Date.now() + 10_000;
+      while (deleted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(added).toEqual(['inf-before', 'inf-after']);
+      expect(deleted).toEqual(['inf-before']);
+      expect(informer.list('w').map((o) => o.metadata?.name)).toEqual(['inf-after']);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   test('client-node Watch receives typed events', async () => {
     const seen: string[] = [];
     const kc = kubeConfigFor(emulator);
