@@ -95,8 +95,7 @@ export const nmiFlags = {
   'termination-wait': {
     type: 'duration',
     default: 10_000,
-    description:
-      'podid: how long to wait after removing the redirect on SIGTERM, so pods on a draining node keep being served (upstream: fixed 10s)',
+    description: 'podid: pause between removing the redirect on SIGTERM and exiting (upstream: a fixed 10s)',
   },
   'set-route-localnet': {
     type: 'bool',

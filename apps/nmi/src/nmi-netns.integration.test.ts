@@ -16,7 +16,7 @@ const TOKEN_URL = `http://169.254.169.254/metadata/identity/oauth2/token?resourc
  * test's loopback; bridges make them reachable on the node namespace's loopback (nothing else is routed).
  */
 describeIfNetns(
-  'NMI in a node network namespace with real iptables (rows 41, 43, 46)',
+  'NMI in a node network namespace with real iptables (rows 41-43, 46)',
   () => {
     let topology: Topology;
     let cluster: EmulatedCluster;
@@ -74,6 +74,7 @@ describeIfNetns(
           '--manage-iptables=true',
           '--set-route-localnet=true',
           '--enable-conntrack-deletion=true',
+          '--ipt-update-interval-sec=1',
           `--imds-endpoint=http://127.0.0.1:${imdsBridge.port}`,
           `--kubeconfig=${kubeconfigPath}`,
           `--kubelet-config=${cluster.kubeletConfigPath}`,
@@ -126,6 +127,15 @@ describeIfNetns(
       expect(claims.appid).toBe(cluster.identities[0].clientId);
       const line = nmi.logs.find((record) => record.msg.startsWith('status (200)'));
       expect(line?.msg).toMatch(/req\.remote=10\.244\.0\.2$/);
+    });
+
+    test('a flushed chain is restored by the resync loop (row 42)', async () => {
+      await topology.exec(nodeNs, 'iptables', ['-w', '-t', 'nat', '-F', 'aad-metadata']);
+      await eventually(
+        async () => ((await natRules()).includes('--to-destination 127.0.0.1:2579') ? true : undefined),
+        'the DNAT rule to come back',
+      );
+      await nmi.waitForLog(/^flushing iptables to add aad-metadata custom chains$/);
     });
 
     test('SIGTERM removes the jump and the chain, then exits 0 (row 43)', async () => {
