@@ -495,7 +495,7 @@ describe('other request forms', () => {
     expect((await events.listNamespacedEvent({ namespace: 'misc' })).items.map((e) => e.reason)).toEqual(['Tested']);
   });
 
-  test('YAML bodies are accepted; protobuf bodies are refused with 415', async () => {
+  test('YAML bodies are accepted; protobuf bodies of kinds it cannot decode are refused with 415', async () => {
     const yamlRes = await fetch(`${emulator.url}/api/v1/namespaces/misc/configmaps`, {
       method: 'POST',
       headers: { 'content-type': 'application/yaml' },

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { decodeProtobufObject } from './protobuf-bodies.js';
 import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
@@ -49,7 +50,7 @@ function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.status.code, err.status, headers);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readRawBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -61,18 +62,24 @@ async function readBody(req: IncomingMessage): Promise<string> {
       );
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRawBody(req)).toString('utf8');
 }
 
 /**
- * Request bodies in JSON (or YAML, which kubectl never sends but people with curl do). Protobuf and CBOR are refused
- * with 415 like a server that does not serve them.
+ * Request bodies in JSON, YAML (curl users), or protobuf for the few kinds kubectl's typed generators create; CBOR
+ * and other protobuf kinds are refused with 415.
  */
-function parseObjectBody(req: IncomingMessage, text: string): unknown {
+function parseObjectBody(req: IncomingMessage, raw: Buffer): unknown {
   const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(raw);
+  const text = raw.toString('utf8');
   if (type === 'application/yaml') return text.trim() === '' ? undefined : parseApplyBody(text);
   if (type !== 'application/json' && type !== '*/*' && type !== '') {
-    throw unsupportedMediaType(['application/json', 'application/yaml']);
+    throw unsupportedMediaType(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }
   return parseJsonBody(text);
 }
@@ -276,12 +283,12 @@ async function handleResource(
       return sendJson(res, 200, obj);
     }
     case 'create':
-      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readBody(req))));
+      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readRawBody(req))));
     case 'update':
       return sendJson(
         res,
         200,
-        service.update(rt, namespace, name, parseObjectBody(req, await readBody(req)), subresource),
+        service.update(rt, namespace, name, parseObjectBody(req, await readRawBody(req)), subresource),
       );
     case 'patch': {
       const kind = patchKindOf(req.headers['content-type'], rt);
@@ -292,7 +299,10 @@ async function handleResource(
       return sendJson(res, existed ? 200 : 201, result);
     }
     case 'delete': {
-      const options = (parseObjectBody(req, await readBody(req)) ?? {}) as DeleteOptions;
+      const rawOptions = await readRawBody(req);
+      // Typed clients may send DeleteOptions as protobuf; only preconditions matter here and those come as JSON.
+      const isProtobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
+      const options = (isProtobuf ? {} : (parseObjectBody(req, rawOptions) ?? {})) as DeleteOptions;
       const result = service.delete(rt, namespace, name, options);
       const stillThere = service.exists(rt, namespace, name);
       return sendJson(res, stillThere && !isNamespaces(rt) ? 202 : 200, result);

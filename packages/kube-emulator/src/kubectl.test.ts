@@ -269,6 +269,21 @@ describeWithKubectl('kubectl against the emulator', () => {
     expect(stderr).toBe('');
   });
 
+  test('typed generators (protobuf bodies): create namespace, configmap, secret, serviceaccount', async () => {
+    expect(await ok('create', 'namespace', 'generated')).toBe('namespace/generated created\n');
+    await ok('create', 'configmap', 'cfg', '-n', 'generated', '--from-literal=a=1', '--from-literal=b=2');
+    await ok('create', 'secret', 'generic', 'sec', '-n', 'generated', '--from-literal=password=s3cret');
+    await ok('create', 'serviceaccount', 'robot', '-n', 'generated');
+    expect(JSON.parse(await ok('get', 'cm', 'cfg', '-n', 'generated', '-o', 'jsonpath={.data}'))).toEqual({
+      a: '1',
+      b: '2',
+    });
+    const secret = JSON.parse(await ok('get', 'secret', 'sec', '-n', 'generated', '-o', 'json'));
+    expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
+    expect(secret.type).toBe('Opaque');
+    expect(await ok('get', 'sa', '-n', 'generated', '-o', 'name')).toBe('serviceaccount/robot\n');
+  });
+
   test('apply --server-side creates and updates', async () => {
     const cm = writeYaml(
       'cm.yaml',

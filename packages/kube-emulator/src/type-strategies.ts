@@ -16,6 +16,8 @@ export function prepareForCreate(rt: ResourceType, obj: KubeObject, types: TypeR
     const containers: KubeObject[] = obj['spec']?.containers ?? [];
     const hasResources = containers.some((c) => c['resources'] && Object.keys(c['resources']).length > 0);
     obj['status'] = { phase: 'Pending', qosClass: hasResources ? 'Burstable' : 'BestEffort' };
+  } else if (rt.group === '' && rt.plural === 'secrets') {
+    if (obj['type'] === undefined || obj['type'] === '') obj['type'] = 'Opaque';
   } else if (rt.group === '' && rt.plural === 'namespaces') {
     obj['spec'] = { finalizers: ['kubernetes'] };
     obj['status'] = { phase: 'Active' };
