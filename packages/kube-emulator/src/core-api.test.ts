@@ -523,3 +523,53 @@ describe('other request forms', () => {
     expect(badMethod.status).toBe(405);
   });
 });
+
+describe('discovery', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: discovery documents are read field by field.
+  const get = async (path: string): Promise<any> => (await fetch(emulator.url + path)).json();
+
+  test('/version, /api and /api/v1 describe the built-in resources the way kubectl needs', async () => {
+    expect(await get('/version')).toMatchObject({
+      major: '1',
+      minor: '32',
+      gitVersion: expect.stringMatching(/^v1\.32\./),
+    });
+    expect(await get('/api')).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+    const v1 = await get('/api/v1');
+    expect(v1).toMatchObject({ kind: 'APIResourceList', groupVersion: 'v1' });
+    const byName = new Map<string, Record<string, unknown>>(v1.resources.map((r: { name: string }) => [r.name, r]));
+    expect(byName.get('pods')).toMatchObject({
+      singularName: 'pod',
+      namespaced: true,
+      kind: 'Pod',
+      shortNames: ['po'],
+    });
+    expect(byName.get('pods')?.['verbs']).toEqual(
+      expect.arrayContaining(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']),
+    );
+    expect(byName.get('pods/status')).toMatchObject({
+      namespaced: true,
+      kind: 'Pod',
+      verbs: ['get', 'patch', 'update'],
+    });
+    expect(byName.get('nodes')).toMatchObject({ namespaced: false, shortNames: ['no'] });
+    expect(byName.get('namespaces')).toMatchObject({ namespaced: false, shortNames: ['ns'] });
+    expect(byName.get('namespaces')?.['verbs']).not.toContain('deletecollection');
+    for (const [name, short] of [
+      ['configmaps', 'cm'],
+      ['serviceaccounts', 'sa'],
+      ['events', 'ev'],
+    ]) {
+      expect(byName.get(name!)?.['shortNames']).toEqual([short]);
+    }
+    expect(byName.has('secrets')).toBe(true);
+  });
+
+  test('/apis lists coordination, events and apiextensions groups', async () => {
+    const groups = (await get('/apis')).groups.map((g: { name: string }) => g.name);
+    expect(groups).toEqual(expect.arrayContaining(['coordination.k8s.io', 'events.k8s.io', 'apiextensions.k8s.io']));
+    const leases = await get('/apis/coordination.k8s.io/v1');
+    expect(leases.resources).toEqual([expect.objectContaining({ name: 'leases', kind: 'Lease', namespaced: true })]);
+    expect((await fetch(`${emulator.url}/apis/nope.example.com/v1`)).status).toBe(404);
+  });
+});
