@@ -6,6 +6,8 @@ import { type NmiChild, requireBuiltNmi, spawnNmi } from './test-support/nmi-pro
 const RESOURCE = 'https://vault.azure.net';
 const WEB_IP = '127.0.0.21';
 const BATCH_IP = '127.0.0.22';
+const SP_IP = '127.0.0.23';
+const BROKEN_SP_IP = '127.0.0.24';
 
 let cluster: EmulatedCluster;
 let nmi: NmiChild;
@@ -31,6 +33,8 @@ beforeAll(async () => {
   await cluster.createNamespace('apps');
   await cluster.createPod('apps', 'web-1', WEB_IP, 'web');
   await cluster.createPod('apps', 'batch-1', BATCH_IP, 'batch');
+  await cluster.createPod('apps', 'reporter-1', SP_IP, 'reporter');
+  await cluster.createPod('apps', 'broken-1', BROKEN_SP_IP, 'broken');
   // Pod lists fail until the test lets them through, so the probe can be seen answering `Not Active` first.
   cluster.kube.admin.failNextRequests({ count: 100_000, status: 500, verb: 'list', resource: 'pods' });
   nmi = spawnNmi(
@@ -139,6 +143,33 @@ describe('NMI as a child process, standard mode', () => {
     expect(answer.body).toMatch(/pod apps\/batch-1 in CREATED state failed/);
   });
 
+  test('a service-principal identity: secret read from the API server, token from AAD over HTTPS (row 4)', async () => {
+    await cluster.assignServicePrincipal('apps', 'reporter-1', 'reporter-sp', 'reporter-sp-secret');
+    const answer = await eventually(async () => {
+      const candidate = await getToken(SP_IP);
+      return candidate.status === 404 ? undefined : candidate;
+    }, 'NMI to see the service-principal assignment');
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.body) as Record<string, unknown>;
+    expect(jwtClaims(String(body['access_token']))).toMatchObject({
+      appid: cluster.servicePrincipal.clientId,
+      aud: RESOURCE,
+    });
+  });
+
+  test('a service principal whose secret does not exist → 503 naming the secret, in the API server’s words', async () => {
+    await cluster.assignServicePrincipal('apps', 'broken-1', 'broken-sp', 'no-such-secret', false);
+    // Another resource than the previous test: the token cache holds the working principal's token for RESOURCE.
+    const answer = await eventually(async () => {
+      const candidate = await getToken(BROKEN_SP_IP, { resource: 'https://management.azure.com/' });
+      return candidate.status === 404 ? undefined : candidate;
+    }, 'NMI to see the broken assignment');
+    expect(answer.status).toBe(503);
+    expect(answer.body).toBe(
+      'failed to get Kubernetes secret apps/no-such-secret, err: secrets "no-such-secret" not found\n',
+    );
+  });
+
   test('/metrics exposes the NMI families with bounded operation_type values (row 70)', async () => {
     // Another spelling of the token path: upstream would have minted a series labelled with it.
     const odd = await httpGet(`${tokenBase}/Metadata/identity/oauth2/token/?resource=${RESOURCE}`, {
@@ -177,6 +208,7 @@ describe('NMI as a child process, standard mode', () => {
     const everything = JSON.stringify(nmi.logs) + nmi.otherStderr() + nmi.stdout();
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(cluster.identities[0].clientId);
+    expect(everything).not.toContain(cluster.servicePrincipal.secret);
   });
 
   test('SIGTERM: the termination line, then exit 0 (row 43, without iptables)', async () => {

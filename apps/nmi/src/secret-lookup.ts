@@ -1,5 +1,25 @@
 import type { SecretLookup } from '@podid/imds-proxy';
-import type { KubeConnection } from '@podid/kube-client';
+import { httpStatusOf, type KubeConnection } from '@podid/kube-client';
+
+/**
+ * The API server's own words for a failed read (`secrets "sp-secret" not found`), taken from the Status body.
+ * client-node's exception message also carries response headers and the raw body; that text ends up in the pod's
+ * HTTP answer and NMI's log, so it is cut down to the status message here.
+ */
+function apiServerMessage(error: unknown): string {
+  const status = httpStatusOf(error);
+  if (status === undefined) return error instanceof Error ? error.message : String(error);
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const message = (JSON.parse(body) as { message?: unknown }).message;
+      if (typeof message === 'string' && message !== '') return message;
+    } catch {
+      // not a Status object
+    }
+  }
+  return `the API server answered HTTP ${status}`;
+}
 
 /**
  * Service-principal secrets are read from the API server on every use, as upstream does (spec §3.10): NMI keeps
@@ -8,7 +28,12 @@ import type { KubeConnection } from '@podid/kube-client';
 export function createSecretLookup(connection: Pick<KubeConnection, 'core'>): SecretLookup {
   return {
     async secretData(namespace, name) {
-      const secret = await connection.core.readNamespacedSecret({ name, namespace });
+      let secret: Awaited<ReturnType<KubeConnection['core']['readNamespacedSecret']>>;
+      try {
+        secret = await connection.core.readNamespacedSecret({ name, namespace });
+      } catch (error) {
+        throw new Error(apiServerMessage(error), { cause: error });
+      }
       const decoded: Record<string, Uint8Array> = {};
       for (const [key, value] of Object.entries(secret.data ?? {})) {
         decoded[key] = new Uint8Array(Buffer.from(value, 'base64'));

@@ -25,6 +25,8 @@ export interface EmulatedCluster {
   readonly vmId: string;
   readonly imdsUrl: string;
   readonly identities: readonly [TestIdentity, TestIdentity];
+  /** An app registration in the emulated AAD that can get tokens with `secret`. */
+  readonly servicePrincipal: { readonly tenantId: string; readonly clientId: string; readonly secret: string };
   /** A kubelet defaults file without kubenet, for `--kubelet-config`. */
   readonly kubeletConfigPath: string;
   readonly caPath: string;
@@ -37,6 +39,17 @@ export interface EmulatedCluster {
   createBinding(namespace: string, name: string, identityName: string, selector: string): Promise<void>;
   /** MIC's work done by hand: an AzureAssignedIdentity for pod × identity in `state`. */
   assign(podNamespace: string, pod: string, identity: TestIdentity, state: string, nodeName?: string): Promise<void>;
+  /**
+   * A Secret `secretName` holding the service principal's secret (unless `createSecret` is false) and an Assigned
+   * AzureAssignedIdentity for pod × a type-1 identity `identityName` that points at it, AAD = the emulator.
+   */
+  assignServicePrincipal(
+    podNamespace: string,
+    pod: string,
+    identityName: string,
+    secretName: string,
+    createSecret?: boolean,
+  ): Promise<void>;
   setAssignedState(podNamespace: string, pod: string, identity: TestIdentity, state: string): Promise<void>;
   /** Adds the identity to node-1's VM through ARM (as MIC would), and waits until ARM has applied it. */
   assignToVm(identity: TestIdentity): Promise<void>;
@@ -84,6 +97,8 @@ export async function startEmulatedCluster(): Promise<EmulatedCluster> {
   const imdsUrl = vm.imds[0]?.url;
   if (!imdsUrl) throw new Error('the emulated VM has no IMDS listener');
   const armCaller = admin.createServicePrincipal({ tenantId, secret: 'mic-secret' });
+  const spSecret = 'sp-secret-value-do-not-log';
+  const servicePrincipal = admin.createServicePrincipal({ tenantId, secret: spSecret });
 
   const kubeletConfigPath = join(tempDir, 'kubelet');
   writeFileSync(kubeletConfigPath, 'KUBELET_FLAGS=--network-plugin=cni --max-pods=30\n');
@@ -120,6 +135,7 @@ export async function startEmulatedCluster(): Promise<EmulatedCluster> {
     vmId: vm.id,
     imdsUrl,
     identities: made,
+    servicePrincipal: { tenantId, clientId: servicePrincipal.clientId, secret: spSecret },
     kubeletConfigPath,
     caPath,
     tempDir,
@@ -181,6 +197,44 @@ export async function startEmulatedCluster(): Promise<EmulatedCluster> {
           nodename: nodeName,
         },
         status: { status: state },
+      });
+    },
+    async assignServicePrincipal(podNamespace, pod, identityName, secretName, createSecret = true) {
+      if (createSecret) {
+        await kubeRequest('POST', `/api/v1/namespaces/${podNamespace}/secrets`, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: secretName, namespace: podNamespace },
+          type: 'Opaque',
+          data: { clientSecret: Buffer.from(spSecret).toString('base64') },
+        });
+      }
+      const spec = {
+        type: 1,
+        tenantID: tenantId,
+        clientID: servicePrincipal.clientId,
+        clientPassword: { name: secretName, namespace: podNamespace },
+        adEndpoint: `${azure.aadUrl}/`,
+      };
+      await kubeRequest('POST', `${GROUP_PATH}/namespaces/default/azureassignedidentities`, {
+        apiVersion: 'aadpodidentity.k8s.io/v1',
+        kind: 'AzureAssignedIdentity',
+        metadata: {
+          name: `${pod}-${podNamespace}-${identityName}`,
+          namespace: 'default',
+          labels: { nodename: NODE_NAME },
+        },
+        spec: {
+          azureIdentityRef: { metadata: { name: identityName, namespace: podNamespace }, spec },
+          azureBindingRef: {
+            metadata: { name: `${identityName}-binding`, namespace: podNamespace },
+            spec: { azureIdentity: identityName, selector: identityName },
+          },
+          pod,
+          podNamespace,
+          nodename: NODE_NAME,
+        },
+        status: { status: 'Assigned' },
       });
     },
     async setAssignedState(podNamespace, pod, identity, state) {
