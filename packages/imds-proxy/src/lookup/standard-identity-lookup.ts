@@ -66,7 +66,6 @@ async function findAssignedIdentities(
   const maxAttempts = options.retryAttemptsForCreated + options.retryAttemptsForAssigned;
   let lastError: unknown;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    options.signal.throwIfAborted();
     let groups: ByState = { legacy: [], assigned: [], created: [] };
     try {
       groups = groupByState(await options.source.assignedIdentitiesForPod(namespace, podName), request);

@@ -87,7 +87,7 @@ describe('NMI with the Azure emulator', () => {
 
   test('type 1 (secret) and type 2 (PFX certificate) against emulated AAD', async () => {
     const secretSp = emulator.admin.createServicePrincipal({ tenantId: TENANT, secret: 'p@ss' });
-    const certificate = generateClientCertificate();
+    const certificate = await generateClientCertificate();
     const certSp = emulator.admin.createServicePrincipal({
       tenantId: TENANT,
       certificatePem: certificate.certificatePem,

@@ -43,8 +43,12 @@ export function answerWithError(res: ServerResponse, error: unknown, options: Er
 }
 
 /** Tags a failure from a stage with the code the stage stands for, keeping NmiErrors as they are. */
-export function asNmiError(error: unknown, code: NmiError['code'], signal: AbortSignal): NmiError {
-  if (signal.aborted) return new NmiError('request-aborted', 'client disconnected', { cause: error });
+export function asNmiError(
+  error: unknown,
+  code: NmiError['code'],
+  request: { readonly disconnected: boolean },
+): NmiError {
+  if (request.disconnected) return new NmiError('request-aborted', 'client disconnected', { cause: error });
   if (isNmiError(error)) return error;
   return new NmiError(code, describeError(error), { cause: error });
 }

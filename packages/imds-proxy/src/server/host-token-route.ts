@@ -12,7 +12,7 @@ function headerText(value: string | string[] | undefined): string {
 
 /** §3.6: `/host/token` for host-network processes that name the pod in headers. */
 export async function handleHostTokenRoute(context: RouteContext): Promise<RouteOutcome> {
-  const { req, res, query, options, signal } = context;
+  const { req, res, query, options } = context;
   const podNamespace = headerText(req.headers['podns']);
   const podName = headerText(req.headers['podname']);
   if (!podNamespace || !podName) {
@@ -44,7 +44,7 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
   try {
     identity = await identityForPod(context, podNamespace, podName, undefined, identityRequestFrom(query));
   } catch (error) {
-    const nmiError = asNmiError(error, 'identity-not-found', signal);
+    const nmiError = asNmiError(error, 'identity-not-found', context);
     // Every lookup failure is a 404 on this route, whatever its cause (no Retry-After option).
     if (nmiError.code === 'request-aborted') return fail(nmiError);
     return fail(new NmiError('identity-not-found', nmiError.message, { cause: nmiError }));
@@ -55,7 +55,9 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
   try {
     const provided = await context.tokens.forIdentity(identity, resource, {
       key: `host:${podNamespace}/${podName}`,
-      signal,
+      get signal() {
+        return context.signal;
+      },
     });
     outcome.cache = provided.cache;
     const first = provided.set.tokens[0];
@@ -73,6 +75,6 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
     outcome.status = 200;
     return outcome;
   } catch (error) {
-    return fail(asNmiError(error, 'token-unavailable', signal));
+    return fail(asNmiError(error, 'token-unavailable', context));
   }
 }

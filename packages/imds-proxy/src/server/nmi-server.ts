@@ -15,6 +15,7 @@ import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
 import type { RouteContext, RouteOutcome } from './route-context.js';
+import { RequestAbort } from './request-abort.js';
 import { handleTokenRoute } from './token-route.js';
 
 export interface NmiServer {
@@ -128,9 +129,9 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handler: (context: RouteContext) => Promise<RouteOutcome>,
   ): Promise<void> {
     const started = performance.now();
-    const controller = new AbortController();
+    const abort = new RequestAbort();
     res.on('close', () => {
-      if (!res.writableFinished) controller.abort(new Error('client disconnected'));
+      if (!res.writableFinished) abort.abort();
     });
     const callerIp = canonicalCallerIp(req.socket.remoteAddress);
     let outcome: RouteOutcome;
@@ -140,7 +141,12 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         res,
         query: new URLSearchParams(rawQuery),
         callerIp,
-        signal: controller.signal,
+        get signal() {
+          return abort.signal;
+        },
+        get disconnected() {
+          return abort.disconnected;
+        },
         options,
         tokens,
       });

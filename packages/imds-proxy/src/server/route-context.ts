@@ -14,8 +14,10 @@ export interface RouteContext {
   readonly query: URLSearchParams;
   /** Canonical caller IP, undefined when the socket address is not an IP. */
   readonly callerIp: string | undefined;
-  /** Aborts when the client disconnects. */
+  /** Aborts when the client disconnects. Created on first read (see RequestAbort). */
   readonly signal: AbortSignal;
+  /** True once the client has gone, without creating the signal. */
+  readonly disconnected: boolean;
   readonly options: ResolvedNmiOptions;
   readonly tokens: IdentityTokenProvider;
 }
@@ -57,7 +59,9 @@ export async function identityForPod(
       retryAttemptsForAssigned: options.retryAttemptsForAssigned,
       retryIntervalMs: options.findIdentityRetryIntervalSeconds * 1000,
       forceNamespaced: options.forceNamespaced,
-      signal: context.signal,
+      get signal() {
+        return context.signal;
+      },
     });
   }
   const pod = knownPod ?? (await options.pods.podByName(namespace, podName));

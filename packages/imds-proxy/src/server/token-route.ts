@@ -29,7 +29,8 @@ export function tokenResponseBody(provided: ProvidedTokens, resource: string, no
 
 /** §3.5: `/metadata/identity/oauth2/token` for pods, identified by source IP. */
 export async function handleTokenRoute(context: RouteContext): Promise<RouteOutcome> {
-  const { req, res, query, options, signal } = context;
+  // `context.signal` is read only where needed: creating it costs more than the whole cached-token path.
+  const { req, res, query, options } = context;
   if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) {
     sendMetadataHeaderRequired(res);
     return { status: 400, errorCode: 'metadata-header-missing' };
@@ -64,11 +65,13 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
       clock: options.clock,
       attempts: options.podLookupAttempts,
       retryIntervalMs: options.podLookupRetryIntervalMs,
-      signal,
+      get signal() {
+        return context.signal;
+      },
       onFailedAttempt: () => options.metrics?.kubernetesApiOperationError('get_pod_list'),
     });
   } catch (error) {
-    return fail(asNmiError(error, 'pod-lookup-failed', signal));
+    return fail(asNmiError(error, 'pod-lookup-failed', context));
   }
   outcome.podNamespace = pod.metadata.namespace;
   outcome.podName = pod.metadata.name;
@@ -78,10 +81,15 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     const exceptions = await options.exceptions.exceptionsInNamespace(pod.metadata.namespace);
     excepted = isExcepted(pod, exceptions) || isMicPod(pod, options.micNamespace);
   } catch (error) {
-    return fail(asNmiError(error, 'exceptions-lookup-failed', signal));
+    return fail(asNmiError(error, 'exceptions-lookup-failed', context));
   }
 
-  const caller = { key: context.callerIp, signal };
+  const caller = {
+    key: context.callerIp,
+    get signal() {
+      return context.signal;
+    },
+  };
   if (excepted) {
     // §3.8: straight from IMDS, by client_id or the VM's system identity; every failure is a 403 upstream.
     try {
@@ -91,7 +99,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
       outcome.status = 200;
       return outcome;
     } catch (error) {
-      const nmiError = asNmiError(error, 'token-unavailable', signal);
+      const nmiError = asNmiError(error, 'token-unavailable', context);
       if (nmiError.code === 'request-aborted' || nmiError.code === 'upstream-queue-full') return fail(nmiError);
       return fail(
         new NmiError('token-refused', `failed to get service principal token, error: ${nmiError.message}`, {
@@ -105,7 +113,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   try {
     identity = await identityForPod(context, pod.metadata.namespace, pod.metadata.name, pod, request);
   } catch (error) {
-    return fail(asNmiError(error, 'identity-not-found', signal));
+    return fail(asNmiError(error, 'identity-not-found', context));
   }
   outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
   outcome.clientId = redactClientId(identity.spec.clientID ?? '');
@@ -117,6 +125,6 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     outcome.status = 200;
     return outcome;
   } catch (error) {
-    return fail(asNmiError(error, 'token-unavailable', signal));
+    return fail(asNmiError(error, 'token-unavailable', context));
   }
 }

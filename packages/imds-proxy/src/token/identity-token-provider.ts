@@ -47,6 +47,8 @@ function identityCacheKey(identity: AzureIdentity, resource: string): string {
   ]);
 }
 
+const NEVER_ABORTED = new AbortController().signal;
+
 /** Waits for a shared upstream call, but lets this caller leave early when its client disconnects. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -111,11 +113,13 @@ export class IdentityTokenProvider {
       return { set, cache: 'bypass' };
     }
     // The shared call must outlive the first caller: others may be waiting on it, so it gets no request signal.
-    const detached = new AbortController().signal;
-    const pending = cache.get(key, () =>
-      limiter.run(caller.key, () => this.measured(operation, () => acquire(detached))),
-    );
-    const { value, outcome } = await untilAborted(pending, caller.signal);
+    const fetch = () => limiter.run(caller.key, () => this.measured(operation, () => acquire(NEVER_ABORTED)));
+    const hit = cache.peek(key, fetch);
+    if (hit) {
+      this.options.metrics?.tokenCache?.('hit');
+      return { set: hit, cache: 'hit' };
+    }
+    const { value, outcome } = await untilAborted(cache.get(key, fetch), caller.signal);
     this.options.metrics?.tokenCache?.(outcome);
     return { set: value, cache: outcome };
   }

@@ -54,14 +54,25 @@ export class TokenCache {
     return [...this.entries.keys()];
   }
 
-  async get(key: string, fetch: () => Promise<TokenSet>): Promise<{ value: TokenSet; outcome: CacheOutcome }> {
+  /**
+   * The cached value if it may be served now (starting a background refresh when due), else undefined.
+   * Synchronous, so the hit path costs no promise.
+   */
+  peek(key: string, fetch: () => Promise<TokenSet>): TokenSet | undefined {
+    const entry = this.entries.get(key);
+    if (!entry?.value) return undefined;
     const now = this.clock.now();
+    if (now >= entry.value.expiresOnMs - this.minRemainingMs) return undefined;
+    this.touch(key, entry);
+    if (now >= entry.value.expiresOnMs - this.refreshAheadMs) this.refreshInBackground(key, entry, fetch, now);
+    return entry.value;
+  }
+
+  async get(key: string, fetch: () => Promise<TokenSet>): Promise<{ value: TokenSet; outcome: CacheOutcome }> {
+    const hit = this.peek(key, fetch);
+    if (hit) return { value: hit, outcome: 'hit' };
     const entry = this.entries.get(key);
     if (entry) this.touch(key, entry);
-    if (entry?.value && now < entry.value.expiresOnMs - this.minRemainingMs) {
-      if (now >= entry.value.expiresOnMs - this.refreshAheadMs) this.refreshInBackground(key, entry, fetch, now);
-      return { value: entry.value, outcome: 'hit' };
-    }
     if (entry?.inflight) return { value: await entry.inflight, outcome: 'joined' };
     const fresh = entry ?? { nextRefreshAttemptMs: 0 };
     if (!entry) this.insert(key, fresh);
