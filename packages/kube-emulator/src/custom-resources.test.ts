@@ -4,6 +4,7 @@ import { startKubeEmulator, type KubeEmulator } from './start-emulator.js';
 import { customResourceDefinitions } from '@podid/crd-types';
 import { widgetCrd } from './test-support/crd-fixtures.js';
 import { kubeConfigFor } from './test-support/kube-client.js';
+import { openWatch } from './test-support/watch-reader.js';
 
 let emulator: KubeEmulator;
 let crds: k8s.ApiextensionsV1Api;
@@ -272,6 +273,37 @@ describe('CustomObjectsApi', () => {
       }),
     );
     expect(noStatus.code).toBe(404);
+  });
+
+  test('a status update never rewrites history: replay shows each change with its own resourceVersion', async () => {
+    const before = emulator.admin.resourceVersion;
+    const created = await custom.createNamespacedCustomObject({
+      group: 'example.com',
+      version: 'v1',
+      namespace: ns,
+      plural: 'widgets',
+      body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'hist' }, spec: { size: 1 } },
+    });
+    const updated = await custom.replaceNamespacedCustomObjectStatus({
+      group: 'example.com',
+      version: 'v1',
+      namespace: ns,
+      plural: 'widgets',
+      name: 'hist',
+      body: { ...created, status: { ready: true } },
+    });
+    const w = await openWatch(
+      `${emulator.url}/apis/example.com/v1/namespaces/${ns}/widgets?watch=true&resourceVersion=${before}`,
+    );
+    try {
+      const events = await w.waitFor(2);
+      expect(events.map((e) => [e.type, e.object.metadata.resourceVersion, e.object.status])).toEqual([
+        ['ADDED', created.metadata.resourceVersion, undefined],
+        ['MODIFIED', updated.metadata.resourceVersion, { ready: true }],
+      ]);
+    } finally {
+      w.close();
+    }
   });
 
   test('server-side tables use the CRD printer columns', async () => {

@@ -197,7 +197,8 @@ export class ResourceService {
     }
     let next: KubeObject;
     if (subresource === 'status') {
-      next = { ...current, status: incoming['status'] };
+      // Fresh metadata: the stored object (also history's "previous") must never be mutated.
+      next = { ...current, metadata: { ...current['metadata'] }, status: incoming['status'] };
       if (incoming['status'] === undefined) delete next['status'];
     } else {
       next = incoming;
