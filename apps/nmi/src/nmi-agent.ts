@@ -34,8 +34,6 @@ export interface NmiAgentOptions {
   readonly redirectTimer?: SyncTimer;
   /** Reads (and with `--set-route-localnet` writes) route_localnet; default: this process's /proc/sys. */
   readonly sysctl?: SysctlAccess;
-  /** A failure after start-up that upstream treats as fatal (a failed iptables resync). */
-  readonly onFatal: (error: unknown) => void;
   /** Aborting (SIGTERM during start-up) makes `startNmiAgent` clean up and reject with code `aborted`. */
   readonly signal?: AbortSignal;
 }
@@ -184,7 +182,6 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
         conntrackDeletion: config.iptables.conntrackDeletion,
         setRouteLocalnet: config.iptables.setRouteLocalnet,
         logger: log,
-        onResyncFailure: options.onFatal,
         ...(options.redirectTimer ? { timer: options.redirectTimer } : {}),
         ...(options.sysctl ? { sysctl: options.sysctl } : {}),
       });

@@ -6,7 +6,6 @@ import { FakeNetfilter, JsonLogCapture, ManualTimer, memorySysctl } from './test
 function setup(overrides: Partial<RedirectManagerOptions> = {}) {
   const netfilter = new FakeNetfilter();
   const timer = new ManualTimer();
-  const failures: unknown[] = [];
   const capture = new JsonLogCapture();
   const logs = {
     lines: capture.records,
@@ -21,12 +20,11 @@ function setup(overrides: Partial<RedirectManagerOptions> = {}) {
     conntrackDeletion: false,
     setRouteLocalnet: false,
     logger: logs.logger,
-    onResyncFailure: (error) => failures.push(error),
     timer,
     sysctl,
     ...overrides,
   });
-  return { netfilter, timer, failures, logs, manager, sysctl };
+  return { netfilter, timer, logs, manager, sysctl };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -73,14 +71,23 @@ describe('createRedirectManager', () => {
     expect(timer.ticks).toHaveLength(0);
   });
 
-  test('a failing resync is reported to onResyncFailure', async () => {
-    const { netfilter, timer, manager, failures } = setup();
+  test('a failing resync is logged as an error and the next tick repairs (no exit, rules left as they were)', async () => {
+    const { netfilter, timer, manager, logs } = setup();
     await manager.start();
     netfilter.failing = /^iptables/;
     timer.ticks[0]?.();
     await settle();
     await settle();
-    expect(failures).toHaveLength(1);
+    expect(logs.lines.find((line) => line['msg'] === 'failed to sync iptables; retrying next interval')).toMatchObject({
+      level: 50,
+    });
+    expect(netfilter.chain).toBeDefined();
+    netfilter.failing = undefined;
+    netfilter.jump = false;
+    timer.ticks[0]?.();
+    await settle();
+    await settle();
+    expect(netfilter.jump).toBe(true);
   });
 
   test('remove stops the loop and deletes jump and chain', async () => {

@@ -12,6 +12,7 @@ import {
   startRedirectSync,
 } from '@podid/iptables';
 import type { Logger } from '@podid/observability';
+import { errorMessage } from './startup-error.js';
 
 export interface RedirectManagerOptions {
   readonly runner: CommandRunner;
@@ -23,8 +24,6 @@ export interface RedirectManagerOptions {
   /** `--set-route-localnet`: enable route_localnet when the target is a loopback address and it is off. */
   readonly setRouteLocalnet: boolean;
   readonly logger: Logger;
-  /** Called when a periodic resync fails (upstream exits on any iptables error). */
-  readonly onResyncFailure: (error: unknown) => void;
   readonly timer?: SyncTimer;
   readonly sysctl?: SysctlAccess;
 }
@@ -80,7 +79,11 @@ export function createRedirectManager(options: RedirectManagerOptions): Redirect
         ...(options.timer ? { timer: options.timer } : {}),
         onRepaired: (result) =>
           log.warn(describeRepairs(result), 'flushing iptables to add aad-metadata custom chains'),
-        onError: (error) => options.onResyncFailure(error),
+        // Upstream exits on a failed resync. podid logs it and tries again on the next tick: the rules from the
+        // last good pass stay in place, so pods keep reaching NMI, and a transient xtables lock timeout no longer
+        // restarts the agent.
+        onError: (error) =>
+          log.error({ error: errorMessage(error) }, 'failed to sync iptables; retrying next interval'),
       });
     },
     async remove() {

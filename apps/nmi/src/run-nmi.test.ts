@@ -75,15 +75,19 @@ describe('runNmi in-process: iptables lifecycle and signals', () => {
     expect(nmi.signals.listenerCount('SIGTERM')).toBe(0);
   });
 
-  test('a failed resync is fatal: exit 1, and the redirect stays (pods keep reaching NMI, not the node’s IMDS)', async () => {
+  test('a failed resync does not stop NMI: logged, the redirect stays, /healthz stays Active', async () => {
     const nmi = startInProcess();
     await nmi.logged('NMI is active');
     nmi.netfilter.failing = /^iptables/;
     nmi.timer.ticks[0]?.();
-    await expect(nmi.exitCode).resolves.toBe(1);
+    await nmi.logged('failed to sync iptables; retrying next interval');
     expect(nmi.netfilter.chain).toBeDefined();
-    expect(nmi.netfilter.commands.some((command) => command.includes('-X aad-metadata'))).toBe(false);
-    expect(nmi.logs.records.find((record) => record['level'] === 60)?.['msg']).toMatch(/^failed to sync iptables/);
+    const servers = nmi.logs.records.find((record) => record['msg'] === 'probe and metrics servers listening');
+    const probe = await fetch(`http://127.0.0.1:${String(servers?.['probePort'])}/healthz`);
+    expect(await probe.text()).toBe('Active');
+    nmi.netfilter.failing = undefined;
+    nmi.signals.emit('SIGTERM');
+    await expect(nmi.exitCode).resolves.toBe(0);
   });
 
   test('a redirect that cannot be removed on SIGTERM makes the exit code 1', async () => {

@@ -38,7 +38,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * NMI from command line to exit code: 0 after a clean shutdown (and for `--help`/`--version`), 1 when start-up
- * fails, a fatal error happens or the redirect could not be removed, 2 for a bad command line.
+ * fails or the redirect could not be removed on shutdown, 2 for a bad command line.
  */
 export async function runNmi(io: NmiProcessIo): Promise<number> {
   const outcome = loadNmiConfig({ argv: io.argv, env: io.env });
@@ -77,10 +77,6 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
   // First signal: orderly shutdown. Second signal: skip the remaining wait.
   const shutdown = new AbortController();
   const hurry = new AbortController();
-  let fatal: ((error: unknown) => void) | undefined;
-  const fatalError = new Promise<unknown>((resolve) => {
-    fatal = resolve;
-  });
   const onSignal = (signal: ShutdownSignal) => {
     if (shutdown.signal.aborted) {
       log.warn({ signal }, 'second signal, exiting without further waiting');
@@ -102,7 +98,6 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
         logger: log,
         version,
         signal: shutdown.signal,
-        onFatal: (error) => fatal?.(error),
       });
     } catch (error) {
       if (error instanceof NmiStartupError && error.code === 'aborted') {
@@ -113,18 +108,10 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
       return 1;
     }
 
-    const stopped = new Promise<'signal'>((resolve) => {
-      if (shutdown.signal.aborted) resolve('signal');
-      else shutdown.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    await new Promise<void>((resolve) => {
+      if (shutdown.signal.aborted) resolve();
+      else shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    const reason = await Promise.race([stopped, fatalError.then((error) => ({ error }))]);
-    if (reason !== 'signal') {
-      // Like upstream, a failed resync is fatal and the rules stay: pods keep reaching a (restarting) NMI rather
-      // than the node's own identities at the real IMDS.
-      log.fatal({ code: 'iptables_failed' }, `failed to sync iptables: ${errorMessage(reason.error)}`);
-      await agent.close();
-      return 1;
-    }
 
     agent.stopAccepting();
     const removed = await agent.removeRedirect();
