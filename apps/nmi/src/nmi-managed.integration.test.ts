@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type EmulatedCluster, NODE_NAME, startEmulatedCluster } from './test-support/emulated-cluster.js';
 import { eventually, httpGet } from './test-support/http-get.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type NmiChild, requireBuiltNmi, spawnNmi } from './test-support/nmi-process.js';
+import { type RecordingProxy, startRecordingProxy } from './test-support/recording-proxy.js';
 
 const RESOURCE = 'https://storage.azure.com/';
 const WEB_IP = '127.0.0.31';
@@ -10,6 +13,7 @@ const STRANGER_IP = '127.0.0.32';
 let cluster: EmulatedCluster;
 let nmi: NmiChild;
 let tokenBase: string;
+let apiProxy: RecordingProxy;
 
 function getToken(sourceAddress: string) {
   return httpGet(`${tokenBase}/metadata/identity/oauth2/token?resource=${encodeURIComponent(RESOURCE)}`, {
@@ -26,6 +30,12 @@ beforeAll(async () => {
   await cluster.assignToVm(cluster.identities[0]);
   await cluster.createPod('shop', 'web-1', WEB_IP, 'web');
   await cluster.createPod('shop', 'stranger-1', STRANGER_IP, 'unbound');
+  // NMI reaches the API server through a proxy that records user agents (row 72).
+  apiProxy = await startRecordingProxy(cluster.kube.url);
+  const kubeconfig = structuredClone(cluster.kube.kubeconfig);
+  if (kubeconfig.clusters[0]) kubeconfig.clusters[0].cluster.server = apiProxy.url;
+  const kubeconfigPath = join(cluster.tempDir, 'kubeconfig-via-proxy.json');
+  writeFileSync(kubeconfigPath, JSON.stringify(kubeconfig), { mode: 0o600 });
   nmi = spawnNmi(
     [
       `--node=${NODE_NAME}`,
@@ -39,8 +49,11 @@ beforeAll(async () => {
       `--kubelet-config=${cluster.kubeletConfigPath}`,
       '--termination-wait=0s',
       '--log-format=json',
+      '--custom-user-agent=shop-e2e',
     ],
-    { env: { ...process.env, KUBECONFIG: cluster.kube.kubeconfigPath } },
+    {
+      env: { ...process.env, KUBECONFIG: kubeconfigPath, PODID_GIT_COMMIT: 'abc1234', PODID_BUILD_DATE: '2026-11-22' },
+    },
   );
   const listening = await nmi.waitForLog(/^token server listening$/);
   tokenBase = `http://127.0.0.1:${String(listening['port'])}`;
@@ -49,6 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nmi?.stop('SIGKILL');
+  await apiProxy?.close();
   await cluster?.close();
 });
 
@@ -73,6 +87,21 @@ describe('NMI as a child process, managed mode (row 67)', () => {
     expect(claims.appid).toBe(cluster.identities[0].clientId);
     const assigned = await cluster.kubeRequest('GET', '/apis/aadpodidentity.k8s.io/v1/azureassignedidentities');
     expect(assigned['items']).toEqual([]);
+  });
+
+  test('every API request carries upstream’s user-agent layout with podid’s version and the custom suffix (row 72)', () => {
+    expect(apiProxy.requests.length).toBeGreaterThan(0);
+    const agents = new Set(apiProxy.requests.map((request) => request.userAgent));
+    expect([...agents]).toEqual([
+      expect.stringMatching(/^aad-pod-identity\/NMI\/\d+\.\d+\.\d+\S*\/abc1234\/2026-11-22 shop-e2e$/),
+    ]);
+    // Managed mode watches bindings and identities, and never AzureAssignedIdentities.
+    const paths = apiProxy.requests.map((request) => request.path);
+    expect(paths.some((path) => path.startsWith('/apis/aadpodidentity.k8s.io/v1/azureidentitybindings'))).toBe(true);
+    expect(paths.some((path) => path.includes('azureassignedidentities'))).toBe(false);
+    expect(
+      paths.some((path) => path.startsWith('/api/v1/pods') && path.includes('fieldSelector=spec.nodeName%3Dnode-1')),
+    ).toBe(true);
   });
 
   test('SIGTERM exits 0', async () => {
