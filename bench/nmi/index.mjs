@@ -37,7 +37,9 @@ process.on('exit', () => {
 });
 
 function startChild(args) {
-  const child = spawn(process.execPath, [path.join(here, 'servers.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(here, 'servers.mjs'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
@@ -148,7 +150,9 @@ async function main() {
   await warm.close();
   if (first.statusCode !== 200) throw new Error(`NMI warm-up answered ${first.statusCode}: ${body}`);
 
-  console.log(`cached token path: ${CONCURRENCY} keep-alive connections, ${MEASURE_MS / 1000} s window, body ${body.length} bytes`);
+  console.log(
+    `cached token path: ${CONCURRENCY} keep-alive connections, ${MEASURE_MS / 1000} s window, body ${body.length} bytes`,
+  );
   const nmi = await load(nmiProcess.port, podAddress(0));
   nmiProcess.child.kill();
 
@@ -157,15 +161,21 @@ async function main() {
   bareProcess.child.kill();
 
   const ratio = Number((nmi.requestsPerSecond / bare.requestsPerSecond).toFixed(3));
-  console.log(`  NMI (cached) : ${nmi.requestsPerSecond} req/s  p50 ${nmi.p50Ms} ms  p99 ${nmi.p99Ms} ms  errors ${nmi.errors}`);
+  console.log(
+    `  NMI (cached) : ${nmi.requestsPerSecond} req/s  p50 ${nmi.p50Ms} ms  p99 ${nmi.p99Ms} ms  errors ${nmi.errors}`,
+  );
   console.log(`  bare node:http: ${bare.requestsPerSecond} req/s  p50 ${bare.p50Ms} ms  p99 ${bare.p99Ms} ms`);
   console.log(`  ratio NMI/bare: ${ratio} (target >= 0.7), NMI p99 target < 5 ms`);
 
   const cached = await burst(true);
   const uncached = await burst(false);
   console.log(`burst: 10,000 requests, ${PODS} pods, 3 resources, cold cache, IMDS 2 ms per token`);
-  console.log(`  token cache on : ${cached.upstreamTokenCalls} upstream token calls (target <= 30), ${cached.ok} OK, ${cached.seconds} s`);
-  console.log(`  tokenCache:false (upstream behaviour): ${uncached.upstreamTokenCalls} upstream token calls, ${uncached.seconds} s`);
+  console.log(
+    `  token cache on : ${cached.upstreamTokenCalls} upstream token calls (target <= 30), ${cached.ok} OK, ${cached.seconds} s`,
+  );
+  console.log(
+    `  tokenCache:false (upstream behaviour): ${uncached.upstreamTokenCalls} upstream token calls, ${uncached.seconds} s`,
+  );
 
   const results = {
     name: 'nmi',
@@ -177,6 +187,7 @@ async function main() {
     cachedPath: { nmi, bare, ratio },
     burst: { cacheOn: cached, cacheOff: uncached },
   };
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by bench/run.mjs; not a turbo task input
   const dir = process.env.BENCH_RESULTS_DIR ?? path.join(here, '..', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'nmi.json'), `${JSON.stringify(results, null, 2)}\n`);

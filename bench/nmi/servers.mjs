@@ -35,10 +35,11 @@ export async function startFakeImds(latencyMs) {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     calls: () => calls,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(resolve);
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
   };
 }
 
@@ -57,7 +58,10 @@ export function createBenchNmi(imdsUrl, extra = {}) {
       spec: {
         pod: pod.metadata.name,
         podNamespace: 'bench',
-        azureIdentityRef: { metadata: { name: `id-${i}`, namespace: 'bench' }, spec: { type: 0, clientID: clientIdOf(i) } },
+        azureIdentityRef: {
+          metadata: { name: `id-${i}`, namespace: 'bench' },
+          spec: { type: 0, clientID: clientIdOf(i) },
+        },
       },
       status: { status: 'Assigned' },
     });

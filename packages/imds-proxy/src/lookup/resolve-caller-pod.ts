@@ -34,7 +34,9 @@ export async function resolveCallerPod(callerIp: string, options: ResolveCallerP
     try {
       const candidates = await options.pods.podsByIp(callerIp);
       const live = candidates.filter(
-        (pod) => LIVE_PHASES.has(pod.status?.phase ?? '') && podAddresses(pod).includes(callerIp),
+        (pod) =>
+          LIVE_PHASES.has(pod.status?.phase ?? '') &&
+          (pod.status?.podIP === callerIp || podAddresses(pod).includes(callerIp)),
       );
       if (live.length === 1) return live[0] as Pod;
       lastError =

@@ -43,7 +43,14 @@ export interface NormalisedPath {
   readonly folded: string;
 }
 
+/** Anything that could make the path mean something other than its plain spelling. */
+const NEEDS_NORMALISING = /[%\\]|\/\/|\/\.\.?(?:\/|$)/;
+
 export function normalisePath(rawPath: string): NormalisedPath {
+  // Fast path for the common case (every SDK's token request): nothing to decode or fold.
+  if (rawPath.startsWith('/') && !NEEDS_NORMALISING.test(rawPath)) {
+    return { path: rawPath, folded: rawPath.toLowerCase() };
+  }
   const decoded = percentDecodeFully(rawPath).replace(/\\/g, '/');
   const hadTrailingSlash = decoded.endsWith('/') || /\/\.{1,2}$/.test(decoded);
   const segments = decoded.split('/').filter((segment) => segment.length > 0);

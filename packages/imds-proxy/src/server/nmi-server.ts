@@ -155,7 +155,19 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
       outcome = { status: 500, errorCode: 'internal' };
     }
-    const seconds = (performance.now() - started) / 1000;
+    if (options.metrics || options.onRequest) {
+      report(req, routePath, rawPath, callerIp, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  function report(
+    req: IncomingMessage,
+    routePath: string,
+    rawPath: string,
+    callerIp: string | undefined,
+    outcome: RouteOutcome,
+    seconds: number,
+  ): void {
     options.metrics?.nmiOperation(
       {
         operationType: routePath,

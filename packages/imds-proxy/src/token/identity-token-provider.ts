@@ -32,8 +32,20 @@ export interface TokenCaller {
   readonly signal: AbortSignal;
 }
 
+/** Identity objects come from informer caches and are replaced, not mutated, on update: safe to memoise. */
+const identityKeys = new WeakMap<AzureIdentity, string>();
+
 /** Everything that decides which token AAD/IMDS would issue; the tenant list covers multi-tenant SPs. */
 function identityCacheKey(identity: AzureIdentity, resource: string): string {
+  let prefix = identityKeys.get(identity);
+  if (prefix === undefined) {
+    prefix = identityKeyPrefix(identity);
+    identityKeys.set(identity, prefix);
+  }
+  return `${prefix}${resource}`;
+}
+
+function identityKeyPrefix(identity: AzureIdentity): string {
   const spec = identity.spec;
   return JSON.stringify([
     'identity',
@@ -43,7 +55,6 @@ function identityCacheKey(identity: AzureIdentity, resource: string): string {
     identityTypeOf(identity) === 0 ? '' : (spec.tenantID ?? '').toLowerCase(),
     identityTypeOf(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []).map((t) => t.toLowerCase()) : [],
     identityTypeOf(identity) === 0 ? '' : (spec.adEndpoint ?? ''),
-    resource,
   ]);
 }
 
