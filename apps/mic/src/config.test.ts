@@ -18,6 +18,7 @@ describe('loadMicConfig', () => {
       podNamespace: 'kube-system',
       syncRetryIntervalMs: 3_600_000,
       syncDebounceMs: 100,
+      armPollIntervalMs: 5000,
       leaderElection: {
         instance: 'mic-host',
         namespace: 'default',

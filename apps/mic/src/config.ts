@@ -14,6 +14,7 @@ export interface MicConfig {
   readonly podNamespace: string;
   readonly syncRetryIntervalMs: number;
   readonly syncDebounceMs: number;
+  readonly armPollIntervalMs: number;
   readonly leaderElection: {
     readonly instance: string;
     readonly namespace: string;
@@ -63,6 +64,9 @@ function checkValues(values: FlagValues<typeof micFlags>): string | undefined {
   if (values['update-user-msi-retry-interval'] < 0) {
     return invalid('update-user-msi-retry-interval', values['update-user-msi-retry-interval'], 'must not be negative');
   }
+  if (values['arm-poll-interval'] <= 0) {
+    return invalid('arm-poll-interval', values['arm-poll-interval'], 'must be a positive duration');
+  }
   if (values['sync-debounce'] < 0) return invalid('sync-debounce', values['sync-debounce'], 'must not be negative');
   if (values.createDeleteBatch < 1) return invalid('createDeleteBatch', values.createDeleteBatch, 'must be at least 1');
   if (values.clientQps <= 0) return invalid('clientQps', values.clientQps, 'must be greater than 0');
@@ -104,6 +108,7 @@ export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
     podNamespace,
     syncRetryIntervalMs: values.syncRetryDuration,
     syncDebounceMs: values['sync-debounce'],
+    armPollIntervalMs: values['arm-poll-interval'],
     leaderElection: {
       instance: values['leader-election-instance'] || input.hostname || os.hostname(),
       namespace: values['leader-election-namespace'],

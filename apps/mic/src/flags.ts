@@ -84,6 +84,11 @@ export const micFlags = {
   'log-format': { type: 'string', default: 'text', description: 'text or json' },
   'custom-user-agent': { type: 'string', default: '', description: 'appended to the user agent of every request' },
   // podid additions
+  'arm-poll-interval': {
+    type: 'duration',
+    default: 5000,
+    description: 'podid: how often a pending ARM identity update is polled (upstream: 5s)',
+  },
   'sync-debounce': {
     type: 'duration',
     default: 100,
