@@ -31,6 +31,8 @@ export interface KubeEmulatorOptions {
   bookmarkIntervalMs?: number;
   /** Watch duration when the client gives no timeoutSeconds (default 1800 s; 0 = unlimited). */
   defaultWatchTimeoutSeconds?: number;
+  /** Unsent bytes after which a watcher that does not read is dropped (default 256 MiB). */
+  maxWatchBacklogBytes?: number;
   /** Clock for timestamps and ages (default Date.now). */
   now?: () => number;
 }
@@ -70,6 +72,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const watches = new WatchHub(service, {
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     defaultTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1800,
+    maxBacklogBytes: options.maxWatchBacklogBytes ?? 256 * 1024 * 1024,
     now,
   });
   const host = options.host ?? '127.0.0.1';

@@ -25,6 +25,8 @@ export interface WatchRequest {
 export interface WatchHubOptions {
   bookmarkIntervalMs: number;
   defaultTimeoutSeconds: number;
+  /** A watcher whose unsent output passes this many bytes is dropped, as the real server drops slow watchers. */
+  maxBacklogBytes: number;
   now: () => number;
 }
 
@@ -162,7 +164,13 @@ export class WatchHub {
     if (backlog !== '') res.write(backlog);
     unsubscribe = store.subscribe(storageKey, (change) => {
       const line = lineFor(change);
-      if (line !== undefined && !closed) res.write(line);
+      if (line === undefined || closed) return;
+      res.write(line);
+      if (res.writableLength > this.options.maxBacklogBytes) {
+        // The client is not reading; drop it (and its buffered output) so it re-watches instead of growing memory.
+        watch.close();
+        res.destroy();
+      }
     });
 
     if (req.allowBookmarks) {
