@@ -1,7 +1,6 @@
 /**
- * Discovery documents: /version, /api, /api/v1, /apis, /apis/<group>[/<version>]. Only the legacy (unaggregated)
- * form is served; clients that ask for aggregated discovery get plain JSON, which client-go treats as "not
- * aggregated" and falls back from silently.
+ * Discovery documents: /version, /api, /api/v1, /apis, /apis/<group>[/<version>], in the legacy form and, for
+ * clients that ask for it first (kubectl 1.30+), the aggregated apidiscovery.k8s.io/v2 form of /api and /apis.
  */
 import type { ResourceType } from './resource-types.js';
 import { VERBS_FULL, VERBS_NAMESPACE, VERBS_STATUS, type KubeObject } from './resource-types.js';
@@ -81,4 +80,45 @@ export function apiResourceList(types: TypeRegistry, group: string, version: str
     groupVersion: group === '' ? version : `${group}/${version}`,
     resources: inGv.flatMap(resourceEntries),
   };
+}
+
+export const AGGREGATED_DISCOVERY_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** True when the client prefers aggregated discovery (kubectl 1.32 lists v2, then v2beta1, then plain JSON). */
+export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
+  const first = (accept ?? '').split(',')[0] ?? '';
+  return /as=APIGroupDiscoveryList/.test(first) && /g=apidiscovery\.k8s\.io/.test(first) && /v=v2(;|$)/.test(first);
+}
+
+function resourceDiscovery(rt: ResourceType): KubeObject {
+  const verbs = rt.group === '' && rt.plural === 'namespaces' ? VERBS_NAMESPACE : VERBS_FULL;
+  const responseKind = { group: rt.group, version: rt.version, kind: rt.kind };
+  const entry: KubeObject = {
+    resource: rt.plural,
+    responseKind,
+    scope: rt.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: rt.singular,
+    verbs,
+  };
+  if (rt.shortNames.length > 0) entry['shortNames'] = rt.shortNames;
+  if (rt.categories.length > 0) entry['categories'] = rt.categories;
+  if (rt.hasStatusSubresource) entry['subresources'] = [{ subresource: 'status', responseKind, verbs: VERBS_STATUS }];
+  return entry;
+}
+
+/** `/api` (core group only) or `/apis` (every named group) as one aggregated document. */
+export function aggregatedDiscovery(types: TypeRegistry, core: boolean): KubeObject {
+  const items: KubeObject[] = [];
+  for (const [group, versions] of types.groups()) {
+    if ((group === '') !== core) continue;
+    items.push({
+      metadata: { name: group },
+      versions: versions.map((version) => ({
+        version,
+        resources: types.inGroupVersion(group, version).map(resourceDiscovery),
+        freshness: 'Current',
+      })),
+    });
+  }
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
 }

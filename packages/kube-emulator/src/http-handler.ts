@@ -3,7 +3,16 @@
  * endpoints, applies injected faults, and answers every failure with a Kubernetes Status object.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import {
+  AGGREGATED_DISCOVERY_CONTENT_TYPE,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  versionInfo,
+  wantsAggregatedDiscovery,
+} from './discovery.js';
 import { decodeProtobufObject } from './protobuf-bodies.js';
 import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
@@ -154,8 +163,18 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       res.end('ok');
       return;
     case 'api':
+      if (wantsAggregatedDiscovery(req.headers.accept)) {
+        return sendJson(res, 200, aggregatedDiscovery(ctx.service.types, true), {
+          'Content-Type': AGGREGATED_DISCOVERY_CONTENT_TYPE,
+        });
+      }
       return sendJson(res, 200, apiVersions(ctx.serverAddress()));
     case 'apis':
+      if (wantsAggregatedDiscovery(req.headers.accept)) {
+        return sendJson(res, 200, aggregatedDiscovery(ctx.service.types, false), {
+          'Content-Type': AGGREGATED_DISCOVERY_CONTENT_TYPE,
+        });
+      }
       return sendJson(res, 200, apiGroupList(ctx.service.types));
     case 'group': {
       const g = apiGroup(ctx.service.types, route.group);

@@ -15,6 +15,11 @@ afterAll(async () => {
   await emulator.close();
 });
 
+interface AggregatedDiscovery {
+  kind: string;
+  items: { metadata: { name: string }; versions: { resources: { resource: string }[] }[] }[];
+}
+
 async function makeNamespace(name: string): Promise<void> {
   await core.createNamespace({ body: { metadata: { name } } });
 }
@@ -129,5 +134,32 @@ describe('discovery', () => {
     const leases = await get('/apis/coordination.k8s.io/v1');
     expect(leases.resources).toEqual([expect.objectContaining({ name: 'leases', kind: 'Lease', namespaced: true })]);
     expect((await fetch(`${emulator.url}/apis/nope.example.com/v1`)).status).toBe(404);
+  });
+
+  test('aggregated discovery (apidiscovery.k8s.io/v2) for clients that ask for it first', async () => {
+    const accept =
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+    const coreRes = await fetch(`${emulator.url}/api`, { headers: { accept } });
+    expect(coreRes.headers.get('content-type')).toBe(
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+    );
+    const coreDoc = (await coreRes.json()) as AggregatedDiscovery;
+    expect(coreDoc).toMatchObject({ kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2' });
+    expect(coreDoc.items).toHaveLength(1);
+    expect(coreDoc.items[0]!.metadata.name).toBe('');
+    const pods = coreDoc.items[0]!.versions[0]!.resources.find((r: { resource: string }) => r.resource === 'pods');
+    expect(pods).toMatchObject({
+      responseKind: { group: '', version: 'v1', kind: 'Pod' },
+      scope: 'Namespaced',
+      singularResource: 'pod',
+      shortNames: ['po'],
+      subresources: [{ subresource: 'status', verbs: ['get', 'patch', 'update'] }],
+    });
+    const groups = (await (await fetch(`${emulator.url}/apis`, { headers: { accept } })).json()) as AggregatedDiscovery;
+    expect(groups.items.map((g: { metadata: { name: string } }) => g.metadata.name)).toEqual(
+      expect.arrayContaining(['coordination.k8s.io', 'apiextensions.k8s.io']),
+    );
+    // Without that preference the legacy documents are served.
+    expect((await get('/apis')).kind).toBe('APIGroupList');
   });
 });

@@ -222,6 +222,22 @@ describeWithKubectl('kubectl against the emulator', () => {
     );
   });
 
+  test('kubectl uses aggregated discovery: only /api and /apis are fetched', async () => {
+    // A fresh cache directory forces discovery; -v=6 logs each request on stderr.
+    const run = await new Promise<Run>((done) => {
+      execFile(
+        'kubectl',
+        ['--cache-dir', join(workDir, 'fresh-cache'), 'api-resources', '-v=6'],
+        { env: { ...process.env, KUBECONFIG: emulator.kubeconfigPath, HOME: workDir } },
+        (err, stdout, stderr) => done({ code: err ? 1 : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code).toBe(0);
+    const paths = [...run.stderr.matchAll(/GET http:\/\/[^/]+(\/[^? ]*)/g)].map((m) => m[1]);
+    expect(paths).toEqual(['/api', '/apis']);
+    expect(run.stdout).toContain('azureidentities');
+  });
+
   test('get -w prints the current rows, then changes', async () => {
     const child = spawn(
       'kubectl',
