@@ -1,0 +1,125 @@
+/**
+ * The sandbox's stand-in for the scheduler and the kubelets: there are no real nodes, so something has to put pods on
+ * nodes and give them an address and a phase. It watches pods; a pod without `spec.nodeName` is placed on one of the
+ * sandbox's nodes (round robin), a pod on a sandbox node without an address gets one and phase Running, and a deleted
+ * pod frees its address.
+ */
+import { createPodInformer, type KubeConnection } from '@podid/kube-client';
+import type { Pod } from '@podid/crd-types';
+import type { KubeRest } from './kube-rest.js';
+import type { PodAddressPool } from './pod-address-pool.js';
+
+export interface FakeKubeletOptions {
+  connection: KubeConnection;
+  rest: KubeRest;
+  /** Sandbox node names; pods on other nodes are left alone. */
+  nodeNames: readonly string[];
+  /** Address to report as each node's hostIP. */
+  hostIp: (nodeName: string) => string;
+  /** Address for a pod; default: the next free one from `pool`. Netns mode hands out veth addresses instead. */
+  addressFor?: (pod: Pod, nodeName: string) => Promise<string>;
+  /** Called when a pod is gone (netns mode tears its namespace down). */
+  onPodGone?: (pod: Pod, address: string | undefined) => Promise<void>;
+  pool: PodAddressPool;
+  log: (line: string) => void;
+}
+
+const MAX_ATTEMPTS = 5;
+
+export class FakeKubelet {
+  private readonly informer;
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly addresses = new Map<string, string>();
+  private roundRobin = 0;
+  private stopped = false;
+
+  constructor(private readonly options: FakeKubeletOptions) {
+    this.informer = createPodInformer({ connection: options.connection, initialBackoffMs: 100, maxBackoffMs: 2000 });
+    this.informer.onAdd((pod) => this.enqueue(pod));
+    this.informer.onUpdate((pod) => this.enqueue(pod));
+    this.informer.onDelete((pod) => this.forget(pod));
+  }
+
+  async start(): Promise<void> {
+    this.informer.start();
+    await this.informer.synced;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.informer.stop();
+    await Promise.allSettled([...this.busy.values()]);
+  }
+
+  private keyOf(pod: Pod): string {
+    return `${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid ?? ''}`;
+  }
+
+  private enqueue(pod: Pod): void {
+    if (this.stopped || pod.metadata.deletionTimestamp) return;
+    const key = this.keyOf(pod);
+    if (pod.status?.podIP) {
+      // Known address (also after a restart): keep the pool from handing it out again.
+      if (!this.addresses.has(key)) {
+        this.addresses.set(key, pod.status.podIP);
+        this.options.pool.reserve(pod.status.podIP);
+      }
+      return;
+    }
+    if (this.busy.has(key)) return;
+    const work = this.settle(pod, key).finally(() => this.busy.delete(key));
+    this.busy.set(key, work);
+  }
+
+  private async settle(pod: Pod, key: string): Promise<void> {
+    const { namespace, name } = pod.metadata;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS && !this.stopped; attempt++) {
+      try {
+        let nodeName = pod.spec?.nodeName;
+        if (!nodeName) {
+          nodeName = this.options.nodeNames[this.roundRobin++ % this.options.nodeNames.length]!;
+          await this.options.rest.mergePatch('pods', namespace, name, { spec: { nodeName } });
+          this.options.log(`scheduled pod ${namespace}/${name} to ${nodeName}`);
+        }
+        if (!this.options.nodeNames.includes(nodeName)) return;
+        let address = this.addresses.get(key);
+        if (address === undefined) {
+          address = this.options.addressFor
+            ? await this.options.addressFor(pod, nodeName)
+            : this.options.pool.allocate();
+          this.addresses.set(key, address);
+        }
+        const now = new Date().toISOString();
+        await this.options.rest.mergePatchStatus('pods', namespace, name, {
+          status: {
+            phase: 'Running',
+            podIP: address,
+            podIPs: [{ ip: address }],
+            hostIP: this.options.hostIp(nodeName),
+            startTime: now,
+            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
+          },
+        });
+        this.options.log(`pod ${namespace}/${name} on ${nodeName} is Running with IP ${address}`);
+        return;
+      } catch (error) {
+        if (error instanceof Error && 'status' in error && error.status === 404) return; // deleted meanwhile
+        if (attempt === MAX_ATTEMPTS) {
+          this.options.log(`could not start pod ${namespace}/${name}: ${(error as Error).message}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+
+  private forget(pod: Pod): void {
+    const key = this.keyOf(pod);
+    const address = this.addresses.get(key) ?? pod.status?.podIP;
+    this.addresses.delete(key);
+    if (address !== undefined) this.options.pool.release(address);
+    void this.options.onPodGone?.(pod, address).catch((error: unknown) => {
+      this.options.log(`cleanup of pod ${pod.metadata.namespace}/${pod.metadata.name} failed: ${String(error)}`);
+    });
+  }
+}

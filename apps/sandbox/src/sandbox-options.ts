@@ -1,0 +1,39 @@
+import type { AzureWorldShape } from './azure-world.js';
+
+export interface SandboxOptions {
+  /** Shape of the emulated Azure (scale sets, VMs, identities). Default: 1 VMSS × 2 nodes, 1 VM, 2 identities. */
+  world?: Partial<AzureWorldShape>;
+  /** Duration of every VM/VMSS PATCH in the emulated ARM, in ms (production VMSS: 40–60 s). Default 20. */
+  armLatencyMs?: number;
+  /** Start MIC (default true). */
+  mic?: boolean;
+  /** Extra MIC flags, e.g. `--immutable-user-msis=<id>`. */
+  micArgs?: readonly string[];
+  /** Extra NMI flags for every node, e.g. `--block-instance-metadata`. */
+  nmiArgs?: readonly string[];
+  /**
+   * Put a cluster (kubelet) identity on every VM/VMSS and name it in the cloud config (MIC must never remove it), an
+   * unrelated user-assigned identity MIC must leave alone, and a system-assigned identity. Default true.
+   */
+  preassignedIdentities?: boolean;
+  /** Directory for logs, kubeconfig and config files; default a new temporary directory (kept on close). */
+  workDir?: string;
+  /** Namespace MIC runs in. Default `default`. */
+  micNamespace?: string;
+  /** Progress lines while starting and for the fake kubelet's actions. */
+  onProgress?: (line: string) => void;
+  /** Every output line of MIC and the NMIs. */
+  onComponentLine?: (component: string, line: string) => void;
+  /** Override the built app entry points (default apps/{mic,nmi}/dist/main.js of this repository). */
+  micScript?: string;
+  nmiScript?: string;
+}
+
+/**
+ * MIC flags the sandbox sets by default: a short debounce, a client QPS that does not queue lease renewals behind a
+ * burst of writes, and ARM update polling fine enough that an emulated PATCH latency L shows up as ~L, not 5 s.
+ */
+export const SANDBOX_MIC_ARGS = ['--sync-debounce=100ms', '--clientQps=200', '--arm-poll-interval=100ms'] as const;
+
+/** NMI flags the sandbox sets by default: look for a new assignment every second instead of every 5 s. */
+export const SANDBOX_NMI_ARGS = ['--find-identity-retry-interval=1'] as const;

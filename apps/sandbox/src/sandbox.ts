@@ -1,0 +1,377 @@
+/**
+ * startSandbox: a whole podid installation on this machine — the Kubernetes API (kube-emulator) with podid's CRDs,
+ * the emulated Azure (ARM, AAD, one IMDS per node), MIC and one NMI per node as child processes, and a fake kubelet
+ * that gives pods loopback addresses — plus the helpers a demo, a test or a benchmark needs to drive it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AzureEmulator, startAzureEmulator } from '@podid/azure-emulator';
+import { customResourceDefinitions } from '@podid/crd-types';
+import { createKubeConfig, createKubeConnection } from '@podid/kube-client';
+import { type KubeEmulator, startKubeEmulator } from '@podid/kube-emulator';
+import { type AzureWorld, createAzureWorld, DEFAULT_WORLD_SHAPE } from './azure-world.js';
+import {
+  azureIdentityBindingObject,
+  type AzureIdentityInput,
+  azureIdentityObject,
+  nodeObject,
+  type PodSpecInput,
+  podIdentityExceptionObject,
+  podObject,
+} from './cluster-objects.js';
+import {
+  type LaunchContext,
+  type LaunchedComponent,
+  type LaunchedNmi,
+  launchMic,
+  launchNmi,
+  writeEmulatorFiles,
+} from './component-launcher.js';
+import { removeIdentityFromCompute } from './compute-identities.js';
+import { FakeKubelet } from './fake-kubelet.js';
+import { type KubeObject, KubeRest } from './kube-rest.js';
+import { PodAddressPool } from './pod-address-pool.js';
+import { SANDBOX_MIC_ARGS, SANDBOX_NMI_ARGS, type SandboxOptions } from './sandbox-options.js';
+import { type TokenQuery, tokenPath, type WorkloadResponse, workloadRequest } from './workload-request.js';
+
+export interface SandboxPod {
+  name: string;
+  namespace: string;
+  nodeName: string;
+  podIP: string;
+  uid: string;
+}
+
+export interface SandboxNmi extends LaunchedNmi {
+  nodeName: string;
+  imdsUrl: string;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+}
+
+export interface Sandbox {
+  workDir: string;
+  kube: { url: string; kubeconfigPath: string; rest: KubeRest; emulator: KubeEmulator };
+  azure: { emulator: AzureEmulator; world: AzureWorld };
+  /** Running MIC replicas, first started first. */
+  mics: LaunchedComponent[];
+  /** NMI per node name. */
+  nmis: Map<string, SandboxNmi>;
+  /** Milestones of start-up, ms since startSandbox was called. */
+  startupTimings: { step: string; ms: number }[];
+
+  createNamespace(name: string): Promise<void>;
+  createIdentity(input: AzureIdentityInput): Promise<KubeObject>;
+  createBinding(input: {
+    name: string;
+    namespace?: string;
+    identityName: string;
+    selector: string;
+  }): Promise<KubeObject>;
+  createException(input: { name: string; namespace?: string; podLabels: Record<string, string> }): Promise<KubeObject>;
+  /** A Secret holding the workload service principal's secret (key `clientSecret`), for type-1 identities. */
+  createServicePrincipalSecret(name: string, namespace?: string): Promise<void>;
+  /** Creates a pod and waits until the fake kubelet gave it a node and an address. */
+  createPod(input: PodSpecInput, options?: WaitOptions): Promise<SandboxPod>;
+  deletePod(pod: { name: string; namespace: string }): Promise<void>;
+  /** AzureAssignedIdentity objects made for this pod (any namespace). */
+  assignedIdentities(pod: { name: string; namespace: string }): Promise<KubeObject[]>;
+  /** Waits until `count` (default 1) assigned identities of the pod are `Assigned`; answers them. */
+  waitForAssigned(
+    pod: { name: string; namespace: string },
+    options?: WaitOptions & { count?: number },
+  ): Promise<KubeObject[]>;
+  /** Waits until no AzureAssignedIdentity exists for the pod. */
+  waitForNoAssigned(pod: { name: string; namespace: string }, options?: WaitOptions): Promise<void>;
+  /** `GET /metadata/identity/oauth2/token` from the pod's address to its node's NMI. */
+  fetchToken(pod: SandboxPod, resource: string, query?: Omit<TokenQuery, 'resource'>): Promise<WorkloadResponse>;
+  /** Any request from the pod's address to its node's NMI (default header `Metadata: true`). */
+  requestFromPod(pod: SandboxPod, path: string, headers?: Record<string, string>): Promise<WorkloadResponse>;
+  /** Lower-cased user-assigned identity IDs on the VM/VMSS behind a node. */
+  nodeIdentities(nodeName: string): string[];
+  /** Removes an identity from a node's VM/VMSS through ARM, as an operator would with `az vmss identity remove`. */
+  removeIdentityExternally(nodeName: string, identityResourceId: string): Promise<void>;
+  /** Starts another MIC replica (leader election). */
+  startMic(options?: {
+    instance?: string;
+    extraArgs?: readonly string[];
+    waitActive?: boolean;
+  }): Promise<LaunchedComponent>;
+  /** Polls `predicate` until it holds. */
+  eventually(predicate: () => boolean | Promise<boolean>, what: string, options?: WaitOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class SandboxTimeoutError extends Error {
+  readonly code = 'sandbox_timeout';
+  constructor(what: string, ms: number) {
+    super(`timed out after ${ms} ms waiting for ${what}`);
+    this.name = 'SandboxTimeoutError';
+  }
+}
+
+async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  options: WaitOptions = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new SandboxTimeoutError(what, timeoutMs);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Like Promise.all, but lets every start finish (so each has registered its cleanup) before failing. */
+async function settleAll(starts: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const started = Date.now();
+  const progress = options.onProgress ?? (() => {});
+  const startupTimings: { step: string; ms: number }[] = [];
+  const mark = (step: string) => {
+    const ms = Date.now() - started;
+    startupTimings.push({ step, ms });
+    progress(`${step} (${ms} ms)`);
+  };
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'podid-sandbox-'));
+  const micNamespace = options.micNamespace ?? 'default';
+  const cleanups: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // keep closing the rest
+      }
+    }
+  };
+
+  try {
+    const latency = options.armLatencyMs ?? 20;
+    const azure = await startAzureEmulator({
+      latency: { virtualMachineUpdateMs: latency, scaleSetUpdateMs: latency },
+      // Upstream MIC serialises per VMSS and never sends overlapping PATCHes; queueing keeps a slow LRO from turning
+      // a second, legitimate update into a 409.
+      concurrentUpdates: 'queue',
+    });
+    cleanups.push(() => azure.close());
+    const shape = { ...DEFAULT_WORLD_SHAPE, ...options.world };
+    if (options.preassignedIdentities !== undefined) shape.preassignedIdentities = options.preassignedIdentities;
+    const world = await createAzureWorld(azure, shape);
+    mark(
+      `azure-emulator: ARM ${azure.armUrl}, AAD ${azure.aadUrl}; ${world.scaleSetIds.length} VMSS, ${world.virtualMachineIds.length} VM, ${world.nodes.length} nodes, ${world.identities.length} identities`,
+    );
+
+    const kube = await startKubeEmulator({ kubeconfigPath: join(workDir, 'kubeconfig') });
+    cleanups.push(() => kube.close());
+    const rest = new KubeRest(kube.url, kube.kubeconfig.users[0]?.user.token ?? '');
+    for (const crd of customResourceDefinitions) {
+      await rest.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    }
+    for (const namespace of new Set(['default', 'kube-system', micNamespace])) {
+      await rest.ensure('namespaces', undefined, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      });
+    }
+    for (const node of world.nodes) await rest.create('nodes', undefined, nodeObject(node));
+    mark(`kube-emulator: ${kube.url} with podid's CRDs and ${world.nodes.length} nodes`);
+
+    const files = writeEmulatorFiles(workDir, world, azure, {
+      ...(world.clusterIdentity ? { userAssignedIdentityID: world.clusterIdentity.clientId } : {}),
+    });
+    const connection = createKubeConnection({
+      kubeConfig: createKubeConfig({ kubeconfigPath: kube.kubeconfigPath }),
+      userAgent: 'podid-sandbox/kubelet',
+      qps: -1,
+    });
+    const pool = new PodAddressPool();
+    const kubelet = new FakeKubelet({
+      connection,
+      rest,
+      nodeNames: world.nodes.map((node) => node.name),
+      hostIp: () => '127.0.0.1',
+      pool,
+      log: progress,
+    });
+    await kubelet.start();
+    cleanups.push(() => kubelet.stop());
+
+    const context: LaunchContext = {
+      workDir,
+      kubeconfigPath: kube.kubeconfigPath,
+      files,
+      micNamespace,
+      ...(options.onComponentLine ? { onLine: options.onComponentLine } : {}),
+      ...(options.micScript ? { micScript: options.micScript } : {}),
+      ...(options.nmiScript ? { nmiScript: options.nmiScript } : {}),
+    };
+    const mics: LaunchedComponent[] = [];
+    let micCounter = 0;
+    const startMic: Sandbox['startMic'] = async (micOptions = {}) => {
+      micCounter++;
+      const launched = await launchMic(context, {
+        instance: micOptions.instance ?? `mic-${micCounter}`,
+        extraArgs: [...SANDBOX_MIC_ARGS, ...(options.micArgs ?? []), ...(micOptions.extraArgs ?? [])],
+      });
+      mics.push(launched);
+      cleanups.push(() => launched.process.stop());
+      if (micOptions.waitActive ?? true) await launched.process.waitUntil('active');
+      else await launched.process.waitUntil('listening');
+      return launched;
+    };
+
+    const nmis = new Map<string, SandboxNmi>();
+    const nmiStarts = world.nodes.map(async (node) => {
+      const launched = await launchNmi(context, {
+        nodeName: node.name,
+        imdsUrl: node.imdsUrl,
+        extraArgs: [...SANDBOX_NMI_ARGS, ...(options.nmiArgs ?? [])],
+      });
+      nmis.set(node.name, { ...launched, nodeName: node.name, imdsUrl: node.imdsUrl });
+      cleanups.push(() => launched.process.stop());
+      await launched.process.waitUntil('active');
+    });
+    if (options.mic ?? true) {
+      await settleAll([startMic(), ...nmiStarts]);
+      mark(`MIC leading; NMI ready on ${world.nodes.length} nodes`);
+    } else {
+      await settleAll(nmiStarts);
+      mark(`NMI ready on ${world.nodes.length} nodes (MIC not started)`);
+    }
+
+    const podOf = async (input: PodSpecInput, waitOptions: WaitOptions = {}): Promise<SandboxPod> => {
+      const namespace = input.namespace ?? 'default';
+      await rest.create('pods', namespace, podObject(input));
+      let result: SandboxPod | undefined;
+      await eventually(
+        async () => {
+          const pod = await rest.get('pods', namespace, input.name);
+          const spec = pod?.['spec'] as { nodeName?: string } | undefined;
+          const status = pod?.['status'] as { podIP?: string } | undefined;
+          if (spec?.nodeName && status?.podIP) {
+            result = {
+              name: input.name,
+              namespace,
+              nodeName: spec.nodeName,
+              podIP: status.podIP,
+              uid: String(pod?.metadata?.['uid'] ?? ''),
+            };
+            return true;
+          }
+          return false;
+        },
+        `pod ${namespace}/${input.name} to get a node and an address`,
+        waitOptions,
+      );
+      return result!;
+    };
+
+    const assignedFor = async (pod: { name: string; namespace: string }): Promise<KubeObject[]> => {
+      const all = await rest.list('azureassignedidentities');
+      return all.filter((object) => {
+        const spec = object['spec'] as { pod?: string; podNamespace?: string } | undefined;
+        return spec?.pod === pod.name && spec.podNamespace === pod.namespace;
+      });
+    };
+
+    const nmiFor = (pod: SandboxPod): SandboxNmi => {
+      const nmi = nmis.get(pod.nodeName);
+      if (!nmi) throw Object.assign(new Error(`no NMI runs on node ${pod.nodeName}`), { code: 'no_nmi_on_node' });
+      return nmi;
+    };
+
+    const nodeByName = (nodeName: string) => {
+      const node = world.nodes.find((candidate) => candidate.name === nodeName);
+      if (!node) throw Object.assign(new Error(`no sandbox node ${nodeName}`), { code: 'unknown_node' });
+      return node;
+    };
+
+    const sandbox: Sandbox = {
+      workDir,
+      kube: { url: kube.url, kubeconfigPath: kube.kubeconfigPath, rest, emulator: kube },
+      azure: { emulator: azure, world },
+      mics,
+      nmis,
+      startupTimings,
+      async createNamespace(name) {
+        await rest.ensure('namespaces', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      },
+      createIdentity: (input) => {
+        const object = azureIdentityObject(input);
+        if (input.kind === 'service-principal') {
+          (object['spec'] as Record<string, unknown>)['adEndpoint'] = `${azure.aadUrl}/`;
+        }
+        return rest.create('azureidentities', input.namespace ?? 'default', object);
+      },
+      createBinding: (input) =>
+        rest.create('azureidentitybindings', input.namespace ?? 'default', azureIdentityBindingObject(input)),
+      createException: (input) =>
+        rest.create('azurepodidentityexceptions', input.namespace ?? 'default', podIdentityExceptionObject(input)),
+      async createServicePrincipalSecret(name, namespace = 'default') {
+        await rest.create('secrets', namespace, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace },
+          type: 'Opaque',
+          data: { clientSecret: Buffer.from(world.workloadPrincipal.clientSecret).toString('base64') },
+        });
+      },
+      createPod: podOf,
+      async deletePod(pod) {
+        await rest.delete('pods', pod.namespace, pod.name);
+      },
+      assignedIdentities: assignedFor,
+      async waitForAssigned(pod, waitOptions = {}) {
+        const count = waitOptions.count ?? 1;
+        let assigned: KubeObject[] = [];
+        await eventually(
+          async () => {
+            const objects = await assignedFor(pod);
+            assigned = objects.filter((o) => (o['status'] as { status?: string } | undefined)?.status === 'Assigned');
+            return assigned.length >= count;
+          },
+          `${count} Assigned identit${count === 1 ? 'y' : 'ies'} for pod ${pod.namespace}/${pod.name}`,
+          waitOptions,
+        );
+        return assigned;
+      },
+      async waitForNoAssigned(pod, waitOptions = {}) {
+        await eventually(
+          async () => (await assignedFor(pod)).length === 0,
+          `no assigned identity left for pod ${pod.namespace}/${pod.name}`,
+          waitOptions,
+        );
+      },
+      fetchToken: (pod, resource, query = {}) =>
+        workloadRequest({ nmiUrl: nmiFor(pod).url, podIP: pod.podIP, path: tokenPath({ resource, ...query }) }),
+      requestFromPod: (pod, path, headers) =>
+        workloadRequest({ nmiUrl: nmiFor(pod).url, podIP: pod.podIP, path, ...(headers ? { headers } : {}) }),
+      nodeIdentities(nodeName) {
+        return azure.admin
+          .identityState(nodeByName(nodeName).computeId)
+          .userAssignedIdentities.map((id) => id.toLowerCase());
+      },
+      async removeIdentityExternally(nodeName, identityResourceId) {
+        await removeIdentityFromCompute(azure, world, nodeByName(nodeName).computeId, identityResourceId);
+      },
+      startMic,
+      eventually,
+      close: closeAll,
+    };
+    return sandbox;
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
