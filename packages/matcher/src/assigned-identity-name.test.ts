@@ -24,6 +24,38 @@ describe('assignedIdentityName (Q1)', () => {
     ).toMatch(/^p-n-i-[0-9a-f]{16}$/);
   });
 
+  // Names are persisted in clusters: these exact values (from the first release) must never change, whether the
+  // text takes the already-valid fast path or needs rewriting and truncation.
+  test.each([
+    [
+      'already valid',
+      { podName: 'p', podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      'p-n-i-a623514b198088d6',
+    ],
+    [
+      'already valid, typical',
+      { podName: 'web-7d4b9c-x2x', podNamespace: 'team-3', identityName: 'id-3', identityNamespace: 'team-3' },
+      'web-7d4b9c-x2x-team-3-id-3-e0f8ed7703a14699',
+    ],
+    [
+      'rewritten',
+      { podName: 'My_Pod', podNamespace: 'ns', identityName: 'id.-x', identityNamespace: 'other' },
+      'my-pod-ns-id.x-07912cfb2292f86f',
+    ],
+    [
+      'truncated',
+      { podName: 'a'.repeat(240), podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      `${'a'.repeat(236)}-25300599db338a95`,
+    ],
+    [
+      'nothing readable',
+      { podName: '--', podNamespace: '..', identityName: '_', identityNamespace: '' },
+      '4dfabe9b527c3001',
+    ],
+  ])('stable name (%s)', (_label, parts, expected) => {
+    expect(assignedIdentityName(parts)).toBe(expected);
+  });
+
   test('the identity namespace is part of the tuple even though it is not in the readable part', () => {
     const a = assignedIdentityName({ podName: 'p', podNamespace: 'n', identityName: 'i', identityNamespace: 'x' });
     const b = assignedIdentityName({ podName: 'p', podNamespace: 'n', identityName: 'i', identityNamespace: 'y' });

@@ -39,14 +39,56 @@ function indexIdentities(identities: readonly AzureIdentity[]): Map<string, Azur
 }
 
 /**
+ * One binding with everything about a pod/binding pair that does not depend on the pod, worked out once per call
+ * instead of once per pod (identity lookup, namespaced mode, the resource ID check).
+ */
+interface ResolvedBinding {
+  readonly binding: AzureIdentityBinding;
+  /** `namespace/name` of the binding, for messages. */
+  readonly bindingKey: string;
+  /** `spec.azureIdentity`; the identity is always looked up in the binding's own namespace (§1.3). */
+  readonly identityName: string;
+  /** Undefined when no such identity exists. */
+  readonly identity: AzureIdentity | undefined;
+  /** Namespaced mode is on or the identity is annotated namespaced. */
+  readonly namespaced: boolean;
+  /** The §2.13 error text when a type-0 identity has an invalid resourceID. */
+  readonly invalidResourceIdMessage: string | undefined;
+}
+
+function resolveBinding(
+  binding: AzureIdentityBinding,
+  identitiesByKey: ReadonlyMap<string, AzureIdentity>,
+  options: MatchOptions,
+): ResolvedBinding {
+  const identityName = binding.spec.azureIdentity ?? '';
+  const identity = identitiesByKey.get(objectKey(binding.metadata.namespace, identityName));
+  let invalidResourceIdMessage: string | undefined;
+  if (identity !== undefined && identityTypeOf(identity) === IdentityType.UserAssignedMSI) {
+    const resourceId = parseUserAssignedIdentityId(identity.spec.resourceID ?? '');
+    if (!resourceId.ok) invalidResourceIdMessage = resourceId.error.message;
+  }
+  return {
+    binding,
+    bindingKey: objectKey(binding.metadata.namespace, binding.metadata.name),
+    identityName,
+    identity,
+    namespaced: identity !== undefined && (options.namespaced || isNamespacedIdentity(identity)),
+    invalidResourceIdMessage,
+  };
+}
+
+/**
  * Bindings by exact selector, each list sorted by (namespace, name) as upstream did for determinism (§2.5).
  * This index is what keeps matching linear in pods + bindings instead of their product.
  */
 function indexBindingsBySelector(
   bindings: readonly AzureIdentityBinding[],
+  identitiesByKey: ReadonlyMap<string, AzureIdentity>,
+  options: MatchOptions,
   skipped: SkipReason[],
-): Map<string, AzureIdentityBinding[]> {
-  const bySelector = new Map<string, AzureIdentityBinding[]>();
+): Map<string, ResolvedBinding[]> {
+  const bySelector = new Map<string, ResolvedBinding[]>();
   const seen = new Set<string>();
   for (const binding of sortObjects(bindings, (b) => JSON.stringify(b))) {
     const key = objectKey(binding.metadata.namespace, binding.metadata.name);
@@ -57,15 +99,27 @@ function indexBindingsBySelector(
     }
     seen.add(key);
     const selector = binding.spec.selector ?? '';
+    const resolved = resolveBinding(binding, identitiesByKey, options);
     const list = bySelector.get(selector);
-    if (list === undefined) bySelector.set(selector, [binding]);
-    else list.push(binding);
+    if (list === undefined) bySelector.set(selector, [resolved]);
+    else list.push(resolved);
   }
   return bySelector;
 }
 
 function podSkip(pod: Pod, code: Extract<SkipReason, { subject: 'pod' }>['code'], message: string): SkipReason {
   return { subject: 'pod', code, message, pod: refOf(pod) };
+}
+
+function pairSkip(pod: Pod, resolved: ResolvedBinding, code: PodBindingSkipCode, message: string): SkipReason {
+  return {
+    subject: 'pod_binding',
+    code,
+    message,
+    pod: refOf(pod),
+    binding: refOf(resolved.binding),
+    identity: { namespace: resolved.binding.metadata.namespace, name: resolved.identityName },
+  };
 }
 
 /**
@@ -84,7 +138,7 @@ export function matchAssignments(
 ): MatchResult {
   const skipped: SkipReason[] = [];
   const identitiesByKey = indexIdentities(identities);
-  const bindingsBySelector = indexBindingsBySelector(bindings, skipped);
+  const bindingsBySelector = indexBindingsBySelector(bindings, identitiesByKey, options, skipped);
   const usedSelectors = new Set<string>();
   const assignments: DesiredAssignment[] = [];
   const seenPods = new Set<string>();
@@ -99,7 +153,7 @@ export function matchAssignments(
     }
     seenPods.add(podKey);
 
-    const eligibility = podEligibility(pod);
+    const eligibility = podEligibility(pod, podKey);
     if (!eligibility.eligible) {
       skipped.push(podSkip(pod, eligibility.code, eligibility.message));
       continue;
@@ -114,81 +168,56 @@ export function matchAssignments(
       continue;
     }
 
-    /** Identity name → the identity namespace already assigned to this pod (checklist row 20). */
-    const identityNamespaceByName = new Map<string, string>();
-    for (const binding of candidates) {
-      const identityName = binding.spec.azureIdentity ?? '';
-      const identityRef: ObjectRef = { namespace: binding.metadata.namespace, name: identityName };
-      const skipPair = (code: PodBindingSkipCode, message: string): void => {
-        skipped.push({
-          subject: 'pod_binding',
-          code,
-          message,
-          pod: refOf(pod),
-          binding: refOf(binding),
-          identity: identityRef,
-        });
-      };
-      const bindingKey = objectKey(binding.metadata.namespace, binding.metadata.name);
-
-      // Always looked up in the binding's own namespace (§1.3).
-      const identity = identitiesByKey.get(objectKey(binding.metadata.namespace, identityName));
+    /**
+     * Identity name → the identity namespace already assigned to this pod (checklist row 20). Only a pod with
+     * several candidate bindings can meet a name twice, so the usual single-binding pod allocates no map.
+     */
+    const identityNamespaceByName = candidates.length > 1 ? new Map<string, string>() : undefined;
+    for (const resolved of candidates) {
+      const { identity, identityName, bindingKey } = resolved;
       if (identity === undefined) {
-        skipPair('identity_not_found', `${identityName} identity not found when using ${bindingKey} binding`);
+        const message = `${identityName} identity not found when using ${bindingKey} binding`;
+        skipped.push(pairSkip(pod, resolved, 'identity_not_found', message));
         continue;
       }
-      const namespaced = options.namespaced || isNamespacedIdentity(identity);
-      // Upstream requires identity ns == binding ns == pod ns; the first equality holds by the lookup above.
-      if (namespaced && identity.metadata.namespace !== podNamespace) {
-        skipPair(
-          'cross_namespace',
-          `identity ${objectKey(identity.metadata.namespace, identityName)} (binding ${bindingKey}) is namespaced and pod ${podKey} is in another namespace`,
-        );
+      const identityNamespace = identity.metadata.namespace;
+      // Upstream requires identity ns == binding ns == pod ns; the first equality holds by the lookup.
+      if (resolved.namespaced && identityNamespace !== podNamespace) {
+        const message = `identity ${objectKey(identityNamespace, identityName)} (binding ${bindingKey}) is namespaced and pod ${podKey} is in another namespace`;
+        skipped.push(pairSkip(pod, resolved, 'cross_namespace', message));
         continue;
       }
-      if (identityTypeOf(identity) === IdentityType.UserAssignedMSI) {
-        const resourceId = parseUserAssignedIdentityId(identity.spec.resourceID ?? '');
-        if (!resourceId.ok) {
-          skipPair('invalid_resource_id', resourceId.error.message);
-          continue;
-        }
+      if (resolved.invalidResourceIdMessage !== undefined) {
+        skipped.push(pairSkip(pod, resolved, 'invalid_resource_id', resolved.invalidResourceIdMessage));
+        continue;
       }
-      const firstNamespace = identityNamespaceByName.get(identityName);
-      if (firstNamespace === identity.metadata.namespace) {
-        skipPair(
-          'redundant_binding',
-          `pod ${podKey} already gets identity ${objectKey(firstNamespace, identityName)} through another binding`,
-        );
+      const firstNamespace = identityNamespaceByName?.get(identityName);
+      if (firstNamespace === identityNamespace) {
+        const message = `pod ${podKey} already gets identity ${objectKey(firstNamespace, identityName)} through another binding`;
+        skipped.push(pairSkip(pod, resolved, 'redundant_binding', message));
         continue;
       }
       if (firstNamespace !== undefined) {
-        skipPair(
-          'duplicate_identity_name',
-          `AzureIdentity ${identityName} exists in both ${firstNamespace} and ${identity.metadata.namespace} namespace. Considering renaming it or enabling Namespace mode (${NAMESPACED_MODE_DOCS})`,
-        );
+        const message = `AzureIdentity ${identityName} exists in both ${firstNamespace} and ${identityNamespace} namespace. Considering renaming it or enabling Namespace mode (${NAMESPACED_MODE_DOCS})`;
+        skipped.push(pairSkip(pod, resolved, 'duplicate_identity_name', message));
         continue;
       }
-      identityNamespaceByName.set(identityName, identity.metadata.namespace);
+      identityNamespaceByName?.set(identityName, identityNamespace);
       assignments.push({
-        name: assignedIdentityName({
-          podName,
-          podNamespace,
-          identityName,
-          identityNamespace: identity.metadata.namespace,
-        }),
-        namespace: namespaced ? identity.metadata.namespace : DEFAULT_ASSIGNMENT_NAMESPACE,
+        name: assignedIdentityName({ podName, podNamespace, identityName, identityNamespace }),
+        namespace: resolved.namespaced ? identityNamespace : DEFAULT_ASSIGNMENT_NAMESPACE,
         podName,
         podNamespace,
         nodeName,
         identity,
-        binding,
+        binding: resolved.binding,
       });
     }
   }
 
   for (const [selector, list] of bindingsBySelector) {
     if (usedSelectors.has(selector)) continue;
-    for (const binding of list) {
+    for (const { binding } of list) {
       skipped.push({
         subject: 'binding',
         code: 'binding_unmatched',

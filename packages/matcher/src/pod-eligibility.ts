@@ -8,9 +8,11 @@ export type PodEligibility =
   | { readonly eligible: true; readonly label: string; readonly nodeName: string }
   | { readonly eligible: false; readonly code: PodSkipCode; readonly message: string };
 
-/** Whether a pod takes part in matching at all (§2.5 first two bullets, plus the Q2 phase check). */
-export function podEligibility(pod: Pod): PodEligibility {
-  const podKey = `${pod.metadata.namespace}/${pod.metadata.name}`;
+/**
+ * Whether a pod takes part in matching at all (§2.5 first two bullets, plus the Q2 phase check). `podKey` is the
+ * pod's `namespace/name`, passed in because the caller has already built it.
+ */
+export function podEligibility(pod: Pod, podKey: string): PodEligibility {
   const label = pod.metadata.labels?.[POD_LABEL_KEY];
   if (label === undefined) {
     return { eligible: false, code: 'pod_no_label', message: `pod ${podKey} has no ${POD_LABEL_KEY} label` };
