@@ -1,4 +1,4 @@
-import type { AzureWorldShape } from './azure-world.js';
+import type { AzureWorld, AzureWorldShape } from './azure-world.js';
 
 export interface SandboxOptions {
   /** Shape of the emulated Azure (scale sets, VMs, identities). Default: 1 VMSS × 2 nodes, 1 VM, 2 identities. */
@@ -7,8 +7,8 @@ export interface SandboxOptions {
   armLatencyMs?: number;
   /** Start MIC (default true). */
   mic?: boolean;
-  /** Extra MIC flags, e.g. `--immutable-user-msis=<id>`. */
-  micArgs?: readonly string[];
+  /** Extra MIC flags, e.g. `--immutable-user-msis=<id>`; a function when they name the world's (random) IDs. */
+  micArgs?: readonly string[] | ((world: AzureWorld) => readonly string[]);
   /** Extra NMI flags for every node, e.g. `--block-instance-metadata`. */
   nmiArgs?: readonly string[];
   /**

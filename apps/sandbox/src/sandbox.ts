@@ -216,13 +216,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(options.micScript ? { micScript: options.micScript } : {}),
       ...(options.nmiScript ? { nmiScript: options.nmiScript } : {}),
     };
+    const configuredMicArgs =
+      typeof options.micArgs === 'function' ? options.micArgs(world) : (options.micArgs ?? []);
     const mics: LaunchedComponent[] = [];
     let micCounter = 0;
     const startMic: Sandbox['startMic'] = async (micOptions = {}) => {
       micCounter++;
       const launched = await launchMic(context, {
         instance: micOptions.instance ?? `mic-${micCounter}`,
-        extraArgs: [...SANDBOX_MIC_ARGS, ...(options.micArgs ?? []), ...(micOptions.extraArgs ?? [])],
+        extraArgs: [...SANDBOX_MIC_ARGS, ...configuredMicArgs, ...(micOptions.extraArgs ?? [])],
       });
       mics.push(launched);
       cleanups.push(() => launched.process.stop());
