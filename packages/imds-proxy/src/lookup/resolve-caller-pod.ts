@@ -9,7 +9,6 @@ export interface ResolveCallerPodOptions {
   /** Total lookups (upstream: 1 + 4 retries). */
   readonly attempts: number;
   readonly retryIntervalMs: number;
-  readonly signal: AbortSignal;
   /** Called once per failed attempt (upstream metric `get_pod_list`). */
   readonly onFailedAttempt?: () => void;
 }
@@ -27,10 +26,14 @@ function podAddresses(pod: Pod): string[] {
  * §3.4: the one live pod on this node with the caller's IP. The informer may not have seen a brand-new pod yet,
  * hence the short retry loop. Pods in a terminal phase are ignored: their IP may already belong to a new pod.
  */
-export async function resolveCallerPod(callerIp: string, options: ResolveCallerPodOptions): Promise<Pod> {
+export async function resolveCallerPod(
+  callerIp: string,
+  options: ResolveCallerPodOptions,
+  abortable: { readonly signal: AbortSignal },
+): Promise<Pod> {
   let lastError: NmiError | undefined;
   for (let attempt = 0; attempt < options.attempts; attempt++) {
-    if (attempt > 0) await options.clock.sleep(options.retryIntervalMs, options.signal);
+    if (attempt > 0) await options.clock.sleep(options.retryIntervalMs, abortable.signal);
     try {
       const candidates = await options.pods.podsByIp(callerIp);
       const live = candidates.filter(

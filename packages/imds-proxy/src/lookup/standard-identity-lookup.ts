@@ -12,6 +12,10 @@ export interface StandardLookupOptions {
   readonly retryAttemptsForAssigned: number;
   readonly retryIntervalMs: number;
   readonly forceNamespaced: boolean;
+}
+
+/** The request being served: its signal is read only when the loop has to wait. */
+export interface Abortable {
   readonly signal: AbortSignal;
 }
 
@@ -62,6 +66,7 @@ async function findAssignedIdentities(
   podName: string,
   request: IdentityRequest,
   options: StandardLookupOptions,
+  abortable: Abortable,
 ): Promise<AzureIdentity[]> {
   const maxAttempts = options.retryAttemptsForCreated + options.retryAttemptsForAssigned;
   let lastError: unknown;
@@ -78,7 +83,7 @@ async function findAssignedIdentities(
     if (groups.created.length === 0 && attempt >= options.retryAttemptsForCreated) {
       throw notAssignedError(namespace, podName, 'CREATED', options.retryAttemptsForCreated, options, lastError);
     }
-    await options.clock.sleep(options.retryIntervalMs, options.signal);
+    await options.clock.sleep(options.retryIntervalMs, abortable.signal);
   }
   throw notAssignedError(namespace, podName, 'ASSIGNED', maxAttempts, options, lastError);
 }
@@ -88,8 +93,9 @@ export async function lookupStandardIdentity(
   podName: string,
   request: IdentityRequest,
   options: StandardLookupOptions,
+  abortable: Abortable,
 ): Promise<AzureIdentity> {
-  const assigned = await findAssignedIdentities(namespace, podName, request, options);
+  const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
   const usable = assigned.filter((identity) =>
     identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),
   );

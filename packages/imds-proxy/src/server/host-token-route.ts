@@ -1,10 +1,9 @@
 import { NmiError } from '../errors.js';
 import { isHostLoopback } from '../routing/caller-address.js';
-import { redactClientId } from '@podid/crd-types';
 import { msiResponseObject } from '../token/issued-token.js';
 import { answerWithError, asNmiError } from './error-status.js';
 import { sendErrorText, sendJson } from './http-answers.js';
-import { type RouteContext, type RouteOutcome, identityForPod, identityRequestFrom } from './route-context.js';
+import { type RouteContext, type RouteOutcome, identityForPod } from './route-context.js';
 
 function headerText(value: string | string[] | undefined): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
@@ -23,7 +22,7 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
     sendErrorText(res, 500, 'request remote address is not from a host');
     return { status: 500, errorCode: 'caller-not-host' };
   }
-  const resource = query.get('resource') ?? '';
+  const resource = query.resource;
   if (!resource) {
     sendErrorText(res, 400, 'parameter resource cannot be empty');
     return { status: 400, errorCode: 'resource-missing' };
@@ -42,7 +41,7 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
 
   let identity: Awaited<ReturnType<typeof identityForPod>>;
   try {
-    identity = await identityForPod(context, podNamespace, podName, undefined, identityRequestFrom(query));
+    identity = await identityForPod(context, podNamespace, podName, undefined, query);
   } catch (error) {
     const nmiError = asNmiError(error, 'identity-not-found', context);
     // Every lookup failure is a 404 on this route, whatever its cause (no Retry-After option).
@@ -50,14 +49,12 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
     return fail(new NmiError('identity-not-found', nmiError.message, { cause: nmiError }));
   }
   outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
-  outcome.clientId = redactClientId(identity.spec.clientID ?? '');
+  outcome.clientId = identity.spec.clientID ?? '';
 
   try {
     const provided = await context.tokens.forIdentity(identity, resource, {
       key: `host:${podNamespace}/${podName}`,
-      get signal() {
-        return context.signal;
-      },
+      abortable: context,
     });
     outcome.cache = provided.cache;
     const first = provided.set.tokens[0];

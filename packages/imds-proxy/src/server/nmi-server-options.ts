@@ -1,6 +1,15 @@
 import type { INetworkModule } from '@azure/msal-node';
-import type { Clock, ExceptionLookup, IdentitySource, PodLookup, SecretLookup } from '../lookup/lookups.js';
+import type {
+  Clock,
+  ExceptionLookup,
+  IdentitySource,
+  ManagedIdentitySource,
+  PodLookup,
+  SecretLookup,
+} from '../lookup/lookups.js';
 import type { NmiMetrics, RequestLogger } from '../observability.js';
+import type { ResolveCallerPodOptions } from '../lookup/resolve-caller-pod.js';
+import type { StandardLookupOptions } from '../lookup/standard-identity-lookup.js';
 import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.js';
 
 export interface TokenCacheSettings {
@@ -73,4 +82,9 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly podLookupRetryIntervalMs: number;
   readonly queueFullRetryAfterSeconds: number;
   readonly clock: Clock;
+  /** Built once per server, shared by every request. */
+  readonly podResolution: ResolveCallerPodOptions;
+  readonly identityLookup:
+    | { readonly mode: 'standard'; readonly lookup: StandardLookupOptions }
+    | { readonly mode: 'managed'; readonly source: ManagedIdentitySource };
 }

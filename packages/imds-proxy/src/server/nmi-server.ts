@@ -1,9 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redactClientId } from '@podid/crd-types';
 import { systemClock } from '../lookup/system-clock.js';
 import { canonicalCallerIp } from '../routing/caller-address.js';
 import { classifyRoute } from '../routing/classify-route.js';
 import { splitRequestTarget } from '../routing/normalise-path.js';
+import { parseTokenQuery } from '../routing/token-query.js';
 import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
@@ -14,8 +16,7 @@ import { hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './
 import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
-import type { RouteContext, RouteOutcome } from './route-context.js';
-import { RequestAbort } from './request-abort.js';
+import { RouteContext, type RouteOutcome } from './route-context.js';
 import { handleTokenRoute } from './token-route.js';
 
 export interface NmiServer {
@@ -35,9 +36,32 @@ const TOKEN_ROUTE_PATH = '/metadata/identity/oauth2/token';
 const HOST_TOKEN_ROUTE_PATH = '/host/token';
 
 function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
+  const clock = options.clock ?? systemClock;
+  const forceNamespaced = options.identities.mode === 'managed' ? true : (options.forceNamespaced ?? false);
   return {
     ...options,
-    forceNamespaced: options.identities.mode === 'managed' ? true : (options.forceNamespaced ?? false),
+    podResolution: {
+      pods: options.pods,
+      clock,
+      attempts: Math.max(1, options.podLookupAttempts ?? 5),
+      retryIntervalMs: options.podLookupRetryIntervalMs ?? 300,
+      onFailedAttempt: () => options.metrics?.kubernetesApiOperationError('get_pod_list'),
+    },
+    identityLookup:
+      options.identities.mode === 'standard'
+        ? {
+            mode: 'standard',
+            lookup: {
+              source: options.identities,
+              clock,
+              retryAttemptsForCreated: options.retryAttemptsForCreated ?? 16,
+              retryAttemptsForAssigned: options.retryAttemptsForAssigned ?? 4,
+              retryIntervalMs: (options.findIdentityRetryIntervalSeconds ?? 5) * 1000,
+              forceNamespaced,
+            },
+          }
+        : { mode: 'managed', source: options.identities },
+    forceNamespaced,
     micNamespace: options.micNamespace ?? 'default',
     metadataHeaderRequired: options.metadataHeaderRequired ?? true,
     blockInstanceMetadata: options.blockInstanceMetadata ?? false,
@@ -48,7 +72,7 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     podLookupAttempts: Math.max(1, options.podLookupAttempts ?? 5),
     podLookupRetryIntervalMs: options.podLookupRetryIntervalMs ?? 300,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds ?? 1,
-    clock: options.clock ?? systemClock,
+    clock,
   };
 }
 
@@ -129,27 +153,14 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handler: (context: RouteContext) => Promise<RouteOutcome>,
   ): Promise<void> {
     const started = performance.now();
-    const abort = new RequestAbort();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
     const callerIp = canonicalCallerIp(req.socket.remoteAddress);
+    const context = new RouteContext(req, res, parseTokenQuery(rawQuery), callerIp, options, tokens);
+    res.on('close', () => {
+      if (!res.writableFinished) context.clientDisconnected();
+    });
     let outcome: RouteOutcome;
     try {
-      outcome = await handler({
-        req,
-        res,
-        query: new URLSearchParams(rawQuery),
-        callerIp,
-        get signal() {
-          return abort.signal;
-        },
-        get disconnected() {
-          return abort.disconnected;
-        },
-        options,
-        tokens,
-      });
+      outcome = await handler(context);
     } catch (error) {
       // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
       sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
@@ -187,7 +198,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       ...(outcome.podNamespace !== undefined ? { podNamespace: outcome.podNamespace } : {}),
       ...(outcome.podName !== undefined ? { podName: outcome.podName } : {}),
       ...(outcome.identity !== undefined ? { identity: outcome.identity } : {}),
-      ...(outcome.clientId !== undefined ? { clientId: outcome.clientId } : {}),
+      ...(outcome.clientId !== undefined ? { clientId: redactClientId(outcome.clientId) } : {}),
       ...(outcome.cache !== undefined ? { cache: outcome.cache } : {}),
       ...(outcome.errorCode !== undefined ? { errorCode: outcome.errorCode } : {}),
       ...(outcome.message !== undefined ? { message: outcome.message } : {}),

@@ -2,24 +2,51 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AzureIdentity, Pod } from '@podid/crd-types';
 import { NmiError } from '../errors.js';
 import type { IdentityRequest } from '../lookup/identity-request.js';
+import type { TokenQuery } from '../routing/token-query.js';
 import { lookupManagedIdentity } from '../lookup/managed-identity-lookup.js';
 import { lookupStandardIdentity } from '../lookup/standard-identity-lookup.js';
 import type { TokenCacheEvent } from '../observability.js';
 import type { IdentityTokenProvider } from '../token/identity-token-provider.js';
 import type { ResolvedNmiOptions } from './nmi-server-options.js';
 
-export interface RouteContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly query: URLSearchParams;
-  /** Canonical caller IP, undefined when the socket address is not an IP. */
-  readonly callerIp: string | undefined;
-  /** Aborts when the client disconnects. Created on first read (see RequestAbort). */
-  readonly signal: AbortSignal;
+/**
+ * One token-route request. A class rather than an object literal so the per-request cost is one allocation; the
+ * abort signal is created only when a slow path (retry sleep, upstream wait) reads it, because an
+ * AbortController per request would cost more than the whole cached-token path.
+ */
+export class RouteContext {
+  private controller: AbortController | undefined;
+  private gone = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly query: TokenQuery,
+    /** Canonical caller IP, undefined when the socket address is not an IP. */
+    readonly callerIp: string | undefined,
+    readonly options: ResolvedNmiOptions,
+    readonly tokens: IdentityTokenProvider,
+  ) {}
+
+  /** Aborts when the client disconnects. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.gone) this.controller.abort(new Error('client disconnected'));
+    }
+    return this.controller.signal;
+  }
+
   /** True once the client has gone, without creating the signal. */
-  readonly disconnected: boolean;
-  readonly options: ResolvedNmiOptions;
-  readonly tokens: IdentityTokenProvider;
+  get disconnected(): boolean {
+    return this.gone;
+  }
+
+  clientDisconnected(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.controller?.abort(new Error('client disconnected'));
+  }
 }
 
 /** What a token route did, for the request log and `nmi_operations_duration_seconds`. */
@@ -29,17 +56,11 @@ export interface RouteOutcome {
   podNamespace?: string;
   podName?: string;
   identity?: string;
+  /** Raw client ID; redacted when the log entry is built (only if a logger is set). */
   clientId?: string;
   cache?: TokenCacheEvent;
   errorCode?: string;
   message?: string;
-}
-
-export function identityRequestFrom(query: URLSearchParams): IdentityRequest {
-  return {
-    clientId: query.get('client_id') ?? '',
-    resourceId: query.get('msi_res_id') || query.get('mi_res_id') || '',
-  };
 }
 
 /** The identity the pod may use, by mode (§3.7 standard, §3.9 managed). Checked on every request, cache or not. */
@@ -51,20 +72,11 @@ export async function identityForPod(
   request: IdentityRequest,
 ): Promise<AzureIdentity> {
   const { options } = context;
-  if (options.identities.mode === 'standard') {
-    return lookupStandardIdentity(namespace, podName, request, {
-      source: options.identities,
-      clock: options.clock,
-      retryAttemptsForCreated: options.retryAttemptsForCreated,
-      retryAttemptsForAssigned: options.retryAttemptsForAssigned,
-      retryIntervalMs: options.findIdentityRetryIntervalSeconds * 1000,
-      forceNamespaced: options.forceNamespaced,
-      get signal() {
-        return context.signal;
-      },
-    });
+  const identityLookup = options.identityLookup;
+  if (identityLookup.mode === 'standard') {
+    return lookupStandardIdentity(namespace, podName, request, identityLookup.lookup, context);
   }
   const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
   if (!pod) throw new NmiError('identity-not-found', `pod ${namespace}/${podName} not found on this node`);
-  return lookupManagedIdentity(pod, request, options.identities);
+  return lookupManagedIdentity(pod, request, identityLookup.source);
 }

@@ -3,12 +3,11 @@ import { NmiError } from '../errors.js';
 import { isExcepted } from '@podid/matcher';
 import { isMicPod } from '../lookup/exception-policy.js';
 import { resolveCallerPod } from '../lookup/resolve-caller-pod.js';
-import { redactClientId } from '@podid/crd-types';
 import { type TokenSet, msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
 import { answerWithError, asNmiError } from './error-status.js';
 import { hasMetadataHeader, sendErrorText, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
-import { type RouteContext, type RouteOutcome, identityForPod, identityRequestFrom } from './route-context.js';
+import { type RouteContext, type RouteOutcome, identityForPod } from './route-context.js';
 
 /** `expires_in` as seconds left now: a cached token must not claim its original lifetime. */
 function remainingSeconds(expiresOn: string, nowMs: number): string {
@@ -55,14 +54,14 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     sendErrorText(res, 500, 'request remote address is empty');
     return { status: 500, errorCode: 'caller-address-invalid' };
   }
-  const resource = query.get('resource') ?? '';
+  const resource = query.resource;
   if (!resource) {
     sendErrorText(res, 400, 'parameter resource cannot be empty');
     return { status: 400, errorCode: 'resource-missing' };
   }
   const outcome: RouteOutcome = { status: 0, resource };
-  const request = identityRequestFrom(query);
-  if (request.clientId) outcome.clientId = redactClientId(request.clientId);
+  const request = query;
+  if (request.clientId) outcome.clientId = request.clientId;
   const errorOptions = {
     retryAfterOnLookupFailure: options.setRetryAfterHeader,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
@@ -76,16 +75,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
 
   let pod: Pod;
   try {
-    pod = await resolveCallerPod(context.callerIp, {
-      pods: options.pods,
-      clock: options.clock,
-      attempts: options.podLookupAttempts,
-      retryIntervalMs: options.podLookupRetryIntervalMs,
-      get signal() {
-        return context.signal;
-      },
-      onFailedAttempt: () => options.metrics?.kubernetesApiOperationError('get_pod_list'),
-    });
+    pod = await resolveCallerPod(context.callerIp, options.podResolution, context);
   } catch (error) {
     return fail(asNmiError(error, 'pod-lookup-failed', context));
   }
@@ -100,12 +90,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     return fail(asNmiError(error, 'exceptions-lookup-failed', context));
   }
 
-  const caller = {
-    key: context.callerIp,
-    get signal() {
-      return context.signal;
-    },
-  };
+  const caller = { key: context.callerIp, abortable: context };
   if (excepted) {
     // §3.8: straight from IMDS, by client_id or the VM's system identity; every failure is a 403 upstream.
     try {
@@ -132,7 +117,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     return fail(asNmiError(error, 'identity-not-found', context));
   }
   outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
-  outcome.clientId = redactClientId(identity.spec.clientID ?? '');
+  outcome.clientId = identity.spec.clientID ?? '';
 
   try {
     const provided = await context.tokens.forIdentity(identity, resource, caller);

@@ -29,7 +29,8 @@ export interface ProvidedTokens {
 /** Who is asking, for fairness: the pod's IP (token route) or `ns/name` (host route). */
 export interface TokenCaller {
   readonly key: string;
-  readonly signal: AbortSignal;
+  /** Read only when the caller has to wait (see RouteContext). */
+  readonly abortable: { readonly signal: AbortSignal };
 }
 
 /** Identity objects come from informer caches and are replaced, not mutated, on update: safe to memoise. */
@@ -117,8 +118,8 @@ export class IdentityTokenProvider {
     if (!cache) {
       const set = await limiter.run(
         caller.key,
-        () => this.measured(operation, () => acquire(caller.signal)),
-        caller.signal,
+        () => this.measured(operation, () => acquire(caller.abortable.signal)),
+        caller.abortable.signal,
       );
       this.options.metrics?.tokenCache?.('bypass');
       return { set, cache: 'bypass' };
@@ -130,7 +131,7 @@ export class IdentityTokenProvider {
       this.options.metrics?.tokenCache?.('hit');
       return { set: hit, cache: 'hit' };
     }
-    const { value, outcome } = await untilAborted(cache.get(key, fetch), caller.signal);
+    const { value, outcome } = await untilAborted(cache.get(key, fetch), caller.abortable.signal);
     this.options.metrics?.tokenCache?.(outcome);
     return { set: value, cache: outcome };
   }
