@@ -46,9 +46,10 @@ function readablePart(text: string): string {
  * Names are persisted in clusters: any change to the output of this function orphans existing objects.
  */
 export function assignedIdentityName(parts: AssignedIdentityNameParts): string {
-  // NUL cannot occur in Kubernetes names, so the joined text identifies the tuple exactly. (Array join, not a
-  // template literal: the two differ for null/undefined from untyped callers, and names must never change.)
-  const tuple = [parts.podNamespace, parts.podName, parts.identityNamespace, parts.identityName].join('\u0000');
+  // NUL cannot occur in Kubernetes names, so the joined text identifies the tuple exactly. Each `?? ''` keeps
+  // what the first release's Array#join did with null/undefined from untyped callers: names must never change.
+  const { podNamespace, podName, identityNamespace, identityName } = parts;
+  const tuple = `${podNamespace ?? ''}\u0000${podName ?? ''}\u0000${identityNamespace ?? ''}\u0000${identityName ?? ''}`;
   // One-shot crypto.hash (Node ≥ 20.12) gives the same digest as createHash().update().digest() without building
   // a Hash object per name.
   const digest = hash('sha256', tuple, 'hex').slice(0, HASH_LENGTH);

@@ -232,6 +232,30 @@ describe('matchAssignments: duplicates (checklist row 20)', () => {
     expect(result.assignments).toHaveLength(1);
     expect(codes(result.skipped).sort()).toEqual(['binding_duplicate', 'pod_duplicate']);
   });
+
+  test('copies of a pod among others are used once whatever the input order', () => {
+    const copies = [pod('a', 'p', { label: 'sel' }), pod('a', 'p', { label: 'sel' }), pod('a', 'p', { label: 'sel' })];
+    const others = [pod('a', 'o', { label: 'sel' }), pod('b', 'p', { label: 'sel' }), pod('a', 'q', { label: 'sel' })];
+    const all = [copies[0]!, others[0]!, copies[1]!, others[1]!, others[2]!, copies[2]!];
+    const result = matchAssignments(all, [binding('default', 'b1', 'id1', 'sel')], [identity('default', 'id1')], open);
+    expect(result.assignments.map((a) => `${a.podNamespace}/${a.podName}`)).toEqual(['a/o', 'a/p', 'a/q', 'b/p']);
+    expect(result.skipped.map((s) => (s.subject === 'pod' ? `${s.code} ${s.pod.name}` : s.code))).toEqual([
+      'pod_duplicate p',
+      'pod_duplicate p',
+    ]);
+  });
+
+  test('pods are told apart by their namespace/name key, so keys that coincide through "/" count as one pod', () => {
+    // Impossible for real objects ("/" is invalid in both); kept as the documented rule for untrusted input.
+    const result = matchAssignments(
+      [pod('a/b', 'c', { label: 'sel' }), pod('a', 'b/c', { label: 'sel' })],
+      [binding('default', 'b1', 'id1', 'sel')],
+      [identity('default', 'id1')],
+      open,
+    );
+    expect(result.assignments.map((a) => a.podNamespace)).toEqual(['a']);
+    expect(codes(result.skipped)).toEqual(['pod_duplicate']);
+  });
 });
 
 describe('matchAssignments: resource ID validation (checklist row 22, §2.13)', () => {

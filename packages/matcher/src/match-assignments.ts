@@ -78,6 +78,12 @@ function resolveBinding(
   };
 }
 
+/** The bindings with one selector, and whether an eligible pod carried that label (else they are unmatched). */
+interface SelectorBindings {
+  readonly bindings: ResolvedBinding[];
+  used: boolean;
+}
+
 /**
  * Bindings by exact selector, each list sorted by (namespace, name) as upstream did for determinism (§2.5).
  * This index is what keeps matching linear in pods + bindings instead of their product.
@@ -87,8 +93,8 @@ function indexBindingsBySelector(
   identitiesByKey: ReadonlyMap<string, AzureIdentity>,
   options: MatchOptions,
   skipped: SkipReason[],
-): Map<string, ResolvedBinding[]> {
-  const bySelector = new Map<string, ResolvedBinding[]>();
+): Map<string, SelectorBindings> {
+  const bySelector = new Map<string, SelectorBindings>();
   const seen = new Set<string>();
   for (const binding of sortObjects(bindings, (b) => JSON.stringify(b))) {
     const key = objectKey(binding.metadata.namespace, binding.metadata.name);
@@ -100,11 +106,21 @@ function indexBindingsBySelector(
     seen.add(key);
     const selector = binding.spec.selector ?? '';
     const resolved = resolveBinding(binding, identitiesByKey, options);
-    const list = bySelector.get(selector);
-    if (list === undefined) bySelector.set(selector, [resolved]);
-    else list.push(resolved);
+    const entry = bySelector.get(selector);
+    if (entry === undefined) bySelector.set(selector, { bindings: [resolved], used: false });
+    else entry.bindings.push(resolved);
   }
   return bySelector;
+}
+
+/**
+ * Whether `namespace/name` identifies each pod unambiguously: true unless a namespace or name contains `/` (never
+ * the case for real Kubernetes objects, but the input is not trusted). Then `a/b`+`c` and `a`+`b/c` share a key.
+ */
+function podKeysAreUnambiguous(pods: readonly Pod[]): boolean {
+  return pods.every(({ metadata: { namespace, name } }) => {
+    return typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/');
+  });
 }
 
 function podSkip(pod: Pod, code: Extract<SkipReason, { subject: 'pod' }>['code'], message: string): SkipReason {
@@ -139,19 +155,27 @@ export function matchAssignments(
   const skipped: SkipReason[] = [];
   const identitiesByKey = indexIdentities(identities);
   const bindingsBySelector = indexBindingsBySelector(bindings, identitiesByKey, options, skipped);
-  const usedSelectors = new Set<string>();
   const assignments: DesiredAssignment[] = [];
-  const seenPods = new Set<string>();
 
   const sortedPods = sortObjects(pods, (p) => JSON.stringify([p.spec?.nodeName, p.status?.phase, p.metadata.labels]));
+  // A pod is used once per namespace/name key. The sort puts equal (namespace, name) pairs next to each other, so
+  // with unambiguous keys comparing each pod with its predecessor finds every repeat without building and hashing
+  // a key per pod; otherwise a set of keys keeps the key-based rule exactly.
+  const seenPodKeys = podKeysAreUnambiguous(pods) ? undefined : new Set<string>();
+  let previousPod: Pod | undefined;
   for (const pod of sortedPods) {
     const { name: podName, namespace: podNamespace } = pod.metadata;
     const podKey = objectKey(podNamespace, podName);
-    if (seenPods.has(podKey)) {
+    const repeated =
+      seenPodKeys === undefined
+        ? previousPod?.metadata.name === podName && previousPod.metadata.namespace === podNamespace
+        : seenPodKeys.has(podKey);
+    previousPod = pod;
+    if (repeated) {
       skipped.push(podSkip(pod, 'pod_duplicate', `pod ${podKey} appears more than once; the first copy is used`));
       continue;
     }
-    seenPods.add(podKey);
+    seenPodKeys?.add(podKey);
 
     const eligibility = podEligibility(pod, podKey);
     if (!eligibility.eligible) {
@@ -159,14 +183,15 @@ export function matchAssignments(
       continue;
     }
     const { label, nodeName } = eligibility;
-    usedSelectors.add(label);
-    const candidates = bindingsBySelector.get(label);
-    if (candidates === undefined) {
+    const selectorBindings = bindingsBySelector.get(label);
+    if (selectorBindings === undefined) {
       skipped.push(
         podSkip(pod, 'pod_no_matching_binding', `no AzureIdentityBinding with selector "${label}" for pod ${podKey}`),
       );
       continue;
     }
+    selectorBindings.used = true;
+    const candidates = selectorBindings.bindings;
 
     /**
      * Identity name → the identity namespace already assigned to this pod (checklist row 20). Only a pod with
@@ -215,8 +240,8 @@ export function matchAssignments(
     }
   }
 
-  for (const [selector, list] of bindingsBySelector) {
-    if (usedSelectors.has(selector)) continue;
+  for (const [selector, { bindings: list, used }] of bindingsBySelector) {
+    if (used) continue;
     for (const { binding } of list) {
       skipped.push({
         subject: 'binding',
