@@ -106,8 +106,8 @@ export async function runCli(io: CliIo): Promise<number> {
     command.parse([...io.argv], { from: 'user' });
     options = command.opts<CliOptions>();
   } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code ?? 2;
+    // --help and --version end here with exit code 0; anything else is a bad command line (2, as MIC and NMI).
+    return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
   if (options.netns) {
     io.err('--netns is not available in this version of the sandbox: run without it (pods use 127.0.x.y addresses).');

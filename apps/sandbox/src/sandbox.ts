@@ -216,8 +216,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(options.micScript ? { micScript: options.micScript } : {}),
       ...(options.nmiScript ? { nmiScript: options.nmiScript } : {}),
     };
-    const configuredMicArgs =
-      typeof options.micArgs === 'function' ? options.micArgs(world) : (options.micArgs ?? []);
+    const configuredMicArgs = typeof options.micArgs === 'function' ? options.micArgs(world) : (options.micArgs ?? []);
     const mics: LaunchedComponent[] = [];
     let micCounter = 0;
     const startMic: Sandbox['startMic'] = async (micOptions = {}) => {
