@@ -130,6 +130,28 @@ describe('token cache in the server', () => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
   });
 
+  test('cold burst from several pods over several resources: one upstream call per identity × resource', async () => {
+    const { h } = await start();
+    const clients = ['bbbbbbbb-0000-0000-0000-000000000001', 'cccccccc-0000-0000-0000-000000000002'];
+    clients.forEach((client, index) => {
+      const p = h.cluster.addPod(pod(`p${index}`, 'demo', `127.0.0.${3 + index}`));
+      h.cluster.assign(p, msiIdentity(`id${index}`, 'demo', client));
+      h.imds.assigned.add(client);
+    });
+    h.imds.hold();
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      const from = `127.0.0.${2 + (i % 3)}`;
+      pending.push(h.get(from, `/metadata/identity/oauth2/token?resource=r${i % 2}`));
+    }
+    while (h.imds.tokenCalls().length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    h.imds.release();
+    await Promise.all(pending);
+    // 3 identities × 2 resources.
+    expect(h.imds.tokenCalls()).toHaveLength(6);
+  });
+
   test('refresh-ahead with the injected clock; expires_in of a cached answer counts down', async () => {
     const { h } = await start();
     h.imds.lifetimeSeconds = 3600;
