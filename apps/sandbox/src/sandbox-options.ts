@@ -7,6 +7,8 @@ export interface SandboxOptions {
   armLatencyMs?: number;
   /** Start MIC (default true). */
   mic?: boolean;
+  /** Start one NMI per node (default true); benchmarks of assignment alone turn it off. */
+  nmi?: boolean;
   /** Extra MIC flags, e.g. `--immutable-user-msis=<id>`; a function when they name the world's (random) IDs. */
   micArgs?: readonly string[] | ((world: AzureWorld) => readonly string[]);
   /** Extra NMI flags for every node, e.g. `--block-instance-metadata`. */

@@ -233,7 +233,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
 
     const nmis = new Map<string, SandboxNmi>();
-    const nmiStarts = world.nodes.map(async (node) => {
+    const nmiNodes = (options.nmi ?? true) ? world.nodes : [];
+    const nmiStarts = nmiNodes.map(async (node) => {
       const launched = await launchNmi(context, {
         nodeName: node.name,
         imdsUrl: node.imdsUrl,
@@ -245,10 +246,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     if (options.mic ?? true) {
       await settleAll([startMic(), ...nmiStarts]);
-      mark(`MIC leading; NMI ready on ${world.nodes.length} nodes`);
+      mark(`MIC leading; NMI ready on ${nmiNodes.length} nodes`);
     } else {
       await settleAll(nmiStarts);
-      mark(`NMI ready on ${world.nodes.length} nodes (MIC not started)`);
+      mark(`NMI ready on ${nmiNodes.length} nodes (MIC not started)`);
     }
 
     const podOf = async (input: PodSpecInput, waitOptions: WaitOptions = {}): Promise<SandboxPod> => {
