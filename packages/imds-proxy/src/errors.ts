@@ -16,7 +16,8 @@ export type NmiErrorCode =
   | 'secret-unreadable'
   | 'secret-invalid'
   | 'upstream-queue-full'
-  | 'request-aborted';
+  | 'request-aborted'
+  | 'internal-error';
 
 export class NmiError extends Error {
   readonly code: NmiErrorCode;

@@ -35,7 +35,7 @@ export function statusForError(
 
 /** Writes the error (unless the client already left) and returns the status for logs and metrics. */
 export function answerWithError(res: ServerResponse, error: unknown, options: ErrorAnswerOptions): number {
-  const nmiError = isNmiError(error) ? error : new NmiError('request-aborted', describeError(error), { cause: error });
+  const nmiError = isNmiError(error) ? error : new NmiError('internal-error', describeError(error), { cause: error });
   if (nmiError.code === 'request-aborted' || res.destroyed) return 499;
   const { status, headers } = statusForError(nmiError, options);
   sendErrorText(res, status, nmiError.message, headers);
