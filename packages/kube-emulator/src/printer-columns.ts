@@ -94,6 +94,8 @@ function col(name: string, compute: PrinterColumn['compute'], type = 'string', p
 }
 
 export const builtinColumns = {
+  /** Stored-only kinds (workloads, RBAC): no controller fills their status, so only what is always known. */
+  nameAndAge: [nameColumn, ageColumn],
   pods: [
     nameColumn,
     col('Ready', podReady),

@@ -172,6 +172,37 @@ export function builtinResourceTypes(): ResourceType[] {
       namespaced: true,
       printerColumns: builtinColumns.leases,
     }),
+    // Stored only, with no controllers behind them: enough to apply and read back deployment manifests
+    // (a Deployment never starts pods here).
+    builtin({
+      group: 'apps',
+      kind: 'Deployment',
+      plural: 'deployments',
+      shortNames: ['deploy'],
+      categories: ['all'],
+      namespaced: true,
+      status: true,
+      printerColumns: builtinColumns.nameAndAge,
+    }),
+    builtin({
+      group: 'apps',
+      kind: 'DaemonSet',
+      plural: 'daemonsets',
+      shortNames: ['ds'],
+      categories: ['all'],
+      namespaced: true,
+      status: true,
+      printerColumns: builtinColumns.nameAndAge,
+    }),
+    ...(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'] as const).map((kind) =>
+      builtin({
+        group: 'rbac.authorization.k8s.io',
+        kind,
+        plural: `${kind.toLowerCase()}s`,
+        namespaced: !kind.startsWith('Cluster'),
+        printerColumns: builtinColumns.nameAndAge,
+      }),
+    ),
     builtin({
       group: 'events.k8s.io',
       kind: 'Event',
