@@ -24,6 +24,7 @@ export interface PodSpecInput {
   labels?: Record<string, string>;
   /** Schedule to this node; otherwise the sandbox's scheduler picks one. */
   nodeName?: string;
+  annotations?: Record<string, string>;
   image?: string;
 }
 
@@ -31,7 +32,12 @@ export function podObject(input: PodSpecInput): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: input.name, namespace: input.namespace ?? 'default', labels: input.labels ?? {} },
+    metadata: {
+      name: input.name,
+      namespace: input.namespace ?? 'default',
+      labels: input.labels ?? {},
+      ...(input.annotations ? { annotations: input.annotations } : {}),
+    },
     spec: {
       ...(input.nodeName ? { nodeName: input.nodeName } : {}),
       containers: [{ name: 'app', image: input.image ?? 'podid/sandbox-workload:latest' }],

@@ -26,6 +26,12 @@ export interface FakeKubeletOptions {
 
 const MAX_ATTEMPTS = 5;
 
+/**
+ * Pods whose network something else provides (a test's real network namespace) carry this annotation; the fake
+ * kubelet leaves their node and address alone.
+ */
+export const EXTERNAL_NETWORK_ANNOTATION = 'sandbox.podid.io/external-network';
+
 export class FakeKubelet {
   private readonly informer;
   private readonly busy = new Map<string, Promise<void>>();
@@ -57,6 +63,7 @@ export class FakeKubelet {
 
   private enqueue(pod: Pod): void {
     if (this.stopped || pod.metadata.deletionTimestamp) return;
+    if (pod.metadata.annotations?.[EXTERNAL_NETWORK_ANNOTATION] === 'true') return;
     const key = this.keyOf(pod);
     if (pod.status?.podIP) {
       // Known address (also after a restart): keep the pool from handing it out again.

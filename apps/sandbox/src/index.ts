@@ -17,6 +17,7 @@ export {
 } from './azure-world.js';
 
 // Objects and requests
+export { EXTERNAL_NETWORK_ANNOTATION } from './fake-kubelet.js';
 export type { AzureIdentityInput, PodSpecInput } from './cluster-objects.js';
 export { type KubeObject, KubeRequestError, KubeRest } from './kube-rest.js';
 export {
