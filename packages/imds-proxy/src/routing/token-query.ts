@@ -58,5 +58,6 @@ export function parseTokenQuery(rawQuery: string): TokenQuery {
       else if (key === 'mi_res_id') miResId ??= value();
     }
   }
-  return { resource: resource ?? '', clientId: clientId ?? '', resourceId: msiResId || miResId || '' };
+  // Frozen: the server memoises parsed queries and shares them between requests.
+  return Object.freeze({ resource: resource ?? '', clientId: clientId ?? '', resourceId: msiResId || miResId || '' });
 }

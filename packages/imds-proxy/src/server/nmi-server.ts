@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { redactClientId } from '@podid/crd-types';
 import { systemClock } from '../lookup/system-clock.js';
 import { canonicalCallerIp } from '../routing/caller-address.js';
+import { boundedMemo } from '../routing/bounded-memo.js';
 import { classifyRoute } from '../routing/classify-route.js';
 import { splitRequestTarget } from '../routing/normalise-path.js';
 import { parseTokenQuery } from '../routing/token-query.js';
@@ -120,6 +121,8 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const proxy = createPassThroughProxy(options.imdsBaseUrl);
+  const routeOf = boundedMemo(classifyRoute);
+  const tokenQueryOf = boundedMemo(parseTokenQuery);
 
   function passThrough(
     req: IncomingMessage,
@@ -154,7 +157,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
   ): Promise<void> {
     const started = performance.now();
     const callerIp = canonicalCallerIp(req.socket.remoteAddress);
-    const context = new RouteContext(req, res, parseTokenQuery(rawQuery), callerIp, options, tokens);
+    const context = new RouteContext(req, res, tokenQueryOf(rawQuery), callerIp, options, tokens);
     res.on('close', () => {
       if (!res.writableFinished) context.clientDisconnected();
     });
@@ -207,7 +210,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const { rawPath, rawQuery } = splitRequestTarget(req.url ?? '/');
-    const route = classifyRoute(rawPath);
+    const route = routeOf(rawPath);
     switch (route.kind) {
       case 'token':
         void runTokenRoute(req, res, TOKEN_ROUTE_PATH, rawPath, rawQuery, handleTokenRoute);
