@@ -54,5 +54,8 @@ export function assignedIdentityName(parts: AssignedIdentityNameParts): string {
   // a Hash object per name.
   const digest = hash('sha256', tuple, 'hex').slice(0, HASH_LENGTH);
   const readable = readablePart(`${parts.podName}-${parts.podNamespace}-${parts.identityName}`);
-  return readable === '' ? digest : `${readable}-${digest}`;
+  // Array#join yields one flat string. A template literal would give a chain of rope pieces that keeps the readable
+  // text's pieces and the full 64-digit digest alive as long as the name: ~5x the memory per name, which made the
+  // garbage collector the largest cost of matching 50k pods.
+  return readable === '' ? digest : [readable, digest].join('-');
 }
