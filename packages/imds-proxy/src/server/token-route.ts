@@ -1,7 +1,7 @@
 import type { Pod } from '@podid/crd-types';
 import { NmiError } from '../errors.js';
 import { isExcepted } from '@podid/matcher';
-import { isMicPod } from '../lookup/exception-policy.js';
+import { isMicPod } from '../lookup/mic-short-circuit.js';
 import { resolveCallerPod } from '../lookup/resolve-caller-pod.js';
 import { type TokenSet, msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
