@@ -36,7 +36,12 @@ export interface TokenCaller {
 /** Identity objects come from informer caches and are replaced, not mutated, on update: safe to memoise. */
 const identityKeys = new WeakMap<AzureIdentity, string>();
 
-/** Everything that decides which token AAD/IMDS would issue; the tenant list covers multi-tenant SPs. */
+/**
+ * Everything that decides which token AAD/IMDS would issue, plus, for service principals, WHICH CREDENTIAL obtains
+ * it: the secret reference is part of the key. Without it, anyone who knows a service principal's clientID could
+ * declare it in their own namespace (with a secret they do not have) and be served the tokens another namespace's
+ * pods put in the cache with the real secret — a leak upstream NMI (no cache) never had.
+ */
 function identityCacheKey(identity: AzureIdentity, resource: string): string {
   let prefix = identityKeys.get(identity);
   if (prefix === undefined) {
@@ -56,6 +61,7 @@ function identityKeyPrefix(identity: AzureIdentity): string {
     identityTypeOf(identity) === 0 ? '' : (spec.tenantID ?? '').toLowerCase(),
     identityTypeOf(identity) === 1 ? (spec.auxiliaryTenantIDs ?? []).map((t) => t.toLowerCase()) : [],
     identityTypeOf(identity) === 0 ? '' : (spec.adEndpoint ?? ''),
+    identityTypeOf(identity) === 0 ? '' : `${spec.clientPassword?.namespace ?? ''}/${spec.clientPassword?.name ?? ''}`,
   ]);
 }
 

@@ -83,6 +83,23 @@ describe('service principals (§3.10)', () => {
     );
   });
 
+  test('a cached SP token is never served through another identity object naming the same clientID but a different secret', async () => {
+    aad.register({ clientId: SP, tenants: ['tenant-1'], secret: 's3cret' });
+    const h = await start();
+    const owner = h.cluster.addPod(pod('owner', 'team-a', '127.0.0.2'));
+    const intruder = h.cluster.addPod(pod('intruder', 'team-b', '127.0.0.3'));
+    const spec = { type: 1 as const, clientId: SP, tenantId: 'tenant-1', adEndpoint: aad.authorityHost };
+    h.cluster.assign(owner, servicePrincipalIdentity('sp', 'team-a', { ...spec, secretName: 'sp-secret' }));
+    // Someone who knows only the clientID declares the same service principal in their own namespace.
+    h.cluster.assign(intruder, servicePrincipalIdentity('sp', 'team-b', { ...spec, secretName: 'guessed' }));
+    h.cluster.secrets.set('team-a/sp-secret', { clientSecret: text('s3cret') });
+
+    expect((await h.get('127.0.0.2', `${TOKEN}?resource=x`)).status).toBe(200);
+    const stolen = await h.get('127.0.0.3', `${TOKEN}?resource=x`);
+    expect(stolen.status).toBe(503);
+    expect(stolen.body).toContain('failed to get Kubernetes secret team-b/guessed');
+  });
+
   test('row 60: auxiliaryTenantIDs → JSON array, primary tenant first; /host/token returns only the primary', async () => {
     aad.register({ clientId: SP, tenants: ['primary', 'aux-1', 'aux-2'], secret: 's3cret' });
     const h = await start();
