@@ -5,15 +5,13 @@ import type { AssignedIdentityNameParts } from './types.js';
 const MAX_NAME_LENGTH = 253;
 /** 64 bits of SHA-256: a collision needs ~2^32 tuples by chance, 2^64 work to hit a chosen one. */
 const HASH_LENGTH = 16;
-/** Room for the readable part: the name minus `-` and the hash. */
-const MAX_READABLE_LENGTH = MAX_NAME_LENGTH - HASH_LENGTH - 1;
 
 /**
- * Text that {@link toSubdomainText} returns unchanged: dot-separated labels of `[a-z0-9-]` that start and end
- * alphanumeric. Real pod, namespace and identity names almost always give such text, so checking this first
- * skips the four rewriting passes (a hot spot when naming tens of thousands of assignments per cycle).
+ * A name whose readable part {@link toSubdomainText} would return unchanged (dot-separated labels of `[a-z0-9-]`
+ * that start and end alphanumeric), followed by `-` and the digest. The digest has a fixed length, so this is
+ * exactly a test of the readable part.
  */
-const SUBDOMAIN_TEXT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+const NAME_WITH_CLEAN_TEXT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*-[0-9a-f]{16}$/;
 
 /** Reduces any string to valid DNS-1123 subdomain characters; dot-separated labels start and end alphanumeric. */
 function toSubdomainText(text: string): string {
@@ -24,15 +22,6 @@ function toSubdomainText(text: string): string {
     .map((label) => label.replace(/^-+|-+$/g, ''))
     .filter((label) => label !== '')
     .join('.');
-}
-
-/** The readable prefix: the subdomain text of `text`, cut to fit before the hash, never ending in `-` or `.`. */
-function readablePart(text: string): string {
-  // Already valid and short enough: every step below would return it unchanged.
-  if (text.length <= MAX_READABLE_LENGTH && SUBDOMAIN_TEXT.test(text)) return text;
-  return toSubdomainText(text)
-    .slice(0, MAX_READABLE_LENGTH)
-    .replace(/[-.]+$/, '');
 }
 
 /**
@@ -46,16 +35,25 @@ function readablePart(text: string): string {
  * Names are persisted in clusters: any change to the output of this function orphans existing objects.
  */
 export function assignedIdentityName(parts: AssignedIdentityNameParts): string {
-  // NUL cannot occur in Kubernetes names, so the joined text identifies the tuple exactly. Each `?? ''` keeps
-  // what the first release's Array#join did with null/undefined from untyped callers: names must never change.
   const { podNamespace, podName, identityNamespace, identityName } = parts;
-  const tuple = `${podNamespace ?? ''}\u0000${podName ?? ''}\u0000${identityNamespace ?? ''}\u0000${identityName ?? ''}`;
+  // NUL cannot occur in Kubernetes names, so the joined text identifies the tuple exactly.
+  const tuple = [podNamespace, podName, identityNamespace, identityName].join('\u0000');
   // One-shot crypto.hash (Node ≥ 20.12) gives the same digest as createHash().update().digest() without building
   // a Hash object per name.
   const digest = hash('sha256', tuple, 'hex').slice(0, HASH_LENGTH);
-  const readable = readablePart(`${parts.podName}-${parts.podNamespace}-${parts.identityName}`);
-  // Array#join yields one flat string. A template literal would give a chain of rope pieces that keeps the readable
-  // text's pieces and the full 64-digit digest alive as long as the name: ~5x the memory per name, which made the
-  // garbage collector the largest cost of matching 50k pods.
+
+  // Fast path, nearly every real name: `<pod>-<namespace>-<identity>` is already clean and short enough, so the
+  // name is those parts and the digest as they are. (Non-string parts from untyped callers take the slow path,
+  // where a template literal stringifies them exactly as before.)
+  if (typeof podName === 'string' && typeof podNamespace === 'string' && typeof identityName === 'string') {
+    // Array#join yields one flat string. Template literals would build a rope whose pieces, and the full 64-digit
+    // digest behind the 16-digit slice, stay alive as long as the name: several times the memory per name, which
+    // made garbage collection the largest cost of matching 50k pods.
+    const name = [podName, podNamespace, identityName, digest].join('-');
+    if (name.length <= MAX_NAME_LENGTH && NAME_WITH_CLEAN_TEXT.test(name)) return name;
+  }
+  const readable = toSubdomainText(`${podName}-${podNamespace}-${identityName}`)
+    .slice(0, MAX_NAME_LENGTH - HASH_LENGTH - 1)
+    .replace(/[-.]+$/, '');
   return readable === '' ? digest : [readable, digest].join('-');
 }

@@ -165,19 +165,22 @@ export function matchAssignments(
   let previousPod: Pod | undefined;
   for (const pod of sortedPods) {
     const { name: podName, namespace: podNamespace } = pod.metadata;
-    const podKey = objectKey(podNamespace, podName);
-    const repeated =
-      seenPodKeys === undefined
-        ? previousPod?.metadata.name === podName && previousPod.metadata.namespace === podNamespace
-        : seenPodKeys.has(podKey);
+    let repeated: boolean;
+    if (seenPodKeys === undefined) {
+      repeated = previousPod?.metadata.name === podName && previousPod.metadata.namespace === podNamespace;
+    } else {
+      const podKey = objectKey(podNamespace, podName);
+      repeated = seenPodKeys.has(podKey);
+      seenPodKeys.add(podKey);
+    }
     previousPod = pod;
     if (repeated) {
-      skipped.push(podSkip(pod, 'pod_duplicate', `pod ${podKey} appears more than once; the first copy is used`));
+      const message = `pod ${objectKey(podNamespace, podName)} appears more than once; the first copy is used`;
+      skipped.push(podSkip(pod, 'pod_duplicate', message));
       continue;
     }
-    seenPodKeys?.add(podKey);
 
-    const eligibility = podEligibility(pod, podKey);
+    const eligibility = podEligibility(pod);
     if (!eligibility.eligible) {
       skipped.push(podSkip(pod, eligibility.code, eligibility.message));
       continue;
@@ -186,7 +189,11 @@ export function matchAssignments(
     const selectorBindings = bindingsBySelector.get(label);
     if (selectorBindings === undefined) {
       skipped.push(
-        podSkip(pod, 'pod_no_matching_binding', `no AzureIdentityBinding with selector "${label}" for pod ${podKey}`),
+        podSkip(
+          pod,
+          'pod_no_matching_binding',
+          `no AzureIdentityBinding with selector "${label}" for pod ${objectKey(podNamespace, podName)}`,
+        ),
       );
       continue;
     }
@@ -208,7 +215,7 @@ export function matchAssignments(
       const identityNamespace = identity.metadata.namespace;
       // Upstream requires identity ns == binding ns == pod ns; the first equality holds by the lookup.
       if (resolved.namespaced && identityNamespace !== podNamespace) {
-        const message = `identity ${objectKey(identityNamespace, identityName)} (binding ${bindingKey}) is namespaced and pod ${podKey} is in another namespace`;
+        const message = `identity ${objectKey(identityNamespace, identityName)} (binding ${bindingKey}) is namespaced and pod ${objectKey(podNamespace, podName)} is in another namespace`;
         skipped.push(pairSkip(pod, resolved, 'cross_namespace', message));
         continue;
       }
@@ -218,7 +225,7 @@ export function matchAssignments(
       }
       const firstNamespace = identityNamespaceByName?.get(identityName);
       if (firstNamespace === identityNamespace) {
-        const message = `pod ${podKey} already gets identity ${objectKey(firstNamespace, identityName)} through another binding`;
+        const message = `pod ${objectKey(podNamespace, podName)} already gets identity ${objectKey(firstNamespace, identityName)} through another binding`;
         skipped.push(pairSkip(pod, resolved, 'redundant_binding', message));
         continue;
       }

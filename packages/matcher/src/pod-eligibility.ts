@@ -8,29 +8,39 @@ export type PodEligibility =
   | { readonly eligible: true; readonly label: string; readonly nodeName: string }
   | { readonly eligible: false; readonly code: PodSkipCode; readonly message: string };
 
-/**
- * Whether a pod takes part in matching at all (§2.5 first two bullets, plus the Q2 phase check). `podKey` is the
- * pod's `namespace/name`, passed in because the caller has already built it.
- */
-export function podEligibility(pod: Pod, podKey: string): PodEligibility {
+/** `namespace/name`, built only for messages: most pods are eligible and need none. */
+function keyOf(pod: Pod): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+/** Whether a pod takes part in matching at all (§2.5 first two bullets, plus the Q2 phase check). */
+export function podEligibility(pod: Pod): PodEligibility {
   const label = pod.metadata.labels?.[POD_LABEL_KEY];
   if (label === undefined) {
-    return { eligible: false, code: 'pod_no_label', message: `pod ${podKey} has no ${POD_LABEL_KEY} label` };
+    return { eligible: false, code: 'pod_no_label', message: `pod ${keyOf(pod)} has no ${POD_LABEL_KEY} label` };
   }
   const nodeName = pod.spec?.nodeName ?? '';
   if (nodeName === '') {
     return {
       eligible: false,
       code: 'pod_no_node',
-      message: `pod ${podKey} has no assigned node yet. it will be ignored`,
+      message: `pod ${keyOf(pod)} has no assigned node yet. it will be ignored`,
     };
   }
   if (label === '') {
-    return { eligible: false, code: 'pod_empty_label', message: `pod ${podKey} has an empty ${POD_LABEL_KEY} label` };
+    return {
+      eligible: false,
+      code: 'pod_empty_label',
+      message: `pod ${keyOf(pod)} has an empty ${POD_LABEL_KEY} label`,
+    };
   }
   const phase = pod.status?.phase ?? '';
   if (TERMINAL_PHASES.has(phase)) {
-    return { eligible: false, code: 'pod_terminal_phase', message: `pod ${podKey} is ${phase}; it needs no identity` };
+    return {
+      eligible: false,
+      code: 'pod_terminal_phase',
+      message: `pod ${keyOf(pod)} is ${phase}; it needs no identity`,
+    };
   }
   return { eligible: true, label, nodeName };
 }
