@@ -14,7 +14,7 @@ const SAMPLES = quick ? 2 : 3;
 const BURST_PODS = quick ? 200 : 1000;
 const BURST_SCALE_SETS = quick ? 5 : 20;
 const BURST_LATENCY_MS = 1000;
-const BURST_CLIENT_QPS = Number(process.env.SANDBOX_BENCH_CLIENT_QPS ?? 2000);
+const BURST_CLIENT_QPS = 2000;
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -2,6 +2,8 @@
  * The `npm start` command line: starts the sandbox, tells the demo story, then stays up with instructions until
  * Ctrl-C, which stops every child process and server.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './demo-story.js';
 import { parseDurationMs } from './duration.js';
@@ -29,6 +31,15 @@ function durationOption(value: string): number {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+/** Why --netns cannot run here, or undefined when it can. */
+function netnsProblem(): string | undefined {
+  if (process.platform !== 'linux') return `this is ${process.platform}, not Linux`;
+  if (process.getuid?.() !== 0) return 'not running as root';
+  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  const missing = ['ip', 'iptables', 'curl'].filter((name) => !dirs.some((dir) => dir && existsSync(join(dir, name))));
+  return missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install -y iproute2 iptables curl)` : undefined;
 }
 
 export function buildCommand(): Command {
@@ -73,7 +84,7 @@ interface CliOptions {
   nmiArg?: string[];
 }
 
-function printInstructions(sandbox: Sandbox, out: (line: string) => void): void {
+function printInstructions(sandbox: Sandbox, out: (line: string) => void, netns: boolean): void {
   const { world } = sandbox.azure;
   out('');
   out('The sandbox is running. Try it:');
@@ -81,18 +92,30 @@ function printInstructions(sandbox: Sandbox, out: (line: string) => void): void 
   out('  kubectl get nodes,pods,azureidentities,azureidentitybindings,azureassignedidentities -A');
   out('  Nodes and their NMI (token server):');
   for (const node of world.nodes) {
-    out(`    ${node.name.padEnd(18)} ${node.kind.padEnd(5)} NMI ${sandbox.nmis.get(node.name)?.url ?? '(none)'}`);
+    const nmi = sandbox.nmis.get(node.name);
+    const where = nmi?.namespace ? `${nmi.url} in network namespace ${nmi.namespace}` : (nmi?.url ?? '(none)');
+    out(`    ${node.name.padEnd(18)} ${node.kind.padEnd(5)} NMI ${where}`);
   }
   out('  Identities you can bind (kubectl apply an AzureIdentity with these):');
   for (const identity of world.identities) {
     out(`    ${identity.name.padEnd(12)} clientID ${identity.clientId}`);
     out(`    ${''.padEnd(12)} resourceID ${identity.resourceId}`);
   }
-  out("  Pods you create get a 127.0.x.y address and Running phase from the sandbox's kubelet. Act as a pod with:");
-  out('    kubectl get pod <name> -o wide        # IP and node');
-  out(
-    "    curl -s -H 'Metadata: true' --interface <pod IP> '<node's NMI>/metadata/identity/oauth2/token?resource=https://vault.azure.net'",
-  );
+  if (netns) {
+    out('  Pods you create get their own network namespace, a 10.x address and Running phase. Act as a pod with:');
+    out(
+      "    kubectl get pod <name> -o jsonpath='{.metadata.annotations.sandbox\\.podid\\.io/netns}'   # its namespace",
+    );
+    out(
+      "    ip netns exec <namespace> curl -s -H 'Metadata: true' 'http://169.254.169.254/metadata/identity/oauth2/token?resource=https://vault.azure.net'",
+    );
+  } else {
+    out("  Pods you create get a 127.0.x.y address and Running phase from the sandbox's kubelet. Act as a pod with:");
+    out('    kubectl get pod <name> -o wide        # IP and node');
+    out(
+      "    curl -s -H 'Metadata: true' --interface <pod IP> '<node's NMI>/metadata/identity/oauth2/token?resource=https://vault.azure.net'",
+    );
+  }
   out(`  Logs: ${sandbox.workDir}`);
   out('Ctrl-C stops everything.');
 }
@@ -110,8 +133,11 @@ export async function runCli(io: CliIo): Promise<number> {
     return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
   if (options.netns) {
-    io.err('--netns is not available in this version of the sandbox: run without it (pods use 127.0.x.y addresses).');
-    return 2;
+    const problem = netnsProblem();
+    if (problem !== undefined) {
+      io.err(`--netns needs root and the ip, iptables and curl commands: ${problem}`);
+      return 2;
+    }
   }
 
   const started = Date.now();
@@ -131,6 +157,7 @@ export async function runCli(io: CliIo): Promise<number> {
     ...(options.workDir ? { workDir: options.workDir } : {}),
     ...(options.micArg ? { micArgs: options.micArg } : {}),
     ...(options.nmiArg ? { nmiArgs: options.nmiArg } : {}),
+    ...(options.netns ? { netns: true } : {}),
   };
   let sandbox: Sandbox;
   try {
@@ -148,7 +175,7 @@ export async function runCli(io: CliIo): Promise<number> {
       const result = await runDemo(sandbox, (line) => io.out(`  ${line}`));
       if (result.status !== 200) exitCode = 1;
     }
-    printInstructions(sandbox, io.out);
+    printInstructions(sandbox, io.out, options.netns === true);
     const signal = await io.untilStopped();
     io.out(`\n${signal}: stopping MIC, the NMIs and the emulators…`);
   } catch (error) {

@@ -142,6 +142,10 @@ export interface NmiLaunchOptions {
   env?: Record<string, string>;
   /** Netns mode: `ip netns exec <node-ns>`. */
   wrapper?: readonly string[];
+  /** Kubeconfig to use instead of the sandbox's (netns mode: one naming the relay inside the node namespace). */
+  kubeconfigPath?: string;
+  /** Reads /healthz another way (netns mode). */
+  probe?: (probePort: number) => Promise<string | undefined>;
 }
 
 export interface LaunchedNmi extends LaunchedComponent {
@@ -169,7 +173,7 @@ export async function launchNmi(context: LaunchContext, options: NmiLaunchOption
       `--http-probe-port=${probePort}`,
       `--prometheus-port=${metricsPort}`,
       `--MICNamespace=${context.micNamespace}`,
-      `--kubeconfig=${context.kubeconfigPath}`,
+      `--kubeconfig=${options.kubeconfigPath ?? context.kubeconfigPath}`,
       `--kubelet-config=${context.files.kubeletConfigPath}`,
       '--termination-wait=0s',
       ...(options.extraArgs ?? []),
@@ -178,6 +182,7 @@ export async function launchNmi(context: LaunchContext, options: NmiLaunchOption
     logFile: join(context.workDir, `nmi-${options.nodeName}.log`),
     probeUrl: `http://127.0.0.1:${probePort}`,
     ...(options.wrapper ? { wrapper: options.wrapper } : {}),
+    ...(options.probe ? { probe: () => options.probe!(probePort) } : {}),
     ...(context.onLine ? { onLine: (line: string) => context.onLine?.(name, line) } : {}),
   });
   return {

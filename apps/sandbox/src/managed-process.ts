@@ -32,6 +32,8 @@ export interface ManagedProcessOptions {
   wrapper?: readonly string[];
   /** Called with each output line (the CLI's --verbose). */
   onLine?: (line: string) => void;
+  /** Reads /healthz another way (netns mode: the probe port is inside a namespace). */
+  probe?: () => Promise<string | undefined>;
 }
 
 const TAIL_LINES = 40;
@@ -111,6 +113,7 @@ export class ManagedProcess {
 
   /** The probe's body, or undefined while nothing answers. */
   async probe(): Promise<string | undefined> {
+    if (this.options.probe) return this.options.probe();
     try {
       const response = await fetch(`${this.options.probeUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
       return await response.text();
@@ -140,7 +143,7 @@ export class ManagedProcess {
           `${this.options.name} was not ${state} after ${timeoutMs} ms; last output:\n${this.recentOutput()}`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, this.options.probe ? 200 : 50));
     }
   }
 

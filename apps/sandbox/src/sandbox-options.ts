@@ -9,6 +9,11 @@ export interface SandboxOptions {
   mic?: boolean;
   /** Start one NMI per node (default true); benchmarks of assignment alone turn it off. */
   nmi?: boolean;
+  /**
+   * Root only: a network namespace per node and per pod; NMI runs in the node's namespace and redirects
+   * 169.254.169.254 with real iptables; pods get 10.x addresses and reach IMDS as in a cluster.
+   */
+  netns?: boolean;
   /** Extra MIC flags, e.g. `--immutable-user-msis=<id>`; a function when they name the world's (random) IDs. */
   micArgs?: readonly string[] | ((world: AzureWorld) => readonly string[]);
   /** Extra NMI flags for every node, e.g. `--block-instance-metadata`. */

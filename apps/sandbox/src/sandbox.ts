@@ -3,11 +3,11 @@
  * the emulated Azure (ARM, AAD, one IMDS per node), MIC and one NMI per node as child processes, and a fake kubelet
  * that gives pods loopback addresses — plus the helpers a demo, a test or a benchmark needs to drive it.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AzureEmulator, startAzureEmulator } from '@podid/azure-emulator';
-import { customResourceDefinitions } from '@podid/crd-types';
+import { customResourceDefinitions, type Pod } from '@podid/crd-types';
 import { createKubeConfig, createKubeConnection } from '@podid/kube-client';
 import { type KubeEmulator, startKubeEmulator } from '@podid/kube-emulator';
 import { type AzureWorld, createAzureWorld, DEFAULT_WORLD_SHAPE } from './azure-world.js';
@@ -26,8 +26,12 @@ import {
   type LaunchedNmi,
   launchMic,
   launchNmi,
+  type NmiLaunchOptions,
   writeEmulatorFiles,
 } from './component-launcher.js';
+import { relayIntoNamespace } from './namespace-relay.js';
+import { httpGetInNamespace } from './netns-commands.js';
+import { NetnsNetwork } from './netns-network.js';
 import { removeIdentityFromCompute } from './compute-identities.js';
 import { FakeKubelet } from './fake-kubelet.js';
 import { type KubeObject, KubeRest } from './kube-rest.js';
@@ -46,6 +50,44 @@ export interface SandboxPod {
 export interface SandboxNmi extends LaunchedNmi {
   nodeName: string;
   imdsUrl: string;
+  /** Netns mode: the node's network namespace (NMI listens there; pods reach it as 169.254.169.254). */
+  namespace?: string;
+}
+
+/** Netns mode: the pod annotation naming the pod's network namespace (`ip netns exec <it> curl ...`). */
+export const NETNS_ANNOTATION = 'sandbox.podid.io/netns';
+
+/**
+ * NMI inside a node namespace: relays make the API server and the node's IMDS reachable on that namespace's
+ * loopback; NMI owns the iptables redirect there; its probe is read with curl from inside the namespace.
+ */
+async function netnsNmiSettings(
+  network: NetnsNetwork,
+  nodeName: string,
+  imdsUrl: string,
+  kube: KubeEmulator,
+  workDir: string,
+  cleanups: (() => Promise<void>)[],
+): Promise<Partial<NmiLaunchOptions>> {
+  const ns = network.nodeNamespace(nodeName);
+  const kubeRelay = await relayIntoNamespace(ns, new URL(kube.url), workDir);
+  cleanups.push(() => kubeRelay.close());
+  const imdsRelay = await relayIntoNamespace(ns, new URL(imdsUrl), workDir);
+  cleanups.push(() => imdsRelay.close());
+  const kubeconfig = structuredClone(kube.kubeconfig);
+  const cluster = kubeconfig.clusters[0];
+  if (cluster) cluster.cluster.server = `http://127.0.0.1:${kubeRelay.port}`;
+  const kubeconfigPath = join(workDir, `kubeconfig-${nodeName}.json`);
+  writeFileSync(kubeconfigPath, JSON.stringify(kubeconfig), { mode: 0o600 });
+  return {
+    imdsUrl: `http://127.0.0.1:${imdsRelay.port}`,
+    kubeconfigPath,
+    wrapper: ['ip', 'netns', 'exec', ns],
+    listenAddress: '127.0.0.1',
+    port: 2579,
+    manageIptables: true,
+    probe: async (probePort) => (await httpGetInNamespace(ns, `http://127.0.0.1:${probePort}/healthz`, {}, 2))?.body,
+  };
 }
 
 export interface WaitOptions {
@@ -196,6 +238,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       qps: -1,
     });
     const pool = new PodAddressPool();
+    const network = options.netns ? await NetnsNetwork.create(world.nodes.map((node) => node.name)) : undefined;
+    if (network) {
+      cleanups.push(() => network.destroy());
+      mark(`network namespaces for ${world.nodes.length} nodes`);
+    }
     const kubelet = new FakeKubelet({
       connection,
       rest,
@@ -203,6 +250,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       hostIp: () => '127.0.0.1',
       pool,
       log: progress,
+      ...(network
+        ? {
+            addressFor: async (pod: Pod, nodeName: string) => {
+              const netnsPod = await network.addPod(nodeName);
+              await rest.mergePatch('pods', pod.metadata.namespace, pod.metadata.name, {
+                metadata: { annotations: { [NETNS_ANNOTATION]: netnsPod.ns } },
+              });
+              return netnsPod.ip;
+            },
+            onPodGone: async (_pod: Pod, address: string | undefined) => {
+              if (address !== undefined) await network.removePod(address);
+            },
+          }
+        : {}),
     });
     await kubelet.start();
     cleanups.push(() => kubelet.stop());
@@ -235,12 +296,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const nmis = new Map<string, SandboxNmi>();
     const nmiNodes = (options.nmi ?? true) ? world.nodes : [];
     const nmiStarts = nmiNodes.map(async (node) => {
+      const netnsSettings = network
+        ? await netnsNmiSettings(network, node.name, node.imdsUrl, kube, workDir, cleanups)
+        : {};
       const launched = await launchNmi(context, {
         nodeName: node.name,
         imdsUrl: node.imdsUrl,
-        extraArgs: [...SANDBOX_NMI_ARGS, ...(options.nmiArgs ?? [])],
+        ...netnsSettings,
+        extraArgs: [...SANDBOX_NMI_ARGS, ...(network ? ['--set-route-localnet'] : []), ...(options.nmiArgs ?? [])],
       });
-      nmis.set(node.name, { ...launched, nodeName: node.name, imdsUrl: node.imdsUrl });
+      nmis.set(node.name, {
+        ...launched,
+        nodeName: node.name,
+        imdsUrl: node.imdsUrl,
+        ...(network ? { namespace: network.nodeNamespace(node.name), url: 'http://169.254.169.254' } : {}),
+      });
       cleanups.push(() => launched.process.stop());
       await launched.process.waitUntil('active');
     });
@@ -291,6 +361,32 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const nmi = nmis.get(pod.nodeName);
       if (!nmi) throw Object.assign(new Error(`no NMI runs on node ${pod.nodeName}`), { code: 'no_nmi_on_node' });
       return nmi;
+    };
+
+    /** Loopback mode: from the pod's 127.x address to its node's NMI. Netns mode: curl to 169.254.169.254 in the pod's namespace. */
+    const fromPod = async (
+      pod: SandboxPod,
+      path: string,
+      headers?: Record<string, string>,
+    ): Promise<WorkloadResponse> => {
+      const netnsPod = network?.podByAddress(pod.podIP);
+      if (!netnsPod) {
+        return workloadRequest({ nmiUrl: nmiFor(pod).url, podIP: pod.podIP, path, ...(headers ? { headers } : {}) });
+      }
+      const answer = await httpGetInNamespace(
+        netnsPod.ns,
+        `http://169.254.169.254${path}`,
+        headers ?? { Metadata: 'true' },
+      );
+      if (!answer)
+        throw Object.assign(new Error(`no answer from 169.254.169.254 in ${netnsPod.ns}`), { code: 'no_answer' });
+      let json: unknown;
+      try {
+        json = JSON.parse(answer.body);
+      } catch {
+        json = undefined;
+      }
+      return { status: answer.status, headers: answer.headers, body: answer.body, json };
     };
 
     const nodeByName = (nodeName: string) => {
@@ -355,10 +451,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           waitOptions,
         );
       },
-      fetchToken: (pod, resource, query = {}) =>
-        workloadRequest({ nmiUrl: nmiFor(pod).url, podIP: pod.podIP, path: tokenPath({ resource, ...query }) }),
-      requestFromPod: (pod, path, headers) =>
-        workloadRequest({ nmiUrl: nmiFor(pod).url, podIP: pod.podIP, path, ...(headers ? { headers } : {}) }),
+      fetchToken: (pod, resource, query = {}) => fromPod(pod, tokenPath({ resource, ...query })),
+      requestFromPod: (pod, path, headers) => fromPod(pod, path, headers),
       nodeIdentities(nodeName) {
         return azure.admin
           .identityState(nodeByName(nodeName).computeId)
