@@ -89,11 +89,11 @@ describe('NMI as a child process, managed mode (row 67)', () => {
     expect(assigned['items']).toEqual([]);
   });
 
-  test('every API request carries upstream’s user-agent layout with podid’s version and the custom suffix (row 72)', () => {
+  test('every API request carries upstream’s user-agent layout with podid’s name and version and the custom suffix (row 72)', () => {
     expect(apiProxy.requests.length).toBeGreaterThan(0);
     const agents = new Set(apiProxy.requests.map((request) => request.userAgent));
     expect([...agents]).toEqual([
-      expect.stringMatching(/^aad-pod-identity\/NMI\/\d+\.\d+\.\d+\S*\/abc1234\/2026-11-22 shop-e2e$/),
+      expect.stringMatching(/^podid\/NMI\/\d+\.\d+\.\d+\S*\/abc1234\/2026-11-22 shop-e2e$/),
     ]);
     // Managed mode watches bindings and identities, and never AzureAssignedIdentities.
     const paths = apiProxy.requests.map((request) => request.path);

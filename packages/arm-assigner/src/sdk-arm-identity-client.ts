@@ -39,7 +39,7 @@ export interface SdkArmIdentityClientOptions {
   readonly updateTimeoutMs?: number;
   /** Bounds of the pipeline's retry of transient failures (408/5xx without Retry-After, dropped connections). */
   readonly transientRetry?: TransientRetryOptions;
-  /** Appended to the SDK user agent (upstream: `aad-pod-identity/MIC/<version>/...`). */
+  /** Put before the SDK's own user agent, e.g. `podid/MIC/<version>/...` (upstream: `aad-pod-identity/MIC/...`). */
   readonly userAgentPrefix?: string;
   /** Time source for Retry-After deadlines (date form). */
   readonly clock?: Clock;

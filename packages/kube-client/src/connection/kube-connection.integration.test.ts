@@ -25,10 +25,10 @@ afterAll(async () => {
 describe('formatUserAgent', () => {
   test('upstream layout, custom suffix after a space', () => {
     expect(formatUserAgent({ component: 'NMI', version: '1.2.3', gitCommit: 'c0ffee', buildDate: '2026-01-02' })).toBe(
-      'aad-pod-identity/NMI/1.2.3/c0ffee/2026-01-02',
+      'podid/NMI/1.2.3/c0ffee/2026-01-02',
     );
     expect(formatUserAgent({ component: 'MIC', version: '1.2.3', customUserAgent: 'corp-build' })).toBe(
-      'aad-pod-identity/MIC/1.2.3/unknown/unknown corp-build',
+      'podid/MIC/1.2.3/unknown/unknown corp-build',
     );
   });
 });

@@ -11,11 +11,11 @@ export interface UserAgentParts {
 }
 
 /**
- * Upstream's user agent (spec §5.3), kept byte-compatible so cluster audit filters written for aad-pod-identity keep
- * matching: `aad-pod-identity/<component>/<version>/<git commit>/<build date>[ <custom>]`.
+ * Upstream's user-agent layout (spec §5.3) with podid's own name, so audit logs tell podid from aad-pod-identity while
+ * filters on `/<component>/` keep working: `podid/<component>/<version>/<git commit>/<build date>[ <custom>]`.
  */
 export function formatUserAgent(parts: UserAgentParts): string {
-  const base = `aad-pod-identity/${parts.component}/${parts.version}/${parts.gitCommit ?? 'unknown'}/${parts.buildDate ?? 'unknown'}`;
+  const base = `podid/${parts.component}/${parts.version}/${parts.gitCommit ?? 'unknown'}/${parts.buildDate ?? 'unknown'}`;
   const custom = parts.customUserAgent?.trim();
   return custom ? `${base} ${custom}` : base;
 }
