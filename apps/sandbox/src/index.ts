@@ -1,5 +1,6 @@
 // Starting a sandbox
 export {
+  NETNS_ANNOTATION,
   type Sandbox,
   type SandboxNmi,
   type SandboxPod,

@@ -45,6 +45,8 @@ export interface SandboxPod {
   nodeName: string;
   podIP: string;
   uid: string;
+  /** Netns mode: the pod's network namespace. */
+  netns?: string;
 }
 
 export interface SandboxNmi extends LaunchedNmi {
@@ -332,12 +334,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           const spec = pod?.['spec'] as { nodeName?: string } | undefined;
           const status = pod?.['status'] as { podIP?: string } | undefined;
           if (spec?.nodeName && status?.podIP) {
+            const annotations = (pod?.metadata?.['annotations'] ?? {}) as Record<string, string>;
+            const netnsName = annotations[NETNS_ANNOTATION];
             result = {
               name: input.name,
               namespace,
               nodeName: spec.nodeName,
               podIP: status.podIP,
               uid: String(pod?.metadata?.['uid'] ?? ''),
+              ...(netnsName ? { netns: netnsName } : {}),
             };
             return true;
           }
