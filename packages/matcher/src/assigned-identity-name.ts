@@ -6,12 +6,29 @@ const MAX_NAME_LENGTH = 253;
 /** 64 bits of SHA-256: a collision needs ~2^32 tuples by chance, 2^64 work to hit a chosen one. */
 const HASH_LENGTH = 16;
 
+const HYPHEN = 0x2d;
+const DOT = 0x2e;
+
+function isLowerAlphanumeric(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
+}
+
 /**
- * A name whose readable part {@link toSubdomainText} would return unchanged (dot-separated labels of `[a-z0-9-]`
- * that start and end alphanumeric), followed by `-` and the digest. The digest has a fixed length, so this is
- * exactly a test of the readable part.
+ * Whether the first `end` characters of `text` are what {@link toSubdomainText} returns unchanged: dot-separated
+ * labels of `[a-z0-9-]` that start and end alphanumeric. A character loop because it checks a prefix in place,
+ * several times faster than a regular expression that must backtrack over the digest after it.
  */
-const NAME_WITH_CLEAN_TEXT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*-[0-9a-f]{16}$/;
+function isCleanSubdomainPrefix(text: string, end: number): boolean {
+  let previous = DOT; // the first label starts here, as after a dot
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (isLowerAlphanumeric(code)) previous = code;
+    else if (code === HYPHEN && previous !== DOT) previous = HYPHEN;
+    else if (code === DOT && previous !== DOT && previous !== HYPHEN) previous = DOT;
+    else return false;
+  }
+  return previous !== DOT && previous !== HYPHEN;
+}
 
 /** Reduces any string to valid DNS-1123 subdomain characters; dot-separated labels start and end alphanumeric. */
 function toSubdomainText(text: string): string {
@@ -36,8 +53,9 @@ function toSubdomainText(text: string): string {
  */
 export function assignedIdentityName(parts: AssignedIdentityNameParts): string {
   const { podNamespace, podName, identityNamespace, identityName } = parts;
-  // NUL cannot occur in Kubernetes names, so the joined text identifies the tuple exactly.
-  const tuple = [podNamespace, podName, identityNamespace, identityName].join('\u0000');
+  // NUL cannot occur in Kubernetes names, so the joined text identifies the tuple exactly. (`?? ''` keeps what the
+  // first release's Array#join made of null or undefined from untyped callers: names must never change.)
+  const tuple = `${podNamespace ?? ''}\u0000${podName ?? ''}\u0000${identityNamespace ?? ''}\u0000${identityName ?? ''}`;
   // One-shot crypto.hash (Node ≥ 20.12) gives the same digest as createHash().update().digest() without building
   // a Hash object per name.
   const digest = hash('sha256', tuple, 'hex').slice(0, HASH_LENGTH);
@@ -50,7 +68,8 @@ export function assignedIdentityName(parts: AssignedIdentityNameParts): string {
     // digest behind the 16-digit slice, stay alive as long as the name: several times the memory per name, which
     // made garbage collection the largest cost of matching 50k pods.
     const name = [podName, podNamespace, identityName, digest].join('-');
-    if (name.length <= MAX_NAME_LENGTH && NAME_WITH_CLEAN_TEXT.test(name)) return name;
+    const readableLength = name.length - HASH_LENGTH - 1;
+    if (name.length <= MAX_NAME_LENGTH && isCleanSubdomainPrefix(name, readableLength)) return name;
   }
   const readable = toSubdomainText(`${podName}-${podNamespace}-${identityName}`)
     .slice(0, MAX_NAME_LENGTH - HASH_LENGTH - 1)
