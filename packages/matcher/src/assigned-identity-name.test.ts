@@ -48,6 +48,36 @@ describe('assignedIdentityName (Q1)', () => {
       `${'a'.repeat(236)}-25300599db338a95`,
     ],
     [
+      'hyphen after a dot',
+      { podName: 'web.-1', podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      'web.1-n-i-e5db58dd82500dbf',
+    ],
+    [
+      'two dots',
+      { podName: 'web..1', podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      'web.1-n-i-7a28a02f897ddafc',
+    ],
+    [
+      'hyphen before a dot',
+      { podName: 'web-.1', podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      'web.1-n-i-6953d5134e6141e1',
+    ],
+    [
+      'dot before a hyphen',
+      { podName: 'web.', podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      'web.n-i-9a59c63b6725a306',
+    ],
+    [
+      'longest text kept whole (236 characters)',
+      { podName: 'a'.repeat(232), podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      `${'a'.repeat(232)}-n-i-c5fa1bf0f13aa245`,
+    ],
+    [
+      'one character too long',
+      { podName: 'a'.repeat(233), podNamespace: 'n', identityName: 'i', identityNamespace: 'n' },
+      `${'a'.repeat(233)}-n-a39252bcaeb2cb80`,
+    ],
+    [
       'nothing readable',
       { podName: '--', podNamespace: '..', identityName: '_', identityNamespace: '' },
       '4dfabe9b527c3001',
