@@ -114,12 +114,13 @@ function indexBindingsBySelector(
 }
 
 /**
- * Whether `namespace/name` identifies each pod unambiguously: true unless a namespace or name contains `/` (never
- * the case for real Kubernetes objects, but the input is not trusted). Then `a/b`+`c` and `a`+`b/c` share a key.
+ * Whether `namespace/name` identifies each pod unambiguously. Two different (namespace, name) pairs share that key
+ * only when one namespace contains `/` (`a/b`+`c` and `a`+`b/c`): never the case for real Kubernetes objects, but
+ * the input is not trusted. Non-string parts (untyped callers) are treated as ambiguous too.
  */
 function podKeysAreUnambiguous(pods: readonly Pod[]): boolean {
   return pods.every(({ metadata: { namespace, name } }) => {
-    return typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/');
+    return typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/');
   });
 }
 
