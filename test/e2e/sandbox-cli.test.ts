@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from '@jest/globals';
+import { describeIfNetns } from '@podid/netns-testkit';
 import { REPO_ROOT } from '../../apps/sandbox/src/component-launcher.js';
 import { requireBuiltApps } from './support/e2e-sandbox.js';
 
@@ -136,3 +137,38 @@ describe('npm start (the sandbox CLI)', () => {
     }
   }, 150_000);
 });
+
+describeIfNetns(
+  'npm start -- --netns',
+  () => {
+    test('the demo pod gets its token through the iptables redirect, and Ctrl-C removes every namespace', async () => {
+      requireBuiltApps();
+      let text = '';
+      const netnsChild = spawn(process.execPath, [CLI, '--netns'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const collect = (chunk: Buffer) => {
+        text += chunk.toString();
+      };
+      netnsChild.stdout.on('data', collect);
+      netnsChild.stderr.on('data', collect);
+      const exited = new Promise<number | null>((resolve) => netnsChild.once('exit', (code) => resolve(code)));
+      try {
+        const deadline = Date.now() + 90_000;
+        while (!text.includes('Ctrl-C stops everything.')) {
+          if (netnsChild.exitCode !== null || Date.now() > deadline) throw new Error(`no prompt:\n${text}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(text).toMatch(/token for https:\/\/vault\.azure\.net fetched from 10\.\d+\.\d+\.\d+ .*HTTP 200/);
+        const namespaces = [...text.matchAll(/in network namespace (\S+)/g)].map((m) => m[1]!);
+        expect(namespaces.length).toBe(3);
+        netnsChild.kill('SIGINT');
+        expect(await exited).toBe(0);
+        const { stdout } = await run('ip', ['netns', 'list']);
+        const prefix = namespaces[0]!.replace(/-n\d+$/, '');
+        expect(stdout).not.toContain(prefix);
+      } finally {
+        if (netnsChild.exitCode === null) netnsChild.kill('SIGKILL');
+      }
+    }, 120_000);
+  },
+  { binaries: ['ip', 'iptables', 'curl'] },
+);

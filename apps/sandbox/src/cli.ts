@@ -17,6 +17,8 @@ export interface CliIo {
   err: (line: string) => void;
   /** Resolves on the first Ctrl-C / SIGTERM. */
   untilStopped: () => Promise<string>;
+  /** Starts the sandbox (default startSandbox; tests inject a recorder). */
+  start?: (options: SandboxOptions) => Promise<Sandbox>;
 }
 
 function intOption(value: string): number {
@@ -161,7 +163,7 @@ export async function runCli(io: CliIo): Promise<number> {
   };
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox(sandboxOptions);
+    sandbox = await (io.start ?? startSandbox)(sandboxOptions);
   } catch (error) {
     io.err(`The sandbox did not start: ${(error as Error).message}`);
     return 1;
