@@ -34,6 +34,7 @@ import { httpGetInNamespace } from './netns-commands.js';
 import { NetnsNetwork } from './netns-network.js';
 import { removeIdentityFromCompute } from './compute-identities.js';
 import { FakeKubelet } from './fake-kubelet.js';
+import type { ManagedProcess } from './managed-process.js';
 import { type KubeObject, KubeRest } from './kube-rest.js';
 import { PodAddressPool } from './pod-address-pool.js';
 import { SANDBOX_MIC_ARGS, SANDBOX_NMI_ARGS, type SandboxOptions } from './sandbox-options.js';
@@ -189,7 +190,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'podid-sandbox-'));
   const micNamespace = options.micNamespace ?? 'default';
   const cleanups: (() => Promise<void>)[] = [];
+  let closing = false;
+  /** A child that dies while the sandbox runs is reported with its last output (a crash must not go unnoticed). */
+  const watchExit = (name: string, child: ManagedProcess) => {
+    void child.whenExited().then(() => {
+      if (!closing) progress(`${name} exited (code ${child.exitCode}); last output:\n${child.recentOutput()}`);
+    });
+  };
   const closeAll = async () => {
+    closing = true;
     for (const cleanup of cleanups.splice(0).reverse()) {
       try {
         await cleanup();
@@ -203,9 +212,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const latency = options.armLatencyMs ?? 20;
     const azure = await startAzureEmulator({
       latency: { virtualMachineUpdateMs: latency, scaleSetUpdateMs: latency },
-      // Upstream MIC serialises per VMSS and never sends overlapping PATCHes; queueing keeps a slow LRO from turning
-      // a second, legitimate update into a 409.
-      concurrentUpdates: 'queue',
+      // As ARM: a PATCH while the previous one on the same VM/VMSS still runs is refused with 409 Conflict, so an
+      // overlapping update from MIC shows up as a failure instead of being hidden.
+      concurrentUpdates: 'reject',
     });
     cleanups.push(() => azure.close());
     const shape = { ...DEFAULT_WORLD_SHAPE, ...options.world };
@@ -290,6 +299,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
       mics.push(launched);
       cleanups.push(() => launched.process.stop());
+      watchExit(`MIC ${micOptions.instance ?? `mic-${micCounter}`}`, launched.process);
       if (micOptions.waitActive ?? true) await launched.process.waitUntil('active');
       else await launched.process.waitUntil('listening');
       return launched;
@@ -314,6 +324,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...(network ? { namespace: network.nodeNamespace(node.name), url: 'http://169.254.169.254' } : {}),
       });
       cleanups.push(() => launched.process.stop());
+      watchExit(`NMI ${node.name}`, launched.process);
       await launched.process.waitUntil('active');
     });
     if (options.mic ?? true) {
