@@ -25,6 +25,7 @@ const median = (values) => {
 async function firstTokenLatency(latencyMs) {
   const sandbox = await startSandbox({
     armLatencyMs: latencyMs,
+    removeWorkDirOnClose: true,
     world: { scaleSets: 1, nodesPerScaleSet: 2, virtualMachines: 0, identities: SAMPLES },
   });
   try {
@@ -68,6 +69,7 @@ async function firstTokenLatency(latencyMs) {
 async function burst() {
   const sandbox = await startSandbox({
     armLatencyMs: BURST_LATENCY_MS,
+    removeWorkDirOnClose: true,
     nmi: false,
     preassignedIdentities: false,
     // Upstream's default of 5 QPS would make 2,000 Kubernetes writes take 400 s; a large cluster raises it.

@@ -3,7 +3,8 @@
  * binding and pod with kubectl and fetches a token with curl from the pod's address; Ctrl-C stops everything.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from '@jest/globals';
@@ -16,8 +17,11 @@ const CLI = join(REPO_ROOT, 'apps/sandbox/dist/main.js');
 
 let child: ChildProcess | undefined;
 let output = '';
+// The CLI keeps its work directory (logs) for the user; the test gives it one and removes it.
+const workDir = mkdtempSync(join(tmpdir(), 'podid-sandbox-cli-'));
 
 afterAll(async () => {
+  rmSync(workDir, { recursive: true, force: true });
   if (child && child.exitCode === null) {
     child.kill('SIGKILL');
     await new Promise((resolve) => child?.once('exit', resolve));
@@ -48,7 +52,9 @@ describe('npm start (the sandbox CLI)', () => {
 
   test('tells the demo story, serves kubectl and curl users, and stops cleanly on Ctrl-C', async () => {
     requireBuiltApps();
-    child = spawn(process.execPath, [CLI], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [CLI, '--work-dir', join(workDir, 'loopback')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
@@ -144,7 +150,9 @@ describeIfNetns(
     test('the demo pod gets its token through the iptables redirect, and Ctrl-C removes every namespace', async () => {
       requireBuiltApps();
       let text = '';
-      const netnsChild = spawn(process.execPath, [CLI, '--netns'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const netnsChild = spawn(process.execPath, [CLI, '--netns', '--work-dir', join(workDir, 'netns')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const collect = (chunk: Buffer) => {
         text += chunk.toString();
       };

@@ -25,6 +25,8 @@ export interface SandboxOptions {
   preassignedIdentities?: boolean;
   /** Directory for logs, kubeconfig and config files; default a new temporary directory (kept on close). */
   workDir?: string;
+  /** Delete the (default, temporary) work directory on close (tests); a given `workDir` is never deleted. */
+  removeWorkDirOnClose?: boolean;
   /** Namespace MIC runs in. Default `default`. */
   micNamespace?: string;
   /** Progress lines while starting and for the fake kubelet's actions. */

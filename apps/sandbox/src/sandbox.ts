@@ -3,7 +3,7 @@
  * the emulated Azure (ARM, AAD, one IMDS per node), MIC and one NMI per node as child processes, and a fake kubelet
  * that gives pods loopback addresses — plus the helpers a demo, a test or a benchmark needs to drive it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AzureEmulator, startAzureEmulator } from '@podid/azure-emulator';
@@ -188,8 +188,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     progress(`${step} (${ms} ms)`);
   };
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'podid-sandbox-'));
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const micNamespace = options.micNamespace ?? 'default';
   const cleanups: (() => Promise<void>)[] = [];
+  if (options.removeWorkDirOnClose && options.workDir === undefined) {
+    cleanups.push(async () => rmSync(workDir, { recursive: true, force: true }));
+  }
   let closing = false;
   /** A child that dies while the sandbox runs is reported with its last output (a crash must not go unnoticed). */
   const watchExit = (name: string, child: ManagedProcess) => {

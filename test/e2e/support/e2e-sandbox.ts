@@ -42,6 +42,7 @@ export async function startE2eSandbox(options: SandboxOptions = {}): Promise<San
   return startSandbox({
     ...options,
     nmiArgs: [...E2E_NMI_ARGS, ...(options.nmiArgs ?? [])],
+    removeWorkDirOnClose: true,
   });
 }
 
