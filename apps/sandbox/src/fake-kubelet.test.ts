@@ -67,7 +67,7 @@ describe('FakeKubelet', () => {
     await rest.create('pods', 'default', pod('second'));
     const first = await runningPod('first');
     const second = await runningPod('second');
-    const nodes = [first, second].map((p) => (p.object?.['spec'] as { nodeName?: string }).nodeName);
+    const nodes = [first, second].map((p) => (p.object?.['spec'] as { nodeName?: string } | undefined)?.nodeName);
     expect(new Set(nodes)).toEqual(new Set(['node-a', 'node-b']));
     expect(first.status.phase).toBe('Running');
     expect(first.status.podIP).toMatch(/^127\.0\.\d+\.\d+$/);
@@ -86,7 +86,8 @@ describe('FakeKubelet', () => {
     await runningPod('marker');
     for (const name of ['elsewhere', 'external']) {
       const object = await rest.get('pods', 'default', name);
-      expect((object?.['status'] as { podIP?: string }).podIP).toBeUndefined();
+      expect((object?.['status'] as { podIP?: string } | undefined)?.podIP).toBeUndefined();
+      expect(object).toBeDefined();
     }
   });
 
