@@ -3,17 +3,16 @@
  * the emulated Azure (ARM, AAD, one IMDS per node), MIC and one NMI per node as child processes, and a fake kubelet
  * that gives pods loopback addresses — plus the helpers a demo, a test or a benchmark needs to drive it.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AzureEmulator, startAzureEmulator } from '@podid/azure-emulator';
+import { startAzureEmulator } from '@podid/azure-emulator';
 import { customResourceDefinitions, type Pod } from '@podid/crd-types';
 import { createKubeConfig, createKubeConnection } from '@podid/kube-client';
-import { type KubeEmulator, startKubeEmulator } from '@podid/kube-emulator';
-import { type AzureWorld, createAzureWorld, DEFAULT_WORLD_SHAPE } from './azure-world.js';
+import { startKubeEmulator } from '@podid/kube-emulator';
+import { createAzureWorld, DEFAULT_WORLD_SHAPE } from './azure-world.js';
 import {
   azureIdentityBindingObject,
-  type AzureIdentityInput,
   azureIdentityObject,
   nodeObject,
   type PodSpecInput,
@@ -23,153 +22,37 @@ import {
 import {
   type LaunchContext,
   type LaunchedComponent,
-  type LaunchedNmi,
   launchMic,
   launchNmi,
-  type NmiLaunchOptions,
   writeEmulatorFiles,
 } from './component-launcher.js';
-import { relayIntoNamespace } from './namespace-relay.js';
-import { httpGetInNamespace } from './netns-commands.js';
-import { NetnsNetwork } from './netns-network.js';
 import { removeIdentityFromCompute } from './compute-identities.js';
 import { FakeKubelet } from './fake-kubelet.js';
-import type { ManagedProcess } from './managed-process.js';
 import { type KubeObject, KubeRest } from './kube-rest.js';
+import type { ManagedProcess } from './managed-process.js';
+import { httpGetInNamespace } from './netns-commands.js';
+import { NetnsNetwork } from './netns-network.js';
+import { netnsNmiSettings } from './netns-nmi.js';
 import { PodAddressPool } from './pod-address-pool.js';
 import { SANDBOX_MIC_ARGS, SANDBOX_NMI_ARGS, type SandboxOptions } from './sandbox-options.js';
-import { type TokenQuery, tokenPath, type WorkloadResponse, workloadRequest } from './workload-request.js';
+import {
+  eventually,
+  NETNS_ANNOTATION,
+  type Sandbox,
+  type SandboxNmi,
+  type SandboxPod,
+  type WaitOptions,
+} from './sandbox-types.js';
+import { tokenPath, type WorkloadResponse, workloadRequest } from './workload-request.js';
 
-export interface SandboxPod {
-  name: string;
-  namespace: string;
-  nodeName: string;
-  podIP: string;
-  uid: string;
-  /** Netns mode: the pod's network namespace. */
-  netns?: string;
-}
-
-export interface SandboxNmi extends LaunchedNmi {
-  nodeName: string;
-  imdsUrl: string;
-  /** Netns mode: the node's network namespace (NMI listens there; pods reach it as 169.254.169.254). */
-  namespace?: string;
-}
-
-/** Netns mode: the pod annotation naming the pod's network namespace (`ip netns exec <it> curl ...`). */
-export const NETNS_ANNOTATION = 'sandbox.podid.io/netns';
-
-/**
- * NMI inside a node namespace: relays make the API server and the node's IMDS reachable on that namespace's
- * loopback; NMI owns the iptables redirect there; its probe is read with curl from inside the namespace.
- */
-async function netnsNmiSettings(
-  network: NetnsNetwork,
-  nodeName: string,
-  imdsUrl: string,
-  kube: KubeEmulator,
-  workDir: string,
-  cleanups: (() => Promise<void>)[],
-): Promise<Partial<NmiLaunchOptions>> {
-  const ns = network.nodeNamespace(nodeName);
-  const kubeRelay = await relayIntoNamespace(ns, new URL(kube.url), workDir);
-  cleanups.push(() => kubeRelay.close());
-  const imdsRelay = await relayIntoNamespace(ns, new URL(imdsUrl), workDir);
-  cleanups.push(() => imdsRelay.close());
-  const kubeconfig = structuredClone(kube.kubeconfig);
-  const cluster = kubeconfig.clusters[0];
-  if (cluster) cluster.cluster.server = `http://127.0.0.1:${kubeRelay.port}`;
-  const kubeconfigPath = join(workDir, `kubeconfig-${nodeName}.json`);
-  writeFileSync(kubeconfigPath, JSON.stringify(kubeconfig), { mode: 0o600 });
-  return {
-    imdsUrl: `http://127.0.0.1:${imdsRelay.port}`,
-    kubeconfigPath,
-    wrapper: ['ip', 'netns', 'exec', ns],
-    listenAddress: '127.0.0.1',
-    port: 2579,
-    manageIptables: true,
-    probe: async (probePort) => (await httpGetInNamespace(ns, `http://127.0.0.1:${probePort}/healthz`, {}, 2))?.body,
-  };
-}
-
-export interface WaitOptions {
-  timeoutMs?: number;
-}
-
-export interface Sandbox {
-  workDir: string;
-  kube: { url: string; kubeconfigPath: string; rest: KubeRest; emulator: KubeEmulator };
-  azure: { emulator: AzureEmulator; world: AzureWorld };
-  /** Running MIC replicas, first started first. */
-  mics: LaunchedComponent[];
-  /** NMI per node name. */
-  nmis: Map<string, SandboxNmi>;
-  /** Milestones of start-up, ms since startSandbox was called. */
-  startupTimings: { step: string; ms: number }[];
-
-  createNamespace(name: string): Promise<void>;
-  createIdentity(input: AzureIdentityInput): Promise<KubeObject>;
-  createBinding(input: {
-    name: string;
-    namespace?: string;
-    identityName: string;
-    selector: string;
-  }): Promise<KubeObject>;
-  createException(input: { name: string; namespace?: string; podLabels: Record<string, string> }): Promise<KubeObject>;
-  /** A Secret holding the workload service principal's secret (key `clientSecret`), for type-1 identities. */
-  createServicePrincipalSecret(name: string, namespace?: string): Promise<void>;
-  /** Creates a pod and waits until the fake kubelet gave it a node and an address. */
-  createPod(input: PodSpecInput, options?: WaitOptions): Promise<SandboxPod>;
-  deletePod(pod: { name: string; namespace: string }): Promise<void>;
-  /** AzureAssignedIdentity objects made for this pod (any namespace). */
-  assignedIdentities(pod: { name: string; namespace: string }): Promise<KubeObject[]>;
-  /** Waits until `count` (default 1) assigned identities of the pod are `Assigned`; answers them. */
-  waitForAssigned(
-    pod: { name: string; namespace: string },
-    options?: WaitOptions & { count?: number },
-  ): Promise<KubeObject[]>;
-  /** Waits until no AzureAssignedIdentity exists for the pod. */
-  waitForNoAssigned(pod: { name: string; namespace: string }, options?: WaitOptions): Promise<void>;
-  /** `GET /metadata/identity/oauth2/token` from the pod's address to its node's NMI. */
-  fetchToken(pod: SandboxPod, resource: string, query?: Omit<TokenQuery, 'resource'>): Promise<WorkloadResponse>;
-  /** Any request from the pod's address to its node's NMI (default header `Metadata: true`). */
-  requestFromPod(pod: SandboxPod, path: string, headers?: Record<string, string>): Promise<WorkloadResponse>;
-  /** Lower-cased user-assigned identity IDs on the VM/VMSS behind a node. */
-  nodeIdentities(nodeName: string): string[];
-  /** Removes an identity from a node's VM/VMSS through ARM, as an operator would with `az vmss identity remove`. */
-  removeIdentityExternally(nodeName: string, identityResourceId: string): Promise<void>;
-  /** Starts another MIC replica (leader election). */
-  startMic(options?: {
-    instance?: string;
-    extraArgs?: readonly string[];
-    waitActive?: boolean;
-  }): Promise<LaunchedComponent>;
-  /** Polls `predicate` until it holds. */
-  eventually(predicate: () => boolean | Promise<boolean>, what: string, options?: WaitOptions): Promise<void>;
-  close(): Promise<void>;
-}
-
-export class SandboxTimeoutError extends Error {
-  readonly code = 'sandbox_timeout';
-  constructor(what: string, ms: number) {
-    super(`timed out after ${ms} ms waiting for ${what}`);
-    this.name = 'SandboxTimeoutError';
-  }
-}
-
-async function eventually(
-  predicate: () => boolean | Promise<boolean>,
-  what: string,
-  options: WaitOptions = {},
-): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new SandboxTimeoutError(what, timeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export {
+  NETNS_ANNOTATION,
+  type Sandbox,
+  type SandboxNmi,
+  type SandboxPod,
+  SandboxTimeoutError,
+  type WaitOptions,
+} from './sandbox-types.js';
 
 /** Like Promise.all, but lets every start finish (so each has registered its cleanup) before failing. */
 async function settleAll(starts: Promise<unknown>[]): Promise<void> {
