@@ -12,7 +12,7 @@ beforeAll(async () => {
     world: { scaleSets: 0, virtualMachines: 1, identities: 1 },
     micArgs: ['--leader-election-duration=4s'],
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await sandbox?.close();

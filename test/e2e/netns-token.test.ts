@@ -106,7 +106,7 @@ describeIfNetns(
       await sandbox.createBinding({ name: 'netns', identityName: 'netns', selector: 'netns' });
       pod = await sandbox.createPod({ name: 'netns-pod', labels: { aadpodidbinding: 'netns' } });
       await sandbox.waitForAssigned(pod);
-    }, 90_000);
+    }, 120_000);
 
     afterAll(async () => {
       await sandbox?.close();

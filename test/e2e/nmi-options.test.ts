@@ -14,7 +14,7 @@ beforeAll(async () => {
     world: { scaleSets: 0, virtualMachines: 1, identities: 1 },
     nmiArgs: ['--block-instance-metadata', '--set-retry-after-header'],
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await sandbox?.close();

@@ -17,7 +17,7 @@ beforeAll(async () => {
       '--identity-assignment-reconcile-interval=2s',
     ],
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await sandbox?.close();

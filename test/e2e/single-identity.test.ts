@@ -18,7 +18,7 @@ let sandbox: Sandbox;
 
 beforeAll(async () => {
   sandbox = await startE2eSandbox();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await sandbox?.close();

@@ -126,7 +126,7 @@ export class ManagedProcess {
    * Waits until /healthz answers (`listening`) or answers `Active` (`active`: NMI ready, MIC leading). Fails with the
    * process's last output if it exits or the deadline passes.
    */
-  async waitUntil(state: 'listening' | 'active', timeoutMs = 30_000): Promise<void> {
+  async waitUntil(state: 'listening' | 'active', timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.running) {
