@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AzureWorld } from './azure-world.js';
-import { freePort, ManagedProcess } from './managed-process.js';
+import { ManagedProcess } from './managed-process.js';
 
 /** The repository root: this file is apps/sandbox/{src,dist}/component-launcher.{ts,js}. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -105,9 +105,16 @@ export interface MicLaunchOptions {
   env?: Record<string, string>;
 }
 
+/** A number logged by a child as `key=123` (text logs) or `"key":123` (JSON logs). */
+function loggedNumber(line: string, key: string): number {
+  const match = line.match(new RegExp(`\\b${key}"?[=:]"?(?:[^"\\s]*:)?(\\d+)`));
+  if (!match) throw new Error(`no ${key} in ${JSON.stringify(line)}`);
+  return Number(match[1]);
+}
+
+// Children listen on port 0 and log the ports they got: ports picked here and handed over could be taken by
+// another process in between (parallel test runs did exactly that).
 export async function launchMic(context: LaunchContext, options: MicLaunchOptions): Promise<LaunchedComponent> {
-  const probePort = await freePort();
-  const metricsPort = await freePort();
   const name = `mic ${options.instance}`;
   const process = ManagedProcess.start({
     name,
@@ -115,18 +122,20 @@ export async function launchMic(context: LaunchContext, options: MicLaunchOption
     args: [
       `--kubeconfig=${context.kubeconfigPath}`,
       `--cloudconfig=${context.files.cloudConfigPath}`,
-      `--http-probe-port=${probePort}`,
-      `--prometheus-port=${metricsPort}`,
+      '--http-probe-port=0',
+      '--prometheus-port=0',
       `--leader-election-instance=${options.instance}`,
       `--leader-election-namespace=${context.micNamespace}`,
       ...(options.extraArgs ?? []),
     ],
     env: { ...baseEnv(context), MIC_POD_NAMESPACE: context.micNamespace, ...options.env },
     logFile: join(context.workDir, `${options.instance}.log`),
-    probeUrl: `http://127.0.0.1:${probePort}`,
     ...(context.onLine ? { onLine: (line: string) => context.onLine?.(name, line) } : {}),
   });
-  return { process, probeUrl: `http://127.0.0.1:${probePort}`, metricsUrl: `http://127.0.0.1:${metricsPort}` };
+  const line = await process.waitForLine(/probe and metrics listening/);
+  const probeUrl = `http://127.0.0.1:${loggedNumber(line, 'healthz')}`;
+  process.useProbe(probeUrl);
+  return { process, probeUrl, metricsUrl: `http://127.0.0.1:${loggedNumber(line, 'metrics')}` };
 }
 
 export interface NmiLaunchOptions {
@@ -155,11 +164,6 @@ export interface LaunchedNmi extends LaunchedComponent {
 
 export async function launchNmi(context: LaunchContext, options: NmiLaunchOptions): Promise<LaunchedNmi> {
   const listenAddress = options.listenAddress ?? '127.0.0.1';
-  const port = options.port ?? (await freePort());
-  // In a node namespace the probe ports are that namespace's; they are picked in the root namespace but nothing
-  // else listens inside a fresh namespace, so any number is free there.
-  const probePort = await freePort();
-  const metricsPort = await freePort();
   const name = `nmi ${options.nodeName}`;
   const process = ManagedProcess.start({
     name,
@@ -167,11 +171,11 @@ export async function launchNmi(context: LaunchContext, options: NmiLaunchOption
     args: [
       `--node=${options.nodeName}`,
       `--nmi-listen-address=${listenAddress}`,
-      `--nmi-port=${port}`,
+      `--nmi-port=${options.port ?? 0}`,
       `--manage-iptables=${options.manageIptables ?? false}`,
       `--imds-endpoint=${options.imdsUrl}`,
-      `--http-probe-port=${probePort}`,
-      `--prometheus-port=${metricsPort}`,
+      '--http-probe-port=0',
+      '--prometheus-port=0',
       `--MICNamespace=${context.micNamespace}`,
       `--kubeconfig=${options.kubeconfigPath ?? context.kubeconfigPath}`,
       `--kubelet-config=${context.files.kubeletConfigPath}`,
@@ -180,16 +184,22 @@ export async function launchNmi(context: LaunchContext, options: NmiLaunchOption
     ],
     env: { ...baseEnv(context), NODE_NAME: options.nodeName, ...options.env },
     logFile: join(context.workDir, `nmi-${options.nodeName}.log`),
-    probeUrl: `http://127.0.0.1:${probePort}`,
     ...(options.wrapper ? { wrapper: options.wrapper } : {}),
-    ...(options.probe ? { probe: () => options.probe!(probePort) } : {}),
     ...(context.onLine ? { onLine: (line: string) => context.onLine?.(name, line) } : {}),
   });
+  const servers = await process.waitForLine(/probe and metrics servers listening/);
+  const probePort = loggedNumber(servers, 'probePort');
+  const probeUrl = `http://127.0.0.1:${probePort}`;
+  const probe = options.probe;
+  process.useProbe(probe ? () => probe(probePort) : probeUrl);
+  // NMI listens for tokens once its caches are synced, just before it turns Active.
+  const tokenLine = await process.waitForLine(/token server listening/);
+  const port = loggedNumber(tokenLine, 'port');
   return {
     process,
     url: `http://${listenAddress}:${port}`,
     port,
-    probeUrl: `http://127.0.0.1:${probePort}`,
-    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    probeUrl,
+    metricsUrl: `http://127.0.0.1:${loggedNumber(servers, 'metricsPort')}`,
   };
 }

@@ -49,4 +49,34 @@ describe('ManagedProcess', () => {
     expect(child.running).toBe(false);
     expect(child.exitCode).toBe(0);
   });
+
+  test('a child on port 0 is found through the port it logs (no port handed over, so none can be taken)', async () => {
+    const script = join(dir, 'port-zero.mjs');
+    writeFileSync(
+      script,
+      [
+        "import { createServer } from 'node:http';",
+        "const server = createServer((req, res) => res.end('Active'));",
+        "server.listen(0, '127.0.0.1', () => console.log('starting\\nprobe listening probePort=' + server.address().port));",
+        "process.on('SIGTERM', () => { server.close(); process.exit(0); });",
+      ].join('\n'),
+    );
+    const { probeUrl: _unknownYet, ...withoutProbe } = options(script);
+    const child = ManagedProcess.start(withoutProbe);
+    const line = await child.waitForLine(/probe listening/);
+    expect(line).toMatch(/^probe listening probePort=\d+$/);
+    child.useProbe(`http://127.0.0.1:${line.split('=')[1]}`);
+    await child.waitUntil('active');
+    await child.stop();
+  });
+
+  test('waitForLine fails with the last output when the child exits first', async () => {
+    const script = join(dir, 'quits.mjs');
+    writeFileSync(script, "console.log('bye'); process.exit(1);\n");
+    const child = ManagedProcess.start(options(script));
+    await expect(child.waitForLine(/never/)).rejects.toMatchObject({
+      code: 'process_exited',
+      message: expect.stringContaining('bye'),
+    });
+  });
 });

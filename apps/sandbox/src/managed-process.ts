@@ -26,8 +26,8 @@ export interface ManagedProcessOptions {
   env: NodeJS.ProcessEnv;
   /** Where stdout and stderr go. */
   logFile: string;
-  /** `http://127.0.0.1:<port>` of the /healthz probe. */
-  probeUrl: string;
+  /** `http://127.0.0.1:<port>` of the /healthz probe, when known at start (else see `useProbe`). */
+  probeUrl?: string;
   /** Prefix the command (netns mode: `ip netns exec <ns>`). */
   wrapper?: readonly string[];
   /** Called with each output line (the CLI's --verbose). */
@@ -44,8 +44,12 @@ export class ManagedProcess {
   private readonly tail: string[] = [];
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
+  private readonly lineListeners = new Set<(line: string) => void>();
+  private probeTarget: (() => Promise<string | undefined>) | undefined;
 
   private constructor(readonly options: ManagedProcessOptions) {
+    const probeUrl = options.probeUrl;
+    this.probeTarget = options.probe ?? (probeUrl === undefined ? undefined : () => fetchProbe(probeUrl));
     this.log = createWriteStream(options.logFile, { flags: 'a', mode: 0o600 });
     const command = options.wrapper?.length ? options.wrapper[0]! : process.execPath;
     const args = options.wrapper?.length
@@ -62,6 +66,7 @@ export class ManagedProcess {
         this.tail.push(line);
         if (this.tail.length > TAIL_LINES) this.tail.shift();
         options.onLine?.(line);
+        for (const listener of this.lineListeners) listener(line);
       }
     };
     this.child.stdout?.on('data', onData);
@@ -111,15 +116,56 @@ export class ManagedProcess {
     return this.exited;
   }
 
-  /** The probe's body, or undefined while nothing answers. */
+  /** The probe's body, or undefined while nothing answers (or no probe is known yet). */
   async probe(): Promise<string | undefined> {
-    if (this.options.probe) return this.options.probe();
-    try {
-      const response = await fetch(`${this.options.probeUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
-      return await response.text();
-    } catch {
-      return undefined;
-    }
+    return this.probeTarget?.();
+  }
+
+  /** Sets how /healthz is read once its port is known (children listen on port 0 and log the port they got). */
+  useProbe(probe: string | (() => Promise<string | undefined>)): void {
+    this.probeTarget = typeof probe === 'string' ? () => fetchProbe(probe) : probe;
+  }
+
+  /**
+   * Waits for an output line matching `pattern` (among the recent lines or those still to come) and returns the
+   * whole line. Fails with the process's last output if it exits first or the deadline passes.
+   */
+  waitForLine(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    const seen = this.tail.find((line) => pattern.test(line));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        this.lineListeners.delete(listener);
+        clearTimeout(timer);
+        outcome();
+      };
+      const listener = (line: string) => {
+        if (pattern.test(line)) finish(() => resolve(line));
+      };
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new SandboxProcessError(
+                'process_not_ready',
+                `${this.options.name} printed no line matching ${pattern} in ${timeoutMs} ms; last output:\n${this.recentOutput()}`,
+              ),
+            ),
+          ),
+        timeoutMs,
+      );
+      this.lineListeners.add(listener);
+      void this.exited.then(() =>
+        finish(() =>
+          reject(
+            new SandboxProcessError(
+              'process_exited',
+              `${this.options.name} exited (code ${this.exitInfo?.code}, signal ${this.exitInfo?.signal}) while starting; last output:\n${this.recentOutput()}`,
+            ),
+          ),
+        ),
+      );
+    });
   }
 
   /**
@@ -163,6 +209,15 @@ export class ManagedProcess {
   /** Kills at once (a crash, for leader-change tests). */
   async kill(): Promise<void> {
     return this.stop(0, 'SIGKILL');
+  }
+}
+
+async function fetchProbe(probeUrl: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${probeUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return await response.text();
+  } catch {
+    return undefined;
   }
 }
 
