@@ -69,6 +69,27 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
     identities = {
       mode: 'standard',
       assignedIdentitiesForPod: (namespace, podName) => assignedInformer.byIndex('byPod', podKey(namespace, podName)),
+      // Wakes a request waiting for MIC the moment the pod's AzureAssignedIdentity changes (e.g. turns Assigned).
+      assignedIdentitiesChanged: (namespace, podName, signal) =>
+        new Promise<void>((resolve, reject) => {
+          const forPod = (object: { spec: { pod?: string | undefined; podNamespace?: string | undefined } }) =>
+            object.spec.pod === podName && object.spec.podNamespace === namespace;
+          const unsubscribe = assignedInformer.onChange((change) => {
+            if (!forPod(change.object)) return;
+            finish();
+            resolve();
+          });
+          const onAbort = () => {
+            finish();
+            reject(signal.reason);
+          };
+          const finish = () => {
+            unsubscribe();
+            signal.removeEventListener('abort', onAbort);
+          };
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }),
     };
   } else {
     const bindingInformer = createBindingInformer(settings);

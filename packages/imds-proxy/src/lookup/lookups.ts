@@ -27,6 +27,12 @@ export interface ExceptionLookup {
 export interface StandardIdentitySource {
   readonly mode: 'standard';
   assignedIdentitiesForPod(namespace: string, podName: string): MaybePromise<readonly AzureAssignedIdentity[]>;
+  /**
+   * Optional: resolves when the pod's AzureAssignedIdentities may have changed (an informer event for it), and
+   * rejects with the signal's reason when it aborts. With it, a request waiting for MIC is answered as soon as the
+   * identity turns Assigned instead of at the next `--find-identity-retry-interval` tick.
+   */
+  assignedIdentitiesChanged?(namespace: string, podName: string, signal: AbortSignal): Promise<void>;
 }
 
 /** Managed mode (§3.9): bindings and identities read directly, no MIC. */

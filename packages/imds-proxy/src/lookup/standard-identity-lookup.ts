@@ -58,8 +58,40 @@ function notAssignedError(
 }
 
 /**
+ * Waits for one retry interval, or less when the source reports a change of the pod's assigned identities.
+ * Returns true when woken by a change (the caller re-checks without spending an attempt).
+ */
+async function waitForIntervalOrChange(
+  namespace: string,
+  podName: string,
+  remainingMs: number,
+  options: StandardLookupOptions,
+  abortable: Abortable,
+): Promise<boolean> {
+  const changed = options.source.assignedIdentitiesChanged;
+  if (changed === undefined) {
+    await options.clock.sleep(remainingMs, abortable.signal);
+    return false;
+  }
+  // Both waits share one controller, so whichever finishes first cancels the other (no timer or listener leaks).
+  const race = new AbortController();
+  const onRequestAbort = () => race.abort(abortable.signal.reason);
+  abortable.signal.addEventListener('abort', onRequestAbort, { once: true });
+  try {
+    return await Promise.race([
+      options.clock.sleep(remainingMs, race.signal).then(() => false),
+      changed.call(options.source, namespace, podName, race.signal).then(() => true),
+    ]);
+  } finally {
+    abortable.signal.removeEventListener('abort', onRequestAbort);
+    if (!race.signal.aborted) race.abort(new Error('wait finished'));
+  }
+}
+
+/**
  * §3.7. Waits (bounded by the retry flags) for MIC to move the pod's identities to Assigned, then applies the
- * namespaced filter and picks one. Aborts as soon as the client goes away.
+ * namespaced filter and picks one. Aborts as soon as the client goes away. The attempts and their interval bound
+ * the wait as upstream's do; a change reported by the source only makes the answer come sooner.
  */
 async function findAssignedIdentities(
   namespace: string,
@@ -83,7 +115,19 @@ async function findAssignedIdentities(
     if (groups.created.length === 0 && attempt >= options.retryAttemptsForCreated) {
       throw notAssignedError(namespace, podName, 'CREATED', options.retryAttemptsForCreated, options, lastError);
     }
-    await options.clock.sleep(options.retryIntervalMs, abortable.signal);
+    const intervalEnds = options.clock.now() + options.retryIntervalMs;
+    for (;;) {
+      const remaining = intervalEnds - options.clock.now();
+      if (remaining <= 0) break;
+      if (!(await waitForIntervalOrChange(namespace, podName, remaining, options, abortable))) break;
+      try {
+        const early = groupByState(await options.source.assignedIdentitiesForPod(namespace, podName), request);
+        if (early.legacy.length > 0) return early.legacy;
+        if (early.assigned.length > 0) return early.assigned;
+      } catch {
+        // The regular check at the next attempt reports errors.
+      }
+    }
   }
   throw notAssignedError(namespace, podName, 'ASSIGNED', maxAttempts, options, lastError);
 }
