@@ -213,7 +213,6 @@ console.log(
   `  RSS MiB       start ${rssStart}, after create ${rssAfterCreate}, after list ${rssAfterList}, with watchers ${rssWithWatchers}`,
 );
 
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: set by bench/run.mjs, not a turbo task input.
 const dir = process.env.BENCH_RESULTS_DIR;
 if (dir) {
   mkdirSync(dir, { recursive: true });

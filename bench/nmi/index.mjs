@@ -223,7 +223,6 @@ async function main() {
     cachedPath: { busy, light },
     burst: { cacheOn: cached, cacheOff: uncached },
   };
-  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by bench/run.mjs; not a turbo task input
   const dir = process.env.BENCH_RESULTS_DIR ?? path.join(here, '..', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'nmi.json'), `${JSON.stringify(results, null, 2)}\n`);

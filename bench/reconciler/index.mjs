@@ -58,7 +58,6 @@ function main() {
       planOnlyCpu: { cold: round(ratio('cold', 'planCpuMedianMs')), steady: round(ratio('steady', 'planCpuMedianMs')) },
     },
   };
-  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by bench/run.mjs; benchmarks are not turbo tasks
   const dir = process.env.BENCH_RESULTS_DIR ?? path.join(path.dirname(self), '..', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'reconciler.json'), `${JSON.stringify(summary, null, 2)}\n`);

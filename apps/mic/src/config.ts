@@ -1,8 +1,7 @@
 import os from 'node:os';
+import { isLogFormat, type LogFormat } from '@podid/observability';
 import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
 import { micFlags } from './flags.js';
-
-export type LogFormat = 'text' | 'json';
 
 /** Everything MIC needs from its command line and environment, parsed once and frozen. Durations in ms. */
 export interface MicConfig {
@@ -73,7 +72,7 @@ function checkValues(values: FlagValues<typeof micFlags>): string | undefined {
   if (values['update-user-msi-max-retry'] < 0) {
     return invalid('update-user-msi-max-retry', values['update-user-msi-max-retry'], 'must not be negative');
   }
-  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') {
+  if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
   }
   return undefined;
@@ -130,7 +129,7 @@ export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
       retryIntervalMs: values['update-user-msi-retry-interval'],
     },
     identityReconcileIntervalMs: values['identity-assignment-reconcile-interval'],
-    logFormat: values['log-format'] as LogFormat,
+    logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above
     logVerbosity: values.v,
     customUserAgent: values['custom-user-agent'],
   };

@@ -1,5 +1,6 @@
 import type { AzureAssignedIdentity, AzureIdentity, AzureIdentityBinding, Node, Pod } from '@podid/crd-types';
 import { POD_LABEL_KEY } from '@podid/crd-types';
+import type { InformerChange } from '@podid/kube-client';
 import { matchAssignments } from '@podid/matcher';
 import {
   type ClusterNode,
@@ -20,10 +21,7 @@ import {
 } from './plan-executor.js';
 
 /** An informer change, as kube-client's ResilientInformer reports it. */
-export type SourceChange<T> =
-  | { readonly type: 'add'; readonly object: T }
-  | { readonly type: 'update'; readonly object: T; readonly previous: T }
-  | { readonly type: 'delete'; readonly object: T };
+export type SourceChange<T> = InformerChange<T>;
 
 /** The part of an informer the controller reads: its cache and its changes. */
 export interface CacheSource<T> {

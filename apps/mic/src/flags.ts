@@ -1,4 +1,5 @@
 import type { FlagDefinitions } from '@podid/go-flags';
+import { loggingFlags } from '@podid/observability';
 
 /**
  * MIC's command line: upstream v1.8.17's flags with their names and defaults (spec §2.15), plus podid's additions.
@@ -81,7 +82,6 @@ export const micFlags = {
     default: 180_000,
     description: 'period of re-adding assigned identities missing from VMs/VMSSs',
   },
-  'log-format': { type: 'string', default: 'text', description: 'text or json' },
   'custom-user-agent': { type: 'string', default: '', description: 'appended to the user agent of every request' },
   // podid additions
   'arm-poll-interval': {
@@ -94,9 +94,5 @@ export const micFlags = {
     default: 100,
     description: 'podid: how long a burst of events is gathered into one cycle',
   },
-  // klog flags, accepted so existing manifests keep working
-  v: { type: 'int', default: 0, description: 'log verbosity (klog)', hidden: true },
-  logtostderr: { type: 'bool', default: true, description: 'klog compatibility; ignored', hidden: true },
-  alsologtostderr: { type: 'bool', default: false, description: 'klog compatibility; ignored', hidden: true },
-  stderrthreshold: { type: 'string', default: '', description: 'klog compatibility; ignored', hidden: true },
+  ...loggingFlags,
 } as const satisfies FlagDefinitions;

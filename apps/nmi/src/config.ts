@@ -1,9 +1,9 @@
 import net from 'node:net';
+import { isLogFormat, type LogFormat } from '@podid/observability';
 import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
 import { nmiFlags } from './flags.js';
 
 export type OperationMode = 'standard' | 'managed';
-export type LogFormat = 'text' | 'json';
 
 /** Everything NMI needs from its command line and environment, parsed once and frozen. Durations in ms. */
 export interface NmiConfig {
@@ -87,7 +87,7 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   if (values['find-identity-retry-interval'] < 0) {
     return invalid('find-identity-retry-interval', values['find-identity-retry-interval'], 'must not be negative');
   }
-  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') {
+  if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
   }
   if (values['termination-wait'] < 0) {
@@ -164,7 +164,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     },
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],
-    logFormat: values['log-format'] as LogFormat,
+    logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above
     logVerbosity: values.v,
     customUserAgent: values['custom-user-agent'],
     terminationWaitMs: values['termination-wait'],

@@ -1,4 +1,5 @@
 import type { FlagDefinitions } from '@podid/go-flags';
+import { loggingFlags } from '@podid/observability';
 
 /**
  * NMI's command line: upstream v1.8.17's flags with their names and defaults (spec §3.12), plus podid's additions
@@ -57,7 +58,6 @@ export const nmiFlags = {
     default: false,
     description: 'delete conntrack entries to IMDS after the first iptables sync',
   },
-  'log-format': { type: 'string', default: 'text', description: 'text or json' },
   'custom-user-agent': { type: 'string', default: '', description: 'appended to the user agent of every request' },
   // podid additions
   kubeconfig: {
@@ -102,9 +102,5 @@ export const nmiFlags = {
     default: false,
     description: 'podid: enable net.ipv4.conf.all.route_localnet when the redirect target is 127.0.0.1',
   },
-  // klog flags, accepted so existing manifests keep working
-  v: { type: 'int', default: 0, description: 'log verbosity (klog)', hidden: true },
-  logtostderr: { type: 'bool', default: true, description: 'klog compatibility; ignored', hidden: true },
-  alsologtostderr: { type: 'bool', default: false, description: 'klog compatibility; ignored', hidden: true },
-  stderrthreshold: { type: 'string', default: '', description: 'klog compatibility; ignored', hidden: true },
+  ...loggingFlags,
 } as const satisfies FlagDefinitions;

@@ -1,6 +1,6 @@
 // The NMI program as a library, for the sandbox and end-to-end tests; `main.ts` is the command-line entry point.
+export type { LogFormat } from '@podid/observability';
 export {
-  type LogFormat,
   loadNmiConfig,
   MANAGED_WITHOUT_NAMESPACED_MESSAGE,
   type NmiConfig,

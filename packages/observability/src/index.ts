@@ -6,6 +6,7 @@ export {
   type KubernetesApiOperation,
   type PodIdentityMetrics,
 } from './metrics.js';
+export { isLogFormat, loggingFlags } from './logging-flags.js';
 export { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
 export { SECRET_LOG_PATHS } from './redact.js';
 // One redaction rule for the whole project (spec §2.14); re-exported here for logging call sites.
