@@ -23,7 +23,7 @@ describe('MIC leader election', () => {
   test('two replicas: exactly one leads; killing it hands over and work continues without duplicate writes', async () => {
     const [node] = await world.scaleSet('ha', 1);
     await world.createIdentityAndBinding('ha-identity', 'ha');
-    const flags = ['--leader-election-duration=3s', '--clientQps=100'];
+    const flags = ['--leader-election-duration=6s', '--clientQps=100'];
     const first = world.startMic(flags, 'mic-a');
     await first.waitForLine(/sync loop started/);
     const second = world.startMic(flags, 'mic-b');
@@ -75,7 +75,7 @@ describe('MIC under watch faults', () => {
     for (let v = 0; v < 4; v++) nodes.push(...(await world.scaleSet(`churn-${v}`, 2)));
     const identities = [];
     for (let i = 0; i < 4; i++) identities.push(await world.createIdentityAndBinding(`churn-id-${i}`, `churn-${i}`));
-    const mic = world.startMic(['--clientQps=2000', '--createDeleteBatch=50']);
+    const mic = world.startMic(['--clientQps=2000', '--createDeleteBatch=50', '--leader-election-duration=60s']);
     await mic.waitForLine(/sync loop started/);
 
     // Deterministic pseudo-random churn: creates, and deletes of earlier pods, with watch faults in between.

@@ -185,7 +185,7 @@ export class MicWorld {
         '--log-format=json',
         '--sync-debounce=50ms',
         '--arm-poll-interval=20ms',
-        '--leader-election-duration=10s',
+        '--leader-election-duration=20s',
         `--leader-election-instance=${instance}`,
         ...extraArgs,
       ],
