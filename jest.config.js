@@ -12,6 +12,7 @@ export default {
   },
   moduleNameMapper: {
     '^@podid/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@podid/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: [

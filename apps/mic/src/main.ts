@@ -1,18 +1,17 @@
 #!/usr/bin/env node
-import { createLogger, createPodIdentityMetrics } from '@podid/observability';
-import { readBuildInfo } from './build-info.js';
+import { createLogger, createPodIdentityMetrics, formatVersionLine, readBuildInfo } from '@podid/observability';
 import { loadMicConfig } from './config.js';
 import { runMic } from './mic-runtime.js';
 
 async function main(): Promise<number> {
   const outcome = loadMicConfig({ argv: process.argv.slice(2), env: process.env });
-  const build = readBuildInfo();
+  const build = readBuildInfo(new URL('../package.json', import.meta.url), '@podid/mic');
   switch (outcome.kind) {
     case 'help':
       process.stdout.write(outcome.text);
       return 0;
     case 'version':
-      process.stdout.write(`MIC Version: ${build.version} - Commit: ${build.gitCommit} - Date: ${build.buildDate}\n`);
+      process.stdout.write(`${formatVersionLine(build)}\n`);
       return 0;
     case 'error':
       process.stderr.write(`mic: ${outcome.message}\nRun 'mic --help' for the list of flags.\n`);

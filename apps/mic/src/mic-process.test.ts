@@ -126,7 +126,7 @@ describe('MIC process: bad command lines', () => {
   test('--version prints the version and exits 0', () => {
     const result = spawnSync(process.execPath, [MIC_MAIN, '--version'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^MIC Version: \d+\.\d+\.\d+/);
+    expect(result.stdout).toMatch(/^@podid\/mic \d+\.\d+\.\d+ \(commit \S+, built \S+\)\n$/);
   });
 
   test('an unreadable cloud config exits 2 with a clear message', () => {

@@ -21,6 +21,7 @@ import {
   LeaseLock,
 } from '@podid/kube-client';
 import {
+  type BuildInfo,
   type Logger,
   type PodIdentityMetrics,
   type RunningServer,
@@ -28,7 +29,6 @@ import {
   startMetricsServer,
 } from '@podid/observability';
 import { planArmPatch } from '@podid/reconciler';
-import type { BuildInfo } from './build-info.js';
 import { type CloudConfig, loadCloudConfig } from './cloud-config.js';
 import type { MicConfig } from './config.js';
 import { MicController } from './controller.js';

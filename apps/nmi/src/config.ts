@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { isLogFormat, type LogFormat } from '@podid/observability';
+import { isLogFormat, type LogFormat } from '@podid/observability/cli';
 import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
 import { nmiFlags } from './flags.js';
 

@@ -1,5 +1,5 @@
 import type { FlagDefinitions } from '@podid/go-flags';
-import { loggingFlags } from '@podid/observability';
+import { loggingFlags } from '@podid/observability/cli';
 
 /**
  * NMI's command line: upstream v1.8.17's flags with their names and defaults (spec §3.12), plus podid's additions

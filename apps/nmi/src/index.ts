@@ -1,5 +1,6 @@
 // The NMI program as a library, for the sandbox and end-to-end tests; `main.ts` is the command-line entry point.
 export type { LogFormat } from '@podid/observability';
+export { type BuildInfo, formatVersionLine, readBuildInfo } from '@podid/observability/cli';
 export {
   loadNmiConfig,
   MANAGED_WITHOUT_NAMESPACED_MESSAGE,
@@ -12,4 +13,3 @@ export { nmiFlags } from './flags.js';
 export { type NmiAgent, type NmiAgentOptions, startNmiAgent } from './nmi-agent.js';
 export { type NmiProcessIo, runNmi, TERMINATION_MESSAGE } from './run-nmi.js';
 export { NmiStartupError, type NmiStartupErrorCode } from './startup-error.js';
-export { formatVersionLine, readVersionInfo, type VersionInfo } from './version-info.js';

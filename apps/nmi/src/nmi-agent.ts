@@ -22,12 +22,12 @@ import { createRedirectManager, type RedirectManager } from './redirect-manager.
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
-import type { VersionInfo } from './version-info.js';
+import type { BuildInfo } from '@podid/observability/cli';
 
 export interface NmiAgentOptions {
   readonly config: NmiConfig;
   readonly logger: Logger;
-  readonly version: VersionInfo;
+  readonly version: BuildInfo;
   /** Runs iptables/conntrack; default: the real binaries in this process's network namespace. */
   readonly runner?: CommandRunner;
   /** Drives the iptables resync loop; default: a wall-clock interval. */

@@ -1,7 +1,7 @@
+import { formatVersionLine, readBuildInfo } from '@podid/observability/cli';
 import { loadNmiConfig } from './config.js';
 import type { NmiAgent, NmiAgentOptions } from './nmi-agent.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
-import { formatVersionLine, readVersionInfo } from './version-info.js';
 
 /** The parts of `process` NMI uses, so the whole program can run inside a test. */
 export interface NmiProcessIo {
@@ -42,7 +42,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export async function runNmi(io: NmiProcessIo): Promise<number> {
   const outcome = loadNmiConfig({ argv: io.argv, env: io.env });
-  const version = readVersionInfo(io.env);
+  const version = readBuildInfo(new URL('../package.json', import.meta.url), '@podid/nmi', io.env);
   switch (outcome.kind) {
     case 'help':
       io.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);

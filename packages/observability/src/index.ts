@@ -1,3 +1,4 @@
+export { type BuildInfo, formatVersionLine, readBuildInfo } from './build-info.js';
 export { type CreateLoggerOptions, createLogger, formatKlogLine, type LogFormat, type Logger } from './logger.js';
 export {
   type CloudProviderOperation,

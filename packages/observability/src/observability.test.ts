@@ -117,3 +117,30 @@ describe('servers', () => {
     expect((await fetch(`${server.url}/other`)).status).toBe(404);
   });
 });
+
+describe('readBuildInfo and formatVersionLine', () => {
+  test('name and version from the manifest, commit and date from the environment', async () => {
+    const { formatVersionLine, readBuildInfo } = await import('./cli.js');
+    const info = readBuildInfo(new URL('../package.json', import.meta.url), 'fallback', {
+      PODID_GIT_COMMIT: 'abc1234',
+      PODID_BUILD_DATE: '2026-11-22',
+    });
+    expect(info).toEqual({
+      name: '@podid/observability',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      gitCommit: 'abc1234',
+      buildDate: '2026-11-22',
+    });
+    expect(formatVersionLine(info)).toMatch(/^@podid\/observability \S+ \(commit abc1234, built 2026-11-22\)$/);
+  });
+
+  test('a missing manifest still gives an answer instead of failing start-up', async () => {
+    const { readBuildInfo } = await import('./cli.js');
+    expect(readBuildInfo(new URL('file:///nonexistent/package.json'), '@podid/mic', {})).toEqual({
+      name: '@podid/mic',
+      version: '0.0.0-unknown',
+      gitCommit: 'unknown',
+      buildDate: 'unknown',
+    });
+  });
+});
