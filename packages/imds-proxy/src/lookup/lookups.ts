@@ -12,6 +12,11 @@ import type {
  */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** True when a lookup answered from memory rather than with a promise (what the cached-token fast path needs). */
+export function isImmediate<T>(value: MaybePromise<T>): value is T {
+  return typeof (value as { then?: unknown } | null | undefined)?.then !== 'function';
+}
+
 export interface PodLookup {
   /** Pods on this node whose `status.podIP` (or one of `status.podIPs`) is `ip`, any phase. */
   podsByIp(ip: string): MaybePromise<readonly Pod[]>;

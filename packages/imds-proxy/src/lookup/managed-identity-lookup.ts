@@ -1,7 +1,7 @@
 import type { AzureIdentity, Pod } from '@podid/crd-types';
 import { managedModeCandidates } from '@podid/matcher';
 import { type IdentityRequest, chooseIdentity } from './identity-request.js';
-import type { ManagedIdentitySource } from './lookups.js';
+import { type ManagedIdentitySource, isImmediate } from './lookups.js';
 
 /**
  * §3.9: bindings in the pod's namespace whose selector equals the pod's `aadpodidbinding` label (exact match),
@@ -18,4 +18,20 @@ export async function lookupManagedIdentity(
     source.identitiesInNamespace(namespace),
   ]);
   return chooseIdentity(managedModeCandidates(pod, bindings, identities), request);
+}
+
+/** `lookupManagedIdentity`'s answer when both lookups answer from memory and an identity qualifies; else undefined. */
+export function managedIdentityIfReady(
+  pod: Pod,
+  request: IdentityRequest,
+  source: ManagedIdentitySource,
+): AzureIdentity | undefined {
+  try {
+    const bindings = source.bindingsInNamespace(pod.metadata.namespace);
+    const identities = source.identitiesInNamespace(pod.metadata.namespace);
+    if (!isImmediate(bindings) || !isImmediate(identities)) return undefined;
+    return chooseIdentity(managedModeCandidates(pod, bindings, identities), request);
+  } catch {
+    return undefined;
+  }
 }

@@ -23,6 +23,18 @@ function podAddresses(pod: Pod): string[] {
 }
 
 /**
+ * The pods among an index's `candidates` that are live and really have `callerIp` now (an index entry may be a
+ * moment stale). Exactly one is a match; none or several is an error (§3.4).
+ */
+export function liveCallerPods(candidates: readonly Pod[], callerIp: string): Pod[] {
+  return candidates.filter(
+    (pod) =>
+      LIVE_PHASES.has(pod.status?.phase ?? '') &&
+      (pod.status?.podIP === callerIp || podAddresses(pod).includes(callerIp)),
+  );
+}
+
+/**
  * §3.4: the one live pod on this node with the caller's IP. The informer may not have seen a brand-new pod yet,
  * hence the short retry loop. Pods in a terminal phase are ignored: their IP may already belong to a new pod.
  */
@@ -35,12 +47,7 @@ export async function resolveCallerPod(
   for (let attempt = 0; attempt < options.attempts; attempt++) {
     if (attempt > 0) await options.clock.sleep(options.retryIntervalMs, abortable.signal);
     try {
-      const candidates = await options.pods.podsByIp(callerIp);
-      const live = candidates.filter(
-        (pod) =>
-          LIVE_PHASES.has(pod.status?.phase ?? '') &&
-          (pod.status?.podIP === callerIp || podAddresses(pod).includes(callerIp)),
-      );
+      const live = liveCallerPods(await options.pods.podsByIp(callerIp), callerIp);
       if (live.length === 1) return live[0] as Pod;
       lastError =
         live.length === 0

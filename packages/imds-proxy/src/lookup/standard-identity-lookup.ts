@@ -3,7 +3,7 @@ import { AssignedIdentityState } from '@podid/crd-types';
 import { identityMatchesRequest, identityUsableFromNamespace } from '@podid/matcher';
 import { NmiError, describeError } from '../errors.js';
 import { type IdentityRequest, chooseIdentity } from './identity-request.js';
-import type { Clock, StandardIdentitySource } from './lookups.js';
+import { type Clock, type StandardIdentitySource, isImmediate } from './lookups.js';
 
 export interface StandardLookupOptions {
   readonly source: StandardIdentitySource;
@@ -23,6 +23,13 @@ interface ByState {
   legacy: AzureIdentity[];
   assigned: AzureIdentity[];
   created: AzureIdentity[];
+}
+
+/** Identities MIC has finished with (legacy entries without a state win, as upstream), or undefined. */
+function readyIdentities(groups: ByState): AzureIdentity[] | undefined {
+  if (groups.legacy.length > 0) return groups.legacy;
+  if (groups.assigned.length > 0) return groups.assigned;
+  return undefined;
 }
 
 function groupByState(entries: readonly AzureAssignedIdentity[], request: IdentityRequest): ByState {
@@ -110,8 +117,8 @@ async function findAssignedIdentities(
     } catch (error) {
       lastError = error;
     }
-    if (groups.legacy.length > 0) return groups.legacy;
-    if (groups.assigned.length > 0) return groups.assigned;
+    const ready = readyIdentities(groups);
+    if (ready) return ready;
     if (groups.created.length === 0 && attempt >= options.retryAttemptsForCreated) {
       throw notAssignedError(namespace, podName, 'CREATED', options.retryAttemptsForCreated, options, lastError);
     }
@@ -121,15 +128,28 @@ async function findAssignedIdentities(
       if (remaining <= 0) break;
       if (!(await waitForIntervalOrChange(namespace, podName, remaining, options, abortable))) break;
       try {
-        const early = groupByState(await options.source.assignedIdentitiesForPod(namespace, podName), request);
-        if (early.legacy.length > 0) return early.legacy;
-        if (early.assigned.length > 0) return early.assigned;
+        const early = readyIdentities(
+          groupByState(await options.source.assignedIdentitiesForPod(namespace, podName), request),
+        );
+        if (early) return early;
       } catch {
         // The regular check at the next attempt reports errors.
       }
     }
   }
   throw notAssignedError(namespace, podName, 'ASSIGNED', maxAttempts, options, lastError);
+}
+
+function chooseUsable(
+  assigned: readonly AzureIdentity[],
+  namespace: string,
+  request: IdentityRequest,
+  options: StandardLookupOptions,
+): AzureIdentity {
+  const usable = assigned.filter((identity) =>
+    identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),
+  );
+  return chooseIdentity(usable, request);
 }
 
 export async function lookupStandardIdentity(
@@ -140,8 +160,26 @@ export async function lookupStandardIdentity(
   abortable: Abortable,
 ): Promise<AzureIdentity> {
   const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
-  const usable = assigned.filter((identity) =>
-    identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),
-  );
-  return chooseIdentity(usable, request);
+  return chooseUsable(assigned, namespace, request, options);
+}
+
+/**
+ * The answer `lookupStandardIdentity` would give at once, computed synchronously: only when the source answers
+ * from memory and MIC has already assigned a usable identity. Undefined in every other case (a promise, nothing
+ * assigned yet, nothing usable, a lookup error), and the full lookup then waits, retries or reports the error.
+ */
+export function standardIdentityIfReady(
+  namespace: string,
+  podName: string,
+  request: IdentityRequest,
+  options: StandardLookupOptions,
+): AzureIdentity | undefined {
+  try {
+    const entries = options.source.assignedIdentitiesForPod(namespace, podName);
+    if (!isImmediate(entries)) return undefined;
+    const ready = readyIdentities(groupByState(entries, request));
+    return ready && chooseUsable(ready, namespace, request, options);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,9 +4,9 @@ import { redactClientId } from '@podid/crd-types';
 import { systemClock } from '../lookup/system-clock.js';
 import { canonicalCallerIp } from '../routing/caller-address.js';
 import { boundedMemo } from '../routing/bounded-memo.js';
-import { classifyRoute } from '../routing/classify-route.js';
+import { type ClassifiedRoute, classifyRoute } from '../routing/classify-route.js';
 import { splitRequestTarget } from '../routing/normalise-path.js';
-import { parseTokenQuery } from '../routing/token-query.js';
+import { type TokenQuery, parseTokenQuery } from '../routing/token-query.js';
 import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
@@ -18,7 +18,7 @@ import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
 import { RouteContext, type RouteOutcome } from './route-context.js';
-import { handleTokenRoute } from './token-route.js';
+import { answerCachedTokenNow, handleTokenRoute } from './token-route.js';
 
 export interface NmiServer {
   /** The node:http server (listen on it yourself, or use `listen`). */
@@ -77,6 +77,19 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
   };
 }
 
+/** A request target split, routed and (for the token routes) its query read; memoised per distinct target. */
+interface RequestTarget {
+  readonly rawPath: string;
+  readonly rawQuery: string;
+  readonly route: ClassifiedRoute;
+  readonly tokenQuery: TokenQuery;
+}
+
+function parseRequestTarget(target: string): RequestTarget {
+  const { rawPath, rawQuery } = splitRequestTarget(target);
+  return { rawPath, rawQuery, route: classifyRoute(rawPath), tokenQuery: parseTokenQuery(rawQuery) };
+}
+
 function isAllowedPath(foldedPath: string, allowed: readonly string[]): boolean {
   return allowed.some((entry) => {
     const prefix = entry.toLowerCase().replace(/\/+$/, '');
@@ -121,8 +134,9 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const proxy = createPassThroughProxy(options.imdsBaseUrl);
-  const routeOf = boundedMemo(classifyRoute);
-  const tokenQueryOf = boundedMemo(parseTokenQuery);
+  // SDKs send the same few request targets from the same few addresses over and over: parse each once.
+  const requestTargetOf = boundedMemo(parseRequestTarget);
+  const callerIpOf = boundedMemo(canonicalCallerIp);
 
   function passThrough(
     req: IncomingMessage,
@@ -147,31 +161,37 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     proxy.forward(req, res, req.url ?? '/');
   }
 
-  async function runTokenRoute(
+  function runTokenRoute(
     req: IncomingMessage,
     res: ServerResponse,
     routePath: string,
-    rawPath: string,
-    rawQuery: string,
+    target: RequestTarget,
     handler: (context: RouteContext) => Promise<RouteOutcome>,
-  ): Promise<void> {
+    answerNow?: (context: RouteContext) => RouteOutcome | undefined,
+  ): void {
     const started = performance.now();
-    const callerIp = canonicalCallerIp(req.socket.remoteAddress);
-    const context = new RouteContext(req, res, tokenQueryOf(rawQuery), callerIp, options, tokens);
+    const remoteAddress = req.socket.remoteAddress;
+    const callerIp = remoteAddress ? callerIpOf(remoteAddress) : undefined;
+    const context = new RouteContext(req, res, target.tokenQuery, callerIp, options, tokens);
+    const rawPath = target.rawPath;
+    const finish = (outcome: RouteOutcome) => {
+      if (options.metrics || options.onRequest) {
+        report(req, routePath, rawPath, callerIp, outcome, (performance.now() - started) / 1000);
+      }
+    };
+    const immediate = answerNow?.(context);
+    if (immediate) {
+      finish(immediate);
+      return;
+    }
     res.on('close', () => {
       if (!res.writableFinished) context.clientDisconnected();
     });
-    let outcome: RouteOutcome;
-    try {
-      outcome = await handler(context);
-    } catch (error) {
+    handler(context).then(finish, (error: unknown) => {
       // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
       sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
-      outcome = { status: 500, errorCode: 'internal' };
-    }
-    if (options.metrics || options.onRequest) {
-      report(req, routePath, rawPath, callerIp, outcome, (performance.now() - started) / 1000);
-    }
+      finish({ status: 500, errorCode: 'internal' });
+    });
   }
 
   function report(
@@ -209,17 +229,17 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const { rawPath, rawQuery } = splitRequestTarget(req.url ?? '/');
-    const route = routeOf(rawPath);
+    const target = requestTargetOf(req.url ?? '/');
+    const { route, rawQuery } = target;
     switch (route.kind) {
       case 'token':
-        void runTokenRoute(req, res, TOKEN_ROUTE_PATH, rawPath, rawQuery, handleTokenRoute);
+        runTokenRoute(req, res, TOKEN_ROUTE_PATH, target, handleTokenRoute, answerCachedTokenNow);
         return;
       case 'invalid-token-path':
         sendErrorText(res, 400, 'Invalid request');
         return;
       case 'host-token':
-        void runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, rawPath, rawQuery, handleHostTokenRoute);
+        runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, target, handleHostTokenRoute);
         return;
       case 'instance':
         if (options.blockInstanceMetadata) {

@@ -3,8 +3,8 @@ import type { AzureIdentity, Pod } from '@podid/crd-types';
 import { NmiError } from '../errors.js';
 import type { IdentityRequest } from '../lookup/identity-request.js';
 import type { TokenQuery } from '../routing/token-query.js';
-import { lookupManagedIdentity } from '../lookup/managed-identity-lookup.js';
-import { lookupStandardIdentity } from '../lookup/standard-identity-lookup.js';
+import { lookupManagedIdentity, managedIdentityIfReady } from '../lookup/managed-identity-lookup.js';
+import { lookupStandardIdentity, standardIdentityIfReady } from '../lookup/standard-identity-lookup.js';
 import type { TokenCacheEvent } from '../observability.js';
 import type { IdentityTokenProvider } from '../token/identity-token-provider.js';
 import type { ResolvedNmiOptions } from './nmi-server-options.js';
@@ -79,4 +79,16 @@ export async function identityForPod(
   const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
   if (!pod) throw new NmiError('identity-not-found', `pod ${namespace}/${podName} not found on this node`);
   return lookupManagedIdentity(pod, request, identityLookup.source);
+}
+
+/** `identityForPod`'s immediate answer for a known pod, or undefined when the full lookup must run (see callers). */
+export function identityForPodIfReady(
+  context: RouteContext,
+  pod: Pod,
+  request: IdentityRequest,
+): AzureIdentity | undefined {
+  const identityLookup = context.options.identityLookup;
+  return identityLookup.mode === 'standard'
+    ? standardIdentityIfReady(pod.metadata.namespace, pod.metadata.name, request, identityLookup.lookup)
+    : managedIdentityIfReady(pod, request, identityLookup.source);
 }

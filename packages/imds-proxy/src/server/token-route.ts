@@ -1,13 +1,14 @@
-import type { Pod } from '@podid/crd-types';
-import { NmiError } from '../errors.js';
+import type { AzurePodIdentityException, Pod } from '@podid/crd-types';
 import { isExcepted } from '@podid/matcher';
+import { NmiError } from '../errors.js';
+import { isImmediate } from '../lookup/lookups.js';
 import { isMicPod } from '../lookup/mic-short-circuit.js';
-import { resolveCallerPod } from '../lookup/resolve-caller-pod.js';
+import { liveCallerPods, resolveCallerPod } from '../lookup/resolve-caller-pod.js';
 import { type TokenSet, msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
 import { answerWithError, asNmiError } from './error-status.js';
 import { hasMetadataHeader, sendErrorText, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
-import { type RouteContext, type RouteOutcome, identityForPod } from './route-context.js';
+import { type RouteContext, type RouteOutcome, identityForPod, identityForPodIfReady } from './route-context.js';
 
 /** `expires_in` as seconds left now: a cached token must not claim its original lifetime. */
 function remainingSeconds(expiresOn: string, nowMs: number): string {
@@ -40,6 +41,54 @@ function serialiseTokens(provided: ProvidedTokens, resource: string, nowMs: numb
   );
   // Multi-tenant service principals answer with an array, primary tenant first (§3.10).
   return JSON.stringify(objects.length === 1 ? objects[0] : objects);
+}
+
+/** §3.8: exception pods and MIC's own pods get the node's tokens straight from IMDS. */
+function servedAsNode(pod: Pod, exceptions: readonly AzurePodIdentityException[], micNamespace: string): boolean {
+  return isExcepted(pod, exceptions) || isMicPod(pod, micNamespace);
+}
+
+/**
+ * The cached-token fast path: `handleTokenRoute`'s checks, in its order, made synchronously. It answers only when
+ * every lookup answers from memory (informer caches do), the pod has exactly one usable identity ready, and its
+ * token is in the cache; otherwise it returns undefined having written nothing, and `handleTokenRoute` runs from
+ * the start and gives the full answer (waits, retries, errors). It exists because the path every busy pod takes on
+ * every request should not pay for a chain of promises, a disconnect listener and the objects the slow path needs.
+ */
+export function answerCachedTokenNow(context: RouteContext): RouteOutcome | undefined {
+  const { req, res, query, options, callerIp } = context;
+  const resource = query.resource;
+  if (!callerIp || !resource) return undefined;
+  if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) return undefined;
+  let pod: Pod | undefined;
+  let provided: ProvidedTokens | undefined;
+  let identity: ReturnType<typeof identityForPodIfReady>;
+  try {
+    const candidates = options.pods.podsByIp(callerIp);
+    if (!isImmediate(candidates)) return undefined;
+    const live = liveCallerPods(candidates, callerIp);
+    if (live.length !== 1) return undefined;
+    pod = live[0] as Pod;
+    const exceptions = options.exceptions.exceptionsInNamespace(pod.metadata.namespace);
+    if (!isImmediate(exceptions) || servedAsNode(pod, exceptions, options.micNamespace)) return undefined;
+    identity = identityForPodIfReady(context, pod, query);
+    if (!identity) return undefined;
+    provided = context.tokens.peekIdentity(identity, resource, callerIp);
+    if (!provided) return undefined;
+  } catch {
+    // A lookup that throws: the full path repeats it and answers with the error.
+    return undefined;
+  }
+  sendJson(res, 200, tokenResponseBody(provided, resource, options.clock.now()));
+  return {
+    status: 200,
+    resource,
+    podNamespace: pod.metadata.namespace,
+    podName: pod.metadata.name,
+    identity: `${identity.metadata.namespace}/${identity.metadata.name}`,
+    clientId: identity.spec.clientID ?? '',
+    cache: provided.cache,
+  };
 }
 
 /** §3.5: `/metadata/identity/oauth2/token` for pods, identified by source IP. */
@@ -85,7 +134,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   let excepted: boolean;
   try {
     const exceptions = await options.exceptions.exceptionsInNamespace(pod.metadata.namespace);
-    excepted = isExcepted(pod, exceptions) || isMicPod(pod, options.micNamespace);
+    excepted = servedAsNode(pod, exceptions, options.micNamespace);
   } catch (error) {
     return fail(asNmiError(error, 'exceptions-lookup-failed', context));
   }

@@ -33,8 +33,13 @@ export interface TokenCaller {
   readonly abortable: { readonly signal: AbortSignal };
 }
 
-/** Identity objects come from informer caches and are replaced, not mutated, on update: safe to memoise. */
-const identityKeys = new WeakMap<AzureIdentity, string>();
+/**
+ * Identity objects come from informer caches and are replaced, not mutated, on update: safe to memoise. Each
+ * identity keeps its key prefix and the full key per resource, so a cache hit looks up the same string object every
+ * time (no concatenation, no re-hashing); the per-identity map is bounded against a pod asking for endless resources.
+ */
+const identityKeys = new WeakMap<AzureIdentity, { prefix: string; byResource: Map<string, string> }>();
+const KEYS_PER_IDENTITY = 64;
 
 /**
  * Everything that decides which token AAD/IMDS would issue, plus, for service principals, WHICH CREDENTIAL obtains
@@ -43,12 +48,18 @@ const identityKeys = new WeakMap<AzureIdentity, string>();
  * pods put in the cache with the real secret — a leak upstream NMI (no cache) never had.
  */
 function identityCacheKey(identity: AzureIdentity, resource: string): string {
-  let prefix = identityKeys.get(identity);
-  if (prefix === undefined) {
-    prefix = identityKeyPrefix(identity);
-    identityKeys.set(identity, prefix);
+  let keys = identityKeys.get(identity);
+  if (keys === undefined) {
+    keys = { prefix: identityKeyPrefix(identity), byResource: new Map() };
+    identityKeys.set(identity, keys);
   }
-  return `${prefix}${resource}`;
+  let key = keys.byResource.get(resource);
+  if (key === undefined) {
+    key = `${keys.prefix}${resource}`;
+    if (keys.byResource.size >= KEYS_PER_IDENTITY) keys.byResource.clear();
+    keys.byResource.set(resource, key);
+  }
+  return key;
 }
 
 function identityKeyPrefix(identity: AzureIdentity): string {
@@ -63,6 +74,14 @@ function identityKeyPrefix(identity: AzureIdentity): string {
     identityTypeOf(identity) === 0 ? '' : (spec.adEndpoint ?? ''),
     identityTypeOf(identity) === 0 ? '' : `${spec.clientPassword?.namespace ?? ''}/${spec.clientPassword?.name ?? ''}`,
   ]);
+}
+
+function isSupportedType(type: number): boolean {
+  return (
+    type === IdentityType.UserAssignedMSI ||
+    type === IdentityType.ServicePrincipal ||
+    type === IdentityType.ServicePrincipalCertificate
+  );
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -91,20 +110,37 @@ export class IdentityTokenProvider {
   constructor(private readonly options: IdentityTokenProviderOptions) {}
 
   async forIdentity(identity: AzureIdentity, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
+    const { key, operation, acquire } = this.identityFetch(identity, resource);
+    return this.viaCache(key, caller, operation, acquire);
+  }
+
+  /**
+   * The cached tokens `forIdentity` would answer with at once, or undefined (cache off, miss, too close to expiry,
+   * unsupported type). Synchronous, for the fast path; a hit inside the refresh-ahead window still starts the
+   * background refresh, charged to `callerKey` as `forIdentity` would.
+   */
+  peekIdentity(identity: AzureIdentity, resource: string, callerKey: string): ProvidedTokens | undefined {
+    if (!this.options.cache || !isSupportedType(identityTypeOf(identity))) return undefined;
+    const { key, operation, acquire } = this.identityFetch(identity, resource);
+    return this.peekCached(key, callerKey, operation, acquire);
+  }
+
+  private identityFetch(
+    identity: AzureIdentity,
+    resource: string,
+  ): { key: string; operation: ImdsOperationType; acquire: (signal: AbortSignal) => Promise<TokenSet> } {
     const type = identityTypeOf(identity);
-    if (
-      type !== IdentityType.UserAssignedMSI &&
-      type !== IdentityType.ServicePrincipal &&
-      type !== IdentityType.ServicePrincipalCertificate
-    ) {
+    if (!isSupportedType(type)) {
       throw new NmiError('unsupported-identity-type', `unsupported identity type ${type}`);
     }
-    const operation: ImdsOperationType = type === 0 ? 'adal_token_msi_userassignedid' : 'adal_token';
-    return this.viaCache(identityCacheKey(identity, resource), caller, operation, (signal) =>
-      type === 0
-        ? this.imdsToken(identity.spec.clientID ?? '', resource, signal)
-        : this.servicePrincipalTokens(identity, resource),
-    );
+    return {
+      key: identityCacheKey(identity, resource),
+      operation: type === IdentityType.UserAssignedMSI ? 'adal_token_msi_userassignedid' : 'adal_token',
+      acquire: (signal) =>
+        type === IdentityType.UserAssignedMSI
+          ? this.imdsToken(identity.spec.clientID ?? '', resource, signal)
+          : this.servicePrincipalTokens(identity, resource),
+    };
   }
 
   /** Excepted and MIC pods: the identity they name by client_id, else the VM's system-assigned identity. */
@@ -130,16 +166,33 @@ export class IdentityTokenProvider {
       this.options.metrics?.tokenCache?.('bypass');
       return { set, cache: 'bypass' };
     }
-    // The shared call must outlive the first caller: others may be waiting on it, so it gets no request signal.
-    const fetch = () => limiter.run(caller.key, () => this.measured(operation, () => acquire(NEVER_ABORTED)));
-    const hit = cache.peek(key, fetch);
-    if (hit) {
-      this.options.metrics?.tokenCache?.('hit');
-      return { set: hit, cache: 'hit' };
-    }
+    const hit = this.peekCached(key, caller.key, operation, acquire);
+    if (hit) return hit;
+    const fetch = this.sharedFetch(caller.key, operation, acquire);
     const { value, outcome } = await untilAborted(cache.get(key, fetch), caller.abortable.signal);
     this.options.metrics?.tokenCache?.(outcome);
     return { set: value, cache: outcome };
+  }
+
+  private peekCached(
+    key: string,
+    callerKey: string,
+    operation: ImdsOperationType,
+    acquire: (signal: AbortSignal) => Promise<TokenSet>,
+  ): ProvidedTokens | undefined {
+    const hit = this.options.cache?.peek(key, this.sharedFetch(callerKey, operation, acquire));
+    if (!hit) return undefined;
+    this.options.metrics?.tokenCache?.('hit');
+    return { set: hit, cache: 'hit' };
+  }
+
+  /** The shared call must outlive the first caller: others may be waiting on it, so it gets no request signal. */
+  private sharedFetch(
+    callerKey: string,
+    operation: ImdsOperationType,
+    acquire: (signal: AbortSignal) => Promise<TokenSet>,
+  ): () => Promise<TokenSet> {
+    return () => this.options.limiter.run(callerKey, () => this.measured(operation, () => acquire(NEVER_ABORTED)));
   }
 
   private async measured<T>(operation: ImdsOperationType, call: () => Promise<T>): Promise<T> {
