@@ -9,6 +9,6 @@ export {
 } from './metrics.js';
 export { isLogFormat, loggingFlags } from './logging-flags.js';
 export { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
-export { SECRET_LOG_PATHS } from './redact.js';
+export { REDACTED, redactSecrets, SECRET_LOG_KEYS } from './redact.js';
 // One redaction rule for the whole project (spec §2.14); re-exported here for logging call sites.
 export { redactClientId } from '@podid/crd-types';

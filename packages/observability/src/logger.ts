@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { SECRET_LOG_PATHS } from './redact.js';
+import { redactSecrets } from './redact.js';
 
 export type LogFormat = 'text' | 'json';
 export type { Logger };
@@ -32,28 +31,30 @@ export function formatKlogLine(line: string): string {
   } catch {
     return line;
   }
-  const { level, time, pid, component, msg, hostname: _hostname, ...fields } = record;
-  const at = new Date(typeof time === 'number' ? time : Date.now());
-  const stamp =
-    `${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())} ` +
-    `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}.${pad(at.getUTCMilliseconds(), 3)}000`;
+  const { level, time, pid, component, msg } = record;
   const severity = KLOG_SEVERITY[typeof level === 'number' ? level : 30] ?? 'I';
-  const rendered = Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value)}`)
-    .join(' ');
   const tag = typeof component === 'string' ? component.toLowerCase() : 'podid';
-  return `${severity}${stamp} ${String(pid ?? '').padStart(7)} ${tag}] ${String(msg ?? '')}${rendered ? ` ${rendered}` : ''}\n`;
+  let text = `${severity}${klogStamp(typeof time === 'number' ? time : Date.now())} ${String(pid ?? '').padStart(7)} ${tag}] ${String(msg ?? '')}`;
+  for (const key in record) {
+    if (KLOG_HEADER_FIELDS.has(key)) continue;
+    text += ` ${key}=${JSON.stringify(record[key])}`;
+  }
+  return `${text}\n`;
 }
 
-function klogStream(target: NodeJS.WritableStream): DestinationStream {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line !== '') target.write(formatKlogLine(line));
-      }
-      callback();
-    },
-  });
+/** Fields already in the klog header (or, for `hostname`, never shown). */
+const KLOG_HEADER_FIELDS: ReadonlySet<string> = new Set(['level', 'time', 'pid', 'component', 'msg', 'hostname']);
+
+/** `MMDD hh:mm:ss.uuuuuu` in UTC; consecutive lines usually share their millisecond, so the last one is kept. */
+let lastStamp = { ms: Number.NaN, text: '' };
+function klogStamp(ms: number): string {
+  if (ms === lastStamp.ms) return lastStamp.text;
+  const at = new Date(ms);
+  const text =
+    `${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())} ` +
+    `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}.${pad(at.getUTCMilliseconds(), 3)}000`;
+  lastStamp = { ms, text };
+  return text;
 }
 
 function levelFor(verbosity: number): 'trace' | 'debug' | 'info' {
@@ -68,9 +69,10 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const loggerOptions: LoggerOptions = {
     level: levelFor(options.verbosity ?? 0),
     base: { pid: process.pid, component: options.component },
-    redact: { paths: [...SECRET_LOG_PATHS], censor: '[REDACTED]' },
+    formatters: { log: (object) => redactSecrets(object) },
     timestamp: pino.stdTimeFunctions.epochTime,
+    // Text lines are rendered from each JSON line as pino writes it: one write per line, no second stream.
+    ...(options.format === 'text' ? { hooks: { streamWrite: formatKlogLine } } : {}),
   };
-  const destination = options.format === 'json' ? (target as DestinationStream) : klogStream(target);
-  return pino(loggerOptions, destination);
+  return pino(loggerOptions, target as DestinationStream);
 }

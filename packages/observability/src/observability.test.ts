@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { createLogger, formatKlogLine } from './logger.js';
 import { createPodIdentityMetrics } from './metrics.js';
 import { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
-import { redactClientId } from './index.js';
+import { REDACTED, redactClientId, redactSecrets } from './index.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -21,20 +21,55 @@ describe('redactClientId (spec §2.14)', () => {
   });
 });
 
+describe('redactSecrets', () => {
+  test('replaces secret-named fields at any depth, in arrays and errors, without touching the original', () => {
+    const error = Object.assign(new Error('AAD refused'), { response: { headers: { authorization: 'Bearer eyJ' } } });
+    const logged = {
+      pod: 'p',
+      req: { headers: { authorization: 'Bearer eyJ', accept: '*/*' } },
+      items: [{ access_token: 'eyJ', name: 'a' }],
+      config: { aad: { clientSecret: 'hunter2' } },
+      err: error,
+    };
+    const redacted = redactSecrets(logged);
+    expect(redacted.pod).toBe('p');
+    expect(redacted.req).toEqual({ headers: { authorization: REDACTED, accept: '*/*' } });
+    expect(redacted.items).toEqual([{ access_token: REDACTED, name: 'a' }]);
+    expect(redacted.config).toEqual({ aad: { clientSecret: REDACTED } });
+    expect(redacted.err).toMatchObject({ message: 'AAD refused', response: { headers: { authorization: REDACTED } } });
+    expect(JSON.stringify(redacted)).not.toMatch(/eyJ|hunter2/);
+    // The caller's objects are unchanged.
+    expect(logged.req.headers.authorization).toBe('Bearer eyJ');
+    expect(error.response.headers.authorization).toBe('Bearer eyJ');
+  });
+
+  test('an object without secrets comes back as the same object, and buffers are not scanned', () => {
+    const clean = { status: 200, pod: { namespace: 'demo', name: 'app' }, body: Buffer.from('token') };
+    expect(redactSecrets(clean)).toBe(clean);
+  });
+});
+
 describe('createLogger', () => {
   test('json lines carry the component and never a secret', async () => {
     const out = capture();
     const logger = createLogger({ component: 'NMI', format: 'json', destination: out.stream });
     logger.info(
-      { token: 'eyJ-secret', request: { access_token: 'eyJ-secret' }, clientSecret: 'hunter2', pod: 'p' },
+      {
+        token: 'eyJ-secret',
+        request: { access_token: 'eyJ-secret', headers: { authorization: 'Bearer eyJ-secret' } },
+        clientSecret: 'hunter2',
+        pod: 'p',
+      },
       'token served',
     );
+    logger.error(Object.assign(new Error('refused'), { password: 'hunter2' }), 'AAD error');
     await out.flush();
-    expect(out.lines).toHaveLength(1);
+    expect(out.lines).toHaveLength(2);
     const record = JSON.parse(out.lines[0] as string);
     expect(record).toMatchObject({ component: 'NMI', msg: 'token served', pod: 'p', token: '[REDACTED]' });
-    expect(out.lines[0]).not.toContain('eyJ-secret');
-    expect(out.lines[0]).not.toContain('hunter2');
+    expect(JSON.parse(out.lines[1] as string)).toMatchObject({ msg: 'AAD error', err: { message: 'refused' } });
+    expect(out.lines.join('\n')).not.toContain('eyJ-secret');
+    expect(out.lines.join('\n')).not.toContain('hunter2');
   });
 
   test('text lines look like klog, with the severity letter first', async () => {
