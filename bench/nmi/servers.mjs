@@ -1,12 +1,17 @@
 // Servers under test for bench/nmi, run in a child process so the load generator does not share their event loop.
 // `node servers.mjs nmi` starts NMI (built @podid/imds-proxy) with in-memory lookups and a local fake IMDS;
+// `node servers.mjs nmi-deployed` adds what apps/nmi binds to it (request log, metrics);
 // `node servers.mjs bare` starts a bare node:http server that answers every request with the same token body.
 // Each prints one JSON line {port, body?} on stdout, then serves until killed.
+import fs from 'node:fs';
 import http from 'node:http';
+import { Writable } from 'node:stream';
 import { createNmiServer } from '@podid/imds-proxy';
 
 export const PODS = 10;
 export const podAddress = (index) => `127.0.0.${10 + index}`;
+/** A pod of its own for the cached-path load generator: `wrk` cannot pick a source address, so it is 127.0.0.1. */
+export const LOAD_POD_ADDRESS = '127.0.0.1';
 export const clientIdOf = (index) => `${String(index).padStart(8, '0')}-1111-2222-3333-444444444444`;
 
 /** A fake IMDS: `latencyMs` per token, counts calls. */
@@ -43,14 +48,14 @@ export async function startFakeImds(latencyMs) {
   };
 }
 
-/** NMI with PODS pods, each bound (Assigned) to its own user-assigned identity. */
+/** NMI with PODS pods and the load generator's pod, each bound (Assigned) to its own user-assigned identity. */
 export function createBenchNmi(imdsUrl, extra = {}) {
   const pods = [];
   const assigned = [];
-  for (let i = 0; i < PODS; i++) {
+  for (let i = 0; i <= PODS; i++) {
     const pod = {
-      metadata: { name: `pod-${i}`, namespace: 'bench' },
-      status: { podIP: podAddress(i), phase: 'Running' },
+      metadata: { name: i === PODS ? 'load-generator' : `pod-${i}`, namespace: 'bench' },
+      status: { podIP: i === PODS ? LOAD_POD_ADDRESS : podAddress(i), phase: 'Running' },
     };
     pods.push(pod);
     assigned.push({
@@ -80,10 +85,29 @@ export function createBenchNmi(imdsUrl, extra = {}) {
   });
 }
 
+/**
+ * What apps/nmi adds to every answer: the request log line (klog text, info level, as upstream logs each request)
+ * and the upstream metrics. Lines are written (one write per line, as to standard error) to /dev/null, so the
+ * figure holds NMI's cost, not a disk's.
+ */
+async function asDeployed() {
+  const { createLogger, createPodIdentityMetrics } = await import('@podid/observability');
+  const { bindNmiMetrics, createRequestLogger } = await import('@podid/nmi');
+  const fd = fs.openSync('/dev/null', 'w');
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      fs.writeSync(fd, chunk);
+      callback();
+    },
+  });
+  const logger = createLogger({ component: 'NMI', format: 'text', destination });
+  return { onRequest: createRequestLogger(logger), metrics: bindNmiMetrics(createPodIdentityMetrics()) };
+}
+
 async function main(mode) {
-  if (mode === 'nmi') {
+  if (mode === 'nmi' || mode === 'nmi-deployed') {
     const imds = await startFakeImds(0);
-    const nmi = createBenchNmi(imds.url);
+    const nmi = createBenchNmi(imds.url, mode === 'nmi-deployed' ? await asDeployed() : {});
     const { port } = await nmi.listen(0, '127.0.0.1');
     process.stdout.write(`${JSON.stringify({ port })}\n`);
     return;

@@ -10,6 +10,8 @@ export {
   type OperationMode,
 } from './config.js';
 export { nmiFlags } from './flags.js';
+export { bindNmiMetrics, MAX_RESOURCE_LABEL_VALUES } from './metrics-binding.js';
+export { createRequestLogger } from './request-log.js';
 export { type NmiAgent, type NmiAgentOptions, startNmiAgent } from './nmi-agent.js';
 export { type NmiProcessIo, runNmi, TERMINATION_MESSAGE } from './run-nmi.js';
 export { NmiStartupError, type NmiStartupErrorCode } from './startup-error.js';

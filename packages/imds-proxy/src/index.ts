@@ -10,6 +10,7 @@ export type {
   SecretLookup,
   StandardIdentitySource,
 } from './lookup/lookups.js';
+export { isImmediate } from './lookup/lookups.js';
 export { systemClock } from './lookup/system-clock.js';
 export type {
   ImdsOperationType,
