@@ -3,13 +3,15 @@
 //     PATCH latency L of 1 s and 5 s; target <= L + 0.5 s.
 //  2. a burst of 1,000 pods over 20 VMSS with L = 1 s: time until every pod's identity is Assigned (target <= 3 L)
 //     and PATCHes per VMSS (target <= 2).
-// Writes ${BENCH_RESULTS_DIR}/sandbox.json. `node bench/sandbox/index.mjs quick` runs smaller passes.
+// Writes ${BENCH_RESULTS_DIR}/sandbox.json. `node bench/sandbox/index.mjs quick` runs smaller passes; `... burst`
+// runs only the burst and prints it without writing results.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAssignedIdentityInformer, createKubeConfig, createKubeConnection } from '@podid/kube-client';
 import { startSandbox } from '@podid/sandbox';
 
 const quick = process.argv[2] === 'quick';
+const burstOnly = process.argv[2] === 'burst';
 const LATENCIES_MS = quick ? [1000] : [1000, 5000];
 const SAMPLES = quick ? 2 : 3;
 const BURST_PODS = quick ? 200 : 1000;
@@ -74,6 +76,14 @@ async function burst() {
     preassignedIdentities: false,
     // Upstream's default of 5 QPS would make 2,000 Kubernetes writes take 400 s; a large cluster raises it.
     micArgs: [`--clientQps=${BURST_CLIENT_QPS}`],
+    // BENCH_SANDBOX_TRACE=1 prints MIC's cycle lines with their time since the start, to see where the burst goes.
+    ...(process.env.BENCH_SANDBOX_TRACE
+      ? {
+          onComponentLine: (component, line) => {
+            if (line.includes('sync cycle done')) console.log(`${Math.round(performance.now())} ms ${component}: ${line}`);
+          },
+        }
+      : {}),
     world: { scaleSets: BURST_SCALE_SETS, nodesPerScaleSet: 1, virtualMachines: 0, identities: 1 },
   });
   try {
@@ -115,8 +125,17 @@ async function burst() {
     });
     informer.start();
     await informer.synced;
+    // With BENCH_SANDBOX_TRACE, every 250 ms: how many objects exist and how many are Assigned.
+    const progress = process.env.BENCH_SANDBOX_TRACE
+      ? setInterval(() => {
+          const objects = informer.list();
+          const assigned = objects.filter((o) => o.status?.status === 'Assigned').length;
+          console.log(`${Math.round(performance.now())} ms: ${objects.length} objects, ${assigned} Assigned`);
+        }, 250)
+      : undefined;
     const timeout = setTimeout(() => reportAll(), 120_000);
     const t0 = performance.now();
+    if (process.env.BENCH_SANDBOX_TRACE) console.log(`${Math.round(t0)} ms: burst starts`);
     // Create concurrently in waves, as a Deployment scale-up would.
     const names = Array.from({ length: BURST_PODS }, (_, i) => `burst-${i}`);
     for (let i = 0; i < names.length; i += 50) {
@@ -132,7 +151,9 @@ async function burst() {
       );
     }
     const createdMs = performance.now() - t0;
+    if (process.env.BENCH_SANDBOX_TRACE) console.log(`${Math.round(performance.now())} ms: all pods created`);
     await allAssigned;
+    clearInterval(progress);
     await informer.stop();
     clearTimeout(timeout);
     const allAssignedMs = (allAssignedAt || performance.now()) - t0;
@@ -161,7 +182,7 @@ async function burst() {
 }
 
 const firstToken = [];
-for (const latencyMs of LATENCIES_MS) {
+for (const latencyMs of burstOnly ? [] : LATENCIES_MS) {
   const result = await firstTokenLatency(latencyMs);
   firstToken.push(result);
   console.log(
@@ -173,6 +194,7 @@ console.log(
   `${burstResult.pods} pods over ${burstResult.scaleSets} VMSS, ARM latency ${burstResult.latencyMs} ms: all Assigned after ${burstResult.allAssignedMs} ms (pods created in ${burstResult.createdMs} ms, last created -> all Assigned ${burstResult.lastCreatedToAllAssignedMs} ms; target <= ${3 * burstResult.latencyMs} ms), ${burstResult.assigned} Assigned; PATCHes ${burstResult.patchesTotal} total, at most ${burstResult.patchesPerScaleSetMax} per VMSS (target <= 2)`,
 );
 
+if (burstOnly) process.exit(0);
 const results = { quick, firstToken, burst: burstResult };
 const dir = process.env.BENCH_RESULTS_DIR ?? join(import.meta.dirname, '..', 'results');
 mkdirSync(dir, { recursive: true });

@@ -42,6 +42,7 @@ function targetPlan(overrides: Partial<TargetPlan>): TargetPlan {
     pending: [],
     releases: [],
     onSuccess: [],
+    confirmedResourceIds: [],
     ...overrides,
   };
 }
@@ -49,6 +50,7 @@ function targetPlan(overrides: Partial<TargetPlan>): TargetPlan {
 function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?: string[]; concurrency?: number }) {
   const log: string[] = [];
   const armCalls: IdentityDelta[] = [];
+  let reads = 0;
   let inFlight = 0;
   let maxInFlight = 0;
   const slow = async () => {
@@ -61,7 +63,7 @@ function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?
     create: async (object) => {
       await slow();
       if (options.failCreate?.includes(object.metadata.name ?? '')) throw new Error('conflict');
-      log.push(`create ${object.metadata.name}`);
+      log.push(`create ${object.metadata.name} (${object.status?.status})`);
       return object;
     },
     update: async (object) => {
@@ -84,7 +86,10 @@ function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?
         return { status: 'failed', error: new Error('LinkedAuthorizationFailed'), dropped: [], patchCount: 0 };
       return { status: 'succeeded', dropped: [], patchCount: 1 };
     },
-    getIdentityState: async () => ({ userAssignedIdentityIds: options.onTarget ?? [] }),
+    getIdentityState: async () => {
+      reads++;
+      return { userAssignedIdentityIds: options.onTarget ?? [] };
+    },
   };
   const events: string[] = [];
   const recorder: AssignmentEvents = {
@@ -101,7 +106,7 @@ function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?
     writeConcurrency: options.concurrency ?? 20,
     observer: { kubeWrite: () => {}, armUpdate: () => {}, log: () => {} },
   });
-  return { executor, log, armCalls, events, maxInFlight: () => maxInFlight };
+  return { executor, log, armCalls, events, maxInFlight: () => maxInFlight, reads: () => reads };
 }
 
 const plan = (targets: TargetPlan[], releasesWithoutArm: AzureAssignedIdentity[] = []): Plan => ({
@@ -124,7 +129,7 @@ describe('PlanExecutor', () => {
   test('create → one ARM update → Assigned, with a binding applied event (row 13)', async () => {
     const h = harness({});
     const summary = await h.executor.execute(plan([targetPlan(creating(['p1-default-id']))]));
-    expect(h.log).toEqual(['create p1-default-id', 'status p1-default-id Assigned']);
+    expect(h.log).toEqual(['create p1-default-id (Created)', 'status p1-default-id Assigned']);
     expect(h.armCalls).toEqual([{ add: [idA], remove: [] }]);
     expect(h.events).toEqual(['applied p1-default-id']);
     expect(summary).toMatchObject({ created: 1, assigned: 1, armPatches: 1, failedTargets: 0 });
@@ -133,7 +138,7 @@ describe('PlanExecutor', () => {
   test('ARM failure with the identity absent keeps Created and emits binding apply error (row 14)', async () => {
     const h = harness({ armFails: true, onTarget: [] });
     const summary = await h.executor.execute(plan([targetPlan(creating(['p1']))]));
-    expect(h.log).toEqual(['create p1']);
+    expect(h.log).toEqual(['create p1 (Created)']);
     expect(h.events).toEqual([
       'apply-error p1: failed to apply binding default/binding node node-0 for pod default/p1, error: LinkedAuthorizationFailed',
     ]);
@@ -143,7 +148,7 @@ describe('PlanExecutor', () => {
   test('ARM failure with the identity present anyway marks it Assigned (§2.9 step 5)', async () => {
     const h = harness({ armFails: true, onTarget: [idA.toUpperCase()] });
     await h.executor.execute(plan([targetPlan(creating(['p1']))]));
-    expect(h.log).toEqual(['create p1', 'status p1 Assigned']);
+    expect(h.log).toEqual(['create p1 (Created)', 'status p1 Assigned']);
   });
 
   test('an identity whose object could not be written is not added to the VM', async () => {
@@ -158,7 +163,7 @@ describe('PlanExecutor', () => {
     const h = harness({ failCreate: ['p1'] });
     await h.executor.execute(plan([targetPlan(creating(['p1', 'p2']))]));
     expect(h.armCalls).toEqual([{ add: [idA], remove: [] }]);
-    expect(h.log).toEqual(['create p2', 'status p2 Assigned']);
+    expect(h.log).toEqual(['create p2 (Created)', 'status p2 Assigned']);
   });
 
   test('writes per target are bounded by --createDeleteBatch (row 32)', async () => {
@@ -208,7 +213,7 @@ describe('PlanExecutor', () => {
     expect(h.log).toEqual(['remove orphan']);
   });
 
-  test('service principals (no ARM delta) go Created → Assigned in one cycle without ARM', async () => {
+  test('service principals (no ARM delta) are created directly as Assigned, without ARM', async () => {
     const object = assigned('sp');
     const h = harness({});
     await h.executor.execute(
@@ -221,6 +226,70 @@ describe('PlanExecutor', () => {
       ]),
     );
     expect(h.armCalls).toEqual([]);
-    expect(h.log).toEqual(['create sp', 'status sp Assigned']);
+    expect(h.log).toEqual(['create sp (Assigned)']);
+    expect(h.events).toEqual(['applied sp']);
+  });
+});
+
+describe('PlanExecutor: identities already on the target', () => {
+  const confirmed = (names: string[]) => targetPlan({ ...creating(names), confirmedResourceIds: [idA] });
+
+  test('confirmed by an earlier cycle and still there: one write, directly Assigned, no ARM update', async () => {
+    const h = harness({ onTarget: [idA.toUpperCase()] });
+    const summary = await h.executor.execute(plan([confirmed(['p1', 'p2'])]));
+    expect(h.log.sort()).toEqual(['create p1 (Assigned)', 'create p2 (Assigned)']);
+    expect(h.armCalls).toEqual([]);
+    expect(h.reads()).toBe(1);
+    expect(h.events.sort()).toEqual(['applied p1', 'applied p2']);
+    expect(summary).toMatchObject({ created: 2, assigned: 2, armPatches: 0 });
+  });
+
+  test('confirmed but gone from the target since: the regular path puts it back', async () => {
+    const h = harness({ onTarget: [] });
+    await h.executor.execute(plan([confirmed(['p1'])]));
+    expect(h.log).toEqual(['create p1 (Created)', 'status p1 Assigned']);
+    expect(h.armCalls).toEqual([{ add: [idA], remove: [] }]);
+  });
+
+  test('not confirmed: no extra read before the regular path', async () => {
+    const h = harness({ onTarget: [idA] });
+    await h.executor.execute(plan([targetPlan(creating(['p1']))]));
+    expect(h.reads()).toBe(0);
+    expect(h.log).toEqual(['create p1 (Created)', 'status p1 Assigned']);
+  });
+
+  test('a removal on the same target keeps the regular path', async () => {
+    const h = harness({ onTarget: [idA, idB] });
+    await h.executor.execute(
+      plan([targetPlan({ ...creating(['p1']), confirmedResourceIds: [idA], delta: { add: [idA], remove: [idB] } })]),
+    );
+    expect(h.armCalls).toEqual([{ add: [idA], remove: [idB] }]);
+    expect(h.log).toEqual(['create p1 (Created)', 'status p1 Assigned']);
+  });
+
+  test('a failed direct write is reported and nothing else happens to it', async () => {
+    const h = harness({ onTarget: [idA], failCreate: ['p1'] });
+    const summary = await h.executor.execute(plan([confirmed(['p1'])]));
+    expect(h.log).toEqual([]);
+    expect(h.events[0]).toMatch(/^apply-error p1: failed to create AzureAssignedIdentity default\/p1: conflict/);
+    expect(summary).toMatchObject({ failedWrites: 1, assigned: 0 });
+  });
+
+  test('a Created object retried beside the new ones still gets its status patch', async () => {
+    const retried = assigned('old');
+    const h = harness({ onTarget: [idA] });
+    const fresh = creating(['p1']);
+    await h.executor.execute(
+      plan([
+        targetPlan({
+          ...fresh,
+          confirmedResourceIds: [idA],
+          pending: [...(fresh.pending ?? []), { object: retried, resourceId: idA }],
+          onSuccess: [...(fresh.onSuccess ?? []), { action: 'mark-assigned', object: retried }],
+        }),
+      ]),
+    );
+    expect(h.log.sort()).toEqual(['create p1 (Assigned)', 'status old Assigned']);
+    expect(h.armCalls).toEqual([]);
   });
 });

@@ -1,5 +1,10 @@
-import type { ArmTarget, AzureAssignedIdentity, IdentityDelta } from '@podid/crd-types';
-import type { AssignmentOutcome, Plan, TargetPlan } from '@podid/reconciler';
+import {
+  type ArmTarget,
+  AssignedIdentityState,
+  type AzureAssignedIdentity,
+  type IdentityDelta,
+} from '@podid/crd-types';
+import type { AssignedIdentityWrite, AssignmentOutcome, Plan, TargetPlan } from '@podid/reconciler';
 import { classifyAfterFailure } from '@podid/reconciler';
 
 /** Kubernetes writes of AzureAssignedIdentities, as §2.12 does them. Implemented over kube-client by the app. */
@@ -134,31 +139,14 @@ export class PlanExecutor {
   }
 
   private async executeTarget(plan: TargetPlan, summary: ExecutionSummary): Promise<void> {
-    const { observer, events } = this.options;
+    if (await this.identitiesAlreadyOnTarget(plan)) {
+      await this.executeWithoutArm(plan, summary);
+      return;
+    }
     // Steps 1–2: create/update the objects (status Created) before asking ARM for their identities.
     const failedWrites = new Set<string>();
     await forEachBounded(plan.writes, this.options.writeConcurrency, async (write) => {
-      try {
-        if (write.op === 'create') {
-          await this.timed('addition', () => this.options.writer.create(write.object));
-          summary.created++;
-        } else {
-          await this.timed('update', () => this.options.writer.update(write.object));
-          summary.updated++;
-        }
-      } catch (error) {
-        summary.failedWrites++;
-        failedWrites.add(nameOf(write.object));
-        const verb = write.op === 'create' ? 'create' : 'update';
-        events.bindingApplyError(
-          write.object,
-          `failed to ${verb} AzureAssignedIdentity ${nameOf(write.object)}: ${messageOf(error)}`,
-        );
-        observer.log('error', `failed to ${verb} AzureAssignedIdentity`, {
-          assignedIdentity: nameOf(write.object),
-          error: messageOf(error),
-        });
-      }
+      await this.write(write, write.object, summary, failedWrites);
     });
 
     // An identity whose object could not be written must not be added to the VM: nothing would ever refer to it,
@@ -174,6 +162,90 @@ export class PlanExecutor {
 
     // Steps 4–5: status patches, deletions and events, bounded like the writes.
     await forEachBounded(outcomes, this.options.writeConcurrency, (outcome) => this.finish(outcome, summary));
+  }
+
+  /** One create or update of an AzureAssignedIdentity; a failure becomes an event and a log line, never a throw. */
+  private async write(
+    write: AssignedIdentityWrite,
+    object: AzureAssignedIdentity,
+    summary: ExecutionSummary,
+    failedWrites: Set<string>,
+  ): Promise<boolean> {
+    const { observer, events } = this.options;
+    try {
+      if (write.op === 'create') {
+        await this.timed('addition', () => this.options.writer.create(object));
+        summary.created++;
+      } else {
+        await this.timed('update', () => this.options.writer.update(object));
+        summary.updated++;
+      }
+      return true;
+    } catch (error) {
+      summary.failedWrites++;
+      failedWrites.add(nameOf(object));
+      const verb = write.op === 'create' ? 'create' : 'update';
+      events.bindingApplyError(
+        object,
+        `failed to ${verb} AzureAssignedIdentity ${nameOf(object)}: ${messageOf(error)}`,
+      );
+      observer.log('error', `failed to ${verb} AzureAssignedIdentity`, {
+        assignedIdentity: nameOf(object),
+        error: messageOf(error),
+      });
+      return false;
+    }
+  }
+
+  /**
+   * True when this target's ARM step would change nothing: nothing to remove, and every identity to add is one that
+   * an earlier cycle confirmed there (an `Assigned` object on the target still uses it) and that a GET shows there
+   * now. Only then are new objects written directly as `Assigned`, so the claim is always checked against Azure.
+   * Without a confirmed hint no GET is made: the ARM step reads the target itself, and two reads would be waste.
+   */
+  private async identitiesAlreadyOnTarget(plan: TargetPlan): Promise<boolean> {
+    if (plan.writes.length === 0 || plan.delta.remove.length > 0) return false;
+    // Service principals only: there is no ARM step at all.
+    if (plan.delta.add.length === 0) return true;
+    const confirmed = new Set(plan.confirmedResourceIds);
+    if (!plan.delta.add.every((id) => confirmed.has(id))) return false;
+    try {
+      const state = await this.options.arm.getIdentityState(plan.target);
+      const present = new Set(state.userAssignedIdentityIds.map((id) => id.toLowerCase()));
+      return plan.delta.add.every((id) => present.has(id));
+    } catch (error) {
+      // The regular path reads the target again and reports what goes wrong.
+      this.options.observer.log('warn', 'cannot read identities of the target; updating it the regular way', {
+        target: plan.key,
+        error: messageOf(error),
+      });
+      return false;
+    }
+  }
+
+  /**
+   * The target already has every identity its objects need: each new or updated object is written once, directly
+   * as `Assigned` (upstream writes `Created`, then `Assigned` after an ARM update that changes nothing). Half the
+   * Kubernetes writes is what lets a burst of pods on VMSSs that already carry their identity finish in one ARM latency.
+   */
+  private async executeWithoutArm(plan: TargetPlan, summary: ExecutionSummary): Promise<void> {
+    const failedWrites = new Set<string>();
+    await forEachBounded(plan.writes, this.options.writeConcurrency, async (write) => {
+      const object: AzureAssignedIdentity = {
+        ...write.object,
+        status: { ...write.object.status, status: AssignedIdentityState.Assigned },
+      };
+      if (await this.write(write, object, summary, failedWrites)) {
+        summary.assigned++;
+        this.options.events.bindingApplied(object);
+      }
+    });
+    // Objects written above are done (or failed); retries of `Created` objects and releases go on as after ARM.
+    const written = new Set(plan.writes.map((write) => nameOf(write.object)));
+    const rest = plan.onSuccess.filter(
+      (outcome) => outcome.action !== 'mark-assigned' || !written.has(nameOf(outcome.object)),
+    );
+    await forEachBounded(rest, this.options.writeConcurrency, (outcome) => this.finish(outcome, summary));
   }
 
   /** Returns the outcomes to apply, or undefined when even the state of the target is unknown (retry next cycle). */

@@ -84,6 +84,29 @@ describe('creating an AzureAssignedIdentity (checklist rows 8–13 at plan level
   });
 });
 
+describe('identities already confirmed on a target', () => {
+  test('a new pod beside an Assigned one: its identity is in delta.add and among the confirmed IDs', () => {
+    const cluster = new SimulatedCluster();
+    converge(cluster, [desire(podP, idX)], [nodeA]);
+    const second = desire({ name: 'q', node: 'node-a' }, idX);
+    const target = onlyTarget(plan([desire(podP, idX), second], cluster.current(), [nodeA]));
+    expect(target.writes.map((w) => w.object.spec.pod)).toEqual(['q']);
+    expect(target.delta.add).toEqual([lower(uamiId('x'))]);
+    expect(target.confirmedResourceIds).toEqual([lower(uamiId('x'))]);
+  });
+
+  test('only Assigned objects that stay desired confirm: a Created one or one being released does not', () => {
+    const cluster = new SimulatedCluster();
+    converge(cluster, [desire(podP, idX)], [nodeA]);
+    const other = desire({ name: 'q', node: 'node-a' }, idX);
+    // podP is no longer desired: its object is released, so nothing confirms x for q.
+    const released = onlyTarget(plan([other], cluster.current(), [nodeA]));
+    expect(released.confirmedResourceIds).toEqual([]);
+    // A first assignment (Created, never confirmed by ARM) confirms nothing either.
+    expect(onlyTarget(plan([desire(podP, idX)], [], [nodeA])).confirmedResourceIds).toEqual([]);
+  });
+});
+
 describe('ARM failure (checklist row 14, §2.9 step 5)', () => {
   test('ID absent after the failure → stays Created; the next cycle retries it without a write', () => {
     const cluster = new SimulatedCluster();

@@ -90,7 +90,10 @@ export function planCycle(input: PlanCycleInput): Plan {
     const { work } = place;
     work.usage.record(assignment.identity);
     if (existing !== undefined && recordsSameAssignment(existing, assignment)) {
-      if (countsAsAssigned(existing)) continue;
+      if (countsAsAssigned(existing)) {
+        if (resourceId !== undefined) work.confirm(resourceId);
+        continue;
+      }
       if (statusOf(existing) === AssignedIdentityState.Created) {
         work.addPending(nodeName, { object: existing, resourceId });
         continue;
@@ -220,6 +223,7 @@ class TargetWork {
   readonly #releases: PendingRelease[] = [];
   readonly #add = new Set<string>();
   readonly #remove = new Set<string>();
+  readonly #confirmed = new Set<string>();
 
   constructor(
     readonly key: string,
@@ -230,6 +234,11 @@ class TargetWork {
     this.#nodeNames.add(nodeName);
     this.#pending.push(pending);
     if (pending.resourceId !== undefined) this.#add.add(pending.resourceId);
+  }
+
+  /** An identity an `Assigned` object on this target still uses: an earlier cycle saw it there. Not work by itself. */
+  confirm(resourceId: string): void {
+    this.#confirmed.add(resourceId);
   }
 
   release(nodeName: string, release: PendingRelease): void {
@@ -263,6 +272,7 @@ class TargetWork {
       pending: this.#pending,
       releases: this.#releases,
       onSuccess,
+      confirmedResourceIds: [...this.#confirmed].sort(compare),
     };
   }
 }

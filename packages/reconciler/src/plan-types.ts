@@ -57,6 +57,12 @@ export interface TargetPlan {
   readonly releases: readonly PendingRelease[];
   /** What to do when the ARM step succeeds (or has nothing to do). On failure use `classifyAfterFailure`. */
   readonly onSuccess: readonly AssignmentOutcome[];
+  /**
+   * Lower-cased resourceIDs that `Assigned` objects on this target, still desired, account for: an earlier cycle saw
+   * them on the VM/VMSS. When every ID in `delta.add` is here and nothing is removed, an executor may read the
+   * target first and, if they are all still there, write the new objects directly as `Assigned` (no ARM update).
+   */
+  readonly confirmedResourceIds: readonly string[];
 }
 
 export type PlanDiagnosticCode =
