@@ -54,6 +54,20 @@ describe('KubeConnection request policy', () => {
     expect(new Set(proxy.requests.map((r) => r.userAgent))).toEqual(new Set([TEST_USER_AGENT]));
   });
 
+  test('API calls share keep-alive connections instead of opening one per request', async () => {
+    const connection = connectTo(emulator, { url: proxy.url });
+    const { identities } = createCrdClients({ connection });
+    const before = proxy.connections();
+    for (let i = 0; i < 20; i++) await identities.list({ namespace: 'ua' });
+    // Twenty calls one after another reuse a socket or two (client-node alone opens twenty).
+    expect(proxy.connections() - before).toBeLessThanOrEqual(2);
+    const afterSequential = proxy.connections();
+    await Promise.all(Array.from({ length: 10 }, () => identities.list({ namespace: 'ua' })));
+    await Promise.all(Array.from({ length: 10 }, () => identities.list({ namespace: 'ua' })));
+    // Ten at once need at most ten sockets, and the next ten reuse them.
+    expect(proxy.connections() - afterSequential).toBeLessThanOrEqual(10);
+  });
+
   test('the QPS limiter holds back requests beyond the burst until tokens refill', async () => {
     const clock = new FakeClock();
     const rateLimiter = new TokenBucketRateLimiter({ qps: 2, burst: 3, clock });

@@ -11,6 +11,7 @@ import {
   ServerConfiguration,
   Watch,
 } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { createClientRateLimiter, type RequestRateLimiter } from './rate-limiter.js';
 
@@ -44,6 +45,58 @@ export interface KubeConnection {
   makeApiClient<T>(apiClass: new (configuration: ReturnType<typeof createConfiguration>) => T): T;
 }
 
+/** An undici dispatcher, as far as sharing one needs. */
+interface Dispatcher {
+  close(): Promise<void>;
+}
+
+/** The part of client-node's KubeConfig that builds a request's undici dispatcher (private in its typings). */
+interface DispatcherFactory {
+  createDispatcher(cluster: unknown, agentOptions: unknown): Dispatcher | undefined;
+  createDispatcherOptions(cluster: unknown, agentOptions: unknown): unknown;
+}
+
+const sharingDispatchers = new WeakSet<KubeConfig>();
+/** Distinct TLS configurations kept at once; more only happens when certificates rotate. */
+const MAX_SHARED_DISPATCHERS = 4;
+
+function fingerprint(options: unknown): string {
+  const json = JSON.stringify(options, (_key, value: unknown) =>
+    Buffer.isBuffer(value) ? value.toString('base64') : value,
+  );
+  return createHash('sha256')
+    .update(json ?? '')
+    .digest('hex');
+}
+
+/**
+ * client-node 2.0 builds a new undici Agent for every request whenever the cluster has any TLS setting (a CA, a
+ * client certificate, or insecure-skip-tls-verify), so every API call opened a new connection: a TLS handshake per
+ * write against a real API server, and thousands of idle keep-alive sockets after a burst. Here one dispatcher is
+ * kept per distinct TLS configuration (compared by content, so a rotated certificate gets a new one and the oldest
+ * is closed). The config object is patched in place, once.
+ */
+function shareDispatchers(config: KubeConfig): void {
+  if (sharingDispatchers.has(config)) return;
+  sharingDispatchers.add(config);
+  const factory = config as unknown as DispatcherFactory;
+  const create = factory.createDispatcher.bind(config);
+  const shared = new Map<string, Dispatcher | undefined>();
+  factory.createDispatcher = (cluster, agentOptions) => {
+    const key = fingerprint(factory.createDispatcherOptions(cluster, agentOptions));
+    if (shared.has(key)) return shared.get(key);
+    const dispatcher = create(cluster, agentOptions);
+    shared.set(key, dispatcher);
+    for (const [oldKey, old] of shared) {
+      if (shared.size <= MAX_SHARED_DISPATCHERS) break;
+      shared.delete(oldKey);
+      // Requests already under way finish first; only the connections are released.
+      void old?.close().catch(() => {});
+    }
+    return dispatcher;
+  };
+}
+
 /**
  * client-node applies `KubeConfig.applySecurityAuthentication` exactly once per request, in its generated API clients
  * and in `Watch`, so that is the one place where a rate limit and a user agent reach every request. The generated
@@ -55,6 +108,7 @@ class PolicyKubeConfig extends KubeConfig {
     private readonly policy: { userAgent: string; rateLimiter: RequestRateLimiter; requestTimeoutMs: number },
   ) {
     super();
+    shareDispatchers(base);
     this.loadFromOptions({
       clusters: base.getClusters(),
       users: base.getUsers(),

@@ -10,7 +10,7 @@ export interface RecordedRequest {
 /** A loopback HTTP proxy in front of the emulator that records every request it forwards (watch streams included). */
 export async function startRecordingProxy(
   target: string,
-): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+): Promise<{ url: string; requests: RecordedRequest[]; connections(): number; close(): Promise<void> }> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
@@ -36,11 +36,14 @@ export async function startRecordingProxy(
     outgoing.on('close', () => forwarded.destroy());
     incoming.pipe(forwarded);
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    connections: () => connections,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
