@@ -76,6 +76,7 @@ async function burst() {
     preassignedIdentities: false,
     // Upstream's default of 5 QPS would make 2,000 Kubernetes writes take 400 s; a large cluster raises it.
     micArgs: [`--clientQps=${BURST_CLIENT_QPS}`],
+    ...(process.env.BENCH_MIC_SCRIPT ? { micScript: process.env.BENCH_MIC_SCRIPT } : {}),
     // BENCH_SANDBOX_TRACE=1 prints MIC's cycle lines with their time since the start, to see where the burst goes.
     ...(process.env.BENCH_SANDBOX_TRACE
       ? {

@@ -275,6 +275,20 @@ describe('PlanExecutor: identities already on the target', () => {
     expect(summary).toMatchObject({ failedWrites: 1, assigned: 0 });
   });
 
+  test('targets that need an ARM update write first; the others write while the update runs', async () => {
+    const h = harness({ onTarget: [idA] });
+    await h.executor.execute(
+      plan([
+        targetPlan({ ...creating(['p1', 'p2']), key: 'vmss-a', confirmedResourceIds: [idA] }),
+        targetPlan({ ...creating(['q1'], idB), key: 'vmss-b' }),
+      ]),
+    );
+    expect(h.log.indexOf('create q1 (Created)')).toBeLessThan(h.log.indexOf('create p1 (Assigned)'));
+    expect(h.log.indexOf('create q1 (Created)')).toBeLessThan(h.log.indexOf('create p2 (Assigned)'));
+    expect(h.armCalls).toEqual([{ add: [idB], remove: [] }]);
+    expect(h.log).toContain('status q1 Assigned');
+  });
+
   test('a Created object retried beside the new ones still gets its status patch', async () => {
     const retried = assigned('old');
     const h = harness({ onTarget: [idA] });

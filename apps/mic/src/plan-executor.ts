@@ -116,8 +116,18 @@ export class PlanExecutor {
       failedTargets: 0,
       failedWrites: 0,
     };
+    // Which targets already carry every identity they need (one GET each, all at once).
+    const direct = await Promise.all(plan.targets.map((target) => this.identitiesAlreadyOnTarget(target)));
+    const regular = plan.targets.filter((_, i) => !direct[i]);
+    // Critical path first: targets that need an ARM update (the slow part) write their objects first, so the update
+    // starts as early as possible; targets that need none write while those updates run.
+    const regularRuns = regular.map((target) => this.executeTarget(target, summary));
+    const withoutArm = Promise.all(regularRuns.map((run) => run.written)).then(() =>
+      Promise.all(plan.targets.filter((_, i) => direct[i]).map((target) => this.executeWithoutArm(target, summary))),
+    );
     await Promise.all([
-      ...plan.targets.map((target) => this.executeTarget(target, summary)),
+      ...regularRuns.map((run) => run.done),
+      withoutArm,
       // Nodes that no longer exist: their assigned identities go without any ARM call (§2.7).
       forEachBounded(plan.releasesWithoutArm, this.options.writeConcurrency, (object) =>
         this.release(object, false, summary),
@@ -138,17 +148,17 @@ export class PlanExecutor {
     }
   }
 
-  private async executeTarget(plan: TargetPlan, summary: ExecutionSummary): Promise<void> {
-    if (await this.identitiesAlreadyOnTarget(plan)) {
-      await this.executeWithoutArm(plan, summary);
-      return;
-    }
+  /** The regular path for one target; `written` settles when its Kubernetes writes are done and ARM is next. */
+  private executeTarget(plan: TargetPlan, summary: ExecutionSummary): { written: Promise<void>; done: Promise<void> } {
     // Steps 1–2: create/update the objects (status Created) before asking ARM for their identities.
     const failedWrites = new Set<string>();
-    await forEachBounded(plan.writes, this.options.writeConcurrency, async (write) => {
+    const written = forEachBounded(plan.writes, this.options.writeConcurrency, async (write) => {
       await this.write(write, write.object, summary, failedWrites);
     });
+    return { written, done: written.then(() => this.updateArmAndFinish(plan, summary, failedWrites)) };
+  }
 
+  private async updateArmAndFinish(plan: TargetPlan, summary: ExecutionSummary, failedWrites: ReadonlySet<string>) {
     // An identity whose object could not be written must not be added to the VM: nothing would ever refer to it,
     // so nothing would ever remove it again. Keep it only if another written assignment needs it too.
     const pending = plan.pending.filter((entry) => !failedWrites.has(nameOf(entry.object)));
