@@ -4,7 +4,8 @@
 //  2. a burst of 1,000 pods over 20 VMSS with L = 1 s: time until every pod's identity is Assigned (target <= 3 L)
 //     and PATCHes per VMSS (target <= 2).
 // Writes ${BENCH_RESULTS_DIR}/sandbox.json. `node bench/sandbox/index.mjs quick` runs smaller passes; `... burst`
-// runs only the burst and prints it without writing results.
+// runs only the burst and prints it without writing results. BENCH_SANDBOX_TRACE=1 prints the burst's progress and
+// MIC's cycles; BENCH_MIC_SCRIPT=<file> starts MIC from another entry point (e.g. a wrapper adding --cpu-prof).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAssignedIdentityInformer, createKubeConfig, createKubeConnection } from '@podid/kube-client';
@@ -17,6 +18,7 @@ const SAMPLES = quick ? 2 : 3;
 const BURST_PODS = quick ? 200 : 1000;
 const BURST_SCALE_SETS = quick ? 5 : 20;
 const BURST_LATENCY_MS = 1000;
+const BURST_RUNS = quick ? 1 : 3;
 const BURST_CLIENT_QPS = 2000;
 
 const median = (values) => {
@@ -81,7 +83,8 @@ async function burst() {
     ...(process.env.BENCH_SANDBOX_TRACE
       ? {
           onComponentLine: (component, line) => {
-            if (line.includes('sync cycle done')) console.log(`${Math.round(performance.now())} ms ${component}: ${line}`);
+            if (line.includes('sync cycle done'))
+              console.log(`${Math.round(performance.now())} ms ${component}: ${line}`);
           },
         }
       : {}),
@@ -190,9 +193,26 @@ for (const latencyMs of burstOnly ? [] : LATENCIES_MS) {
     `pod created -> first token, ARM latency ${latencyMs} ms: median ${result.medianTokenMs} ms (target <= ${latencyMs + 500} ms; Assigned after ${result.medianAssignedMs} ms); samples ${result.samples.map((s) => s.tokenMs).join(', ')} ms`,
   );
 }
-const burstResult = await burst();
+// Several bursts, each on a fresh sandbox: how many VMSSs MIC's first cycle catches varies from run to run.
+const bursts = [];
+for (let run = 0; run < BURST_RUNS; run++) {
+  const result = await burst();
+  bursts.push(result);
+  console.log(
+    `${result.pods} pods over ${result.scaleSets} VMSS, ARM latency ${result.latencyMs} ms: all Assigned after ${result.allAssignedMs} ms (pods created in ${result.createdMs} ms, last created -> all Assigned ${result.lastCreatedToAllAssignedMs} ms; target <= ${3 * result.latencyMs} ms), ${result.assigned} Assigned; PATCHes ${result.patchesTotal} total, at most ${result.patchesPerScaleSetMax} per VMSS (target <= 2)`,
+  );
+}
+const burstResult = {
+  runs: bursts.length,
+  medianAllAssignedMs: median(bursts.map((b) => b.allAssignedMs)),
+  medianCreatedMs: median(bursts.map((b) => b.createdMs)),
+  medianLastCreatedToAllAssignedMs: median(bursts.map((b) => b.lastCreatedToAllAssignedMs)),
+  worstLastCreatedToAllAssignedMs: Math.max(...bursts.map((b) => b.lastCreatedToAllAssignedMs)),
+  patchesPerScaleSetMax: Math.max(...bursts.map((b) => b.patchesPerScaleSetMax)),
+  samples: bursts,
+};
 console.log(
-  `${burstResult.pods} pods over ${burstResult.scaleSets} VMSS, ARM latency ${burstResult.latencyMs} ms: all Assigned after ${burstResult.allAssignedMs} ms (pods created in ${burstResult.createdMs} ms, last created -> all Assigned ${burstResult.lastCreatedToAllAssignedMs} ms; target <= ${3 * burstResult.latencyMs} ms), ${burstResult.assigned} Assigned; PATCHes ${burstResult.patchesTotal} total, at most ${burstResult.patchesPerScaleSetMax} per VMSS (target <= 2)`,
+  `burst median of ${bursts.length}: last created -> all Assigned ${burstResult.medianLastCreatedToAllAssignedMs} ms (worst ${burstResult.worstLastCreatedToAllAssignedMs} ms), all Assigned ${burstResult.medianAllAssignedMs} ms after the first pod; at most ${burstResult.patchesPerScaleSetMax} PATCHes per VMSS`,
 );
 
 if (burstOnly) process.exit(0);
