@@ -63,6 +63,19 @@ function levelFor(verbosity: number): 'trace' | 'debug' | 'info' {
   return 'info';
 }
 
+/**
+ * Child-logger bindings are serialised once, when the child is made, and pino's `formatters.bindings` does not run
+ * for children; so `child` itself redacts them. Children inherit this `child` through their prototype chain, and
+ * `this` is whichever logger it is called on, so grandchildren keep their parents' bindings.
+ */
+function redactingChildBindings(logger: Logger): Logger {
+  const makeChild = logger.child;
+  logger.child = function child(this: Logger, bindings, options) {
+    return makeChild.call(this, redactSecrets(bindings), options);
+  } as Logger['child'];
+  return logger;
+}
+
 /** The process logger: pino, with secrets redacted, in klog-like text or JSON lines. */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const target = options.destination ?? process.stderr;
@@ -74,5 +87,5 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     // Text lines are rendered from each JSON line as pino writes it: one write per line, no second stream.
     ...(options.format === 'text' ? { hooks: { streamWrite: formatKlogLine } } : {}),
   };
-  return pino(loggerOptions, target as DestinationStream);
+  return redactingChildBindings(pino(loggerOptions, target as DestinationStream));
 }

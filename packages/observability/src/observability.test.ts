@@ -43,6 +43,22 @@ describe('redactSecrets', () => {
     expect(error.response.headers.authorization).toBe('Bearer eyJ');
   });
 
+  test('class instances are scanned too, and copies keep their prototype', () => {
+    class FakeRequest {
+      headers = { authorization: 'Bearer eyJ', host: 'imds' };
+      token = 'eyJ';
+      describe() {
+        return this.headers.host;
+      }
+    }
+    const original = new FakeRequest();
+    const redacted = redactSecrets({ req: original }).req;
+    expect(redacted).toBeInstanceOf(FakeRequest);
+    expect(redacted.describe()).toBe('imds');
+    expect(JSON.stringify(redacted)).not.toContain('eyJ');
+    expect(original.token).toBe('eyJ');
+  });
+
   test('an object without secrets comes back as the same object, and buffers are not scanned', () => {
     const clean = { status: 200, pod: { namespace: 'demo', name: 'app' }, body: Buffer.from('token') };
     expect(redactSecrets(clean)).toBe(clean);
@@ -62,12 +78,23 @@ describe('createLogger', () => {
       },
       'token served',
     );
-    logger.error(Object.assign(new Error('refused'), { password: 'hunter2' }), 'AAD error');
+    const cause = new Error('socket hang up');
+    logger.error(Object.assign(new Error('refused', { cause }), { password: 'hunter2' }), 'AAD error');
+    logger.child({ token: 'eyJ-secret', headers: { authorization: 'Bearer eyJ-secret' } }).info('child line');
+    logger.child({ scope: 'outer' }).child({ password: 'hunter2' }).info('grandchild line');
     await out.flush();
-    expect(out.lines).toHaveLength(2);
+    expect(out.lines).toHaveLength(4);
     const record = JSON.parse(out.lines[0] as string);
     expect(record).toMatchObject({ component: 'NMI', msg: 'token served', pod: 'p', token: '[REDACTED]' });
-    expect(JSON.parse(out.lines[1] as string)).toMatchObject({ msg: 'AAD error', err: { message: 'refused' } });
+    // Still serialised as an error (type, message, stack, cause), with the secret field redacted.
+    const error = JSON.parse(out.lines[1] as string);
+    expect(error).toMatchObject({
+      msg: 'AAD error',
+      err: { type: 'Error', message: 'refused: socket hang up', password: '[REDACTED]' },
+    });
+    expect(error.err.stack).toContain('caused by: Error: socket hang up');
+    expect(JSON.parse(out.lines[2] as string)).toMatchObject({ msg: 'child line', token: '[REDACTED]' });
+    expect(JSON.parse(out.lines[3] as string)).toMatchObject({ scope: 'outer', password: '[REDACTED]' });
     expect(out.lines.join('\n')).not.toContain('eyJ-secret');
     expect(out.lines.join('\n')).not.toContain('hunter2');
   });

@@ -174,6 +174,8 @@ export function standardIdentityIfReady(
   request: IdentityRequest,
   options: StandardLookupOptions,
 ): AzureIdentity | undefined {
+  // With no attempts at all the full lookup refuses every request; so must this.
+  if (options.retryAttemptsForCreated + options.retryAttemptsForAssigned <= 0) return undefined;
   try {
     const entries = options.source.assignedIdentitiesForPod(namespace, podName);
     if (!isImmediate(entries)) return undefined;

@@ -179,7 +179,15 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         report(req, routePath, rawPath, callerIp, outcome, (performance.now() - started) / 1000);
       }
     };
-    const immediate = answerNow?.(context);
+    let immediate: RouteOutcome | undefined;
+    try {
+      immediate = answerNow?.(context);
+    } catch (error) {
+      // Defensive, as below: a bug in the fast path is a 500 for this request, never a crash of the server.
+      sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
+      finish({ status: 500, errorCode: 'internal' });
+      return;
+    }
     if (immediate) {
       finish(immediate);
       return;
