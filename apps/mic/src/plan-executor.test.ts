@@ -47,7 +47,14 @@ function targetPlan(overrides: Partial<TargetPlan>): TargetPlan {
   };
 }
 
-function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?: string[]; concurrency?: number }) {
+function harness(options: {
+  failCreate?: string[];
+  armFails?: boolean;
+  onTarget?: string[];
+  concurrency?: number;
+  /** Resolves when a GET of a target's identities may answer. */
+  readsAnswer?: Promise<void>;
+}) {
   const log: string[] = [];
   const armCalls: IdentityDelta[] = [];
   let reads = 0;
@@ -88,6 +95,7 @@ function harness(options: { failCreate?: string[]; armFails?: boolean; onTarget?
     },
     getIdentityState: async () => {
       reads++;
+      await options.readsAnswer;
       return { userAssignedIdentityIds: options.onTarget ?? [] };
     },
   };
@@ -287,6 +295,25 @@ describe('PlanExecutor: identities already on the target', () => {
     expect(h.log.indexOf('create q1 (Created)')).toBeLessThan(h.log.indexOf('create p2 (Assigned)'));
     expect(h.armCalls).toEqual([{ add: [idB], remove: [] }]);
     expect(h.log).toContain('status q1 Assigned');
+  });
+
+  test('a slow read of a candidate target does not hold back the other targets', async () => {
+    let answerReads: () => void = () => {};
+    const readsAnswer = new Promise<void>((resolve) => {
+      answerReads = resolve;
+    });
+    const h = harness({ onTarget: [idA], readsAnswer });
+    const execution = h.executor.execute(
+      plan([
+        targetPlan({ ...creating(['p1']), key: 'vmss-a', confirmedResourceIds: [idA] }),
+        targetPlan({ ...creating(['q1'], idB), key: 'vmss-b' }),
+      ]),
+    );
+    while (!h.log.includes('status q1 Assigned')) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(h.log).not.toContain('create p1 (Assigned)');
+    answerReads();
+    await execution;
+    expect(h.log).toContain('create p1 (Assigned)');
   });
 
   test('a Created object retried beside the new ones still gets its status patch', async () => {

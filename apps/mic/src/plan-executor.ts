@@ -116,18 +116,22 @@ export class PlanExecutor {
       failedTargets: 0,
       failedWrites: 0,
     };
-    // Which targets already carry every identity they need (one GET each, all at once).
-    const direct = await Promise.all(plan.targets.map((target) => this.identitiesAlreadyOnTarget(target)));
-    const regular = plan.targets.filter((_, i) => !direct[i]);
     // Critical path first: targets that need an ARM update (the slow part) write their objects first, so the update
-    // starts as early as possible; targets that need none write while those updates run.
-    const regularRuns = regular.map((target) => this.executeTarget(target, summary));
-    const withoutArm = Promise.all(regularRuns.map((run) => run.written)).then(() =>
-      Promise.all(plan.targets.filter((_, i) => direct[i]).map((target) => this.executeWithoutArm(target, summary))),
-    );
+    // starts as early as possible; targets that need none write while those updates run. Only the candidates for
+    // that wait on their own GET; the others start at once.
+    const candidates = new Set(plan.targets.filter((target) => this.mayNeedNoArmUpdate(target)));
+    const regularRuns = plan.targets
+      .filter((target) => !candidates.has(target))
+      .map((target) => this.executeTarget(target, summary));
+    const regularWritten = Promise.all(regularRuns.map((run) => run.written));
+    const candidateRuns = [...candidates].map(async (target) => {
+      if (!(await this.identitiesAlreadyOnTarget(target))) return this.executeTarget(target, summary).done;
+      await regularWritten;
+      return this.executeWithoutArm(target, summary);
+    });
     await Promise.all([
       ...regularRuns.map((run) => run.done),
-      withoutArm,
+      ...candidateRuns,
       // Nodes that no longer exist: their assigned identities go without any ARM call (§2.7).
       forEachBounded(plan.releasesWithoutArm, this.options.writeConcurrency, (object) =>
         this.release(object, false, summary),
@@ -207,6 +211,13 @@ export class PlanExecutor {
     }
   }
 
+  /** What the plan alone says: something to write, nothing to remove, and every identity to add confirmed. */
+  private mayNeedNoArmUpdate(plan: TargetPlan): boolean {
+    if (plan.writes.length === 0 || plan.delta.remove.length > 0) return false;
+    const confirmed = new Set(plan.confirmedResourceIds);
+    return plan.delta.add.every((id) => confirmed.has(id));
+  }
+
   /**
    * True when this target's ARM step would change nothing: nothing to remove, and every identity to add is one that
    * an earlier cycle confirmed there (an `Assigned` object on the target still uses it) and that a GET shows there
@@ -214,11 +225,9 @@ export class PlanExecutor {
    * Without a confirmed hint no GET is made: the ARM step reads the target itself, and two reads would be waste.
    */
   private async identitiesAlreadyOnTarget(plan: TargetPlan): Promise<boolean> {
-    if (plan.writes.length === 0 || plan.delta.remove.length > 0) return false;
+    if (!this.mayNeedNoArmUpdate(plan)) return false;
     // Service principals only: there is no ARM step at all.
     if (plan.delta.add.length === 0) return true;
-    const confirmed = new Set(plan.confirmedResourceIds);
-    if (!plan.delta.add.every((id) => confirmed.has(id))) return false;
     try {
       const state = await this.options.arm.getIdentityState(plan.target);
       const present = new Set(state.userAssignedIdentityIds.map((id) => id.toLowerCase()));

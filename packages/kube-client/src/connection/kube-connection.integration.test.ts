@@ -7,6 +7,8 @@ import { LeaseLock } from '../leader-election/lease-lock.js';
 import { FakeClock } from '../test-support/fake-clock.js';
 import { connectTo, eventually, startEmulatorWithCrds, TEST_USER_AGENT } from '../test-support/emulator-harness.js';
 import { startRecordingProxy } from '../test-support/recording-proxy.js';
+import { createKubeConfig } from './kube-config.js';
+import { createKubeConnection } from './kube-connection.js';
 import { TokenBucketRateLimiter } from './rate-limiter.js';
 import { formatUserAgent } from './user-agent.js';
 
@@ -66,6 +68,18 @@ describe('KubeConnection request policy', () => {
     await Promise.all(Array.from({ length: 10 }, () => identities.list({ namespace: 'ua' })));
     // Ten at once need at most ten sockets, and the next ten reuse them.
     expect(proxy.connections() - afterSequential).toBeLessThanOrEqual(10);
+  });
+
+  test('one dispatcher per TLS configuration: the same certificate shares it, a rotated one gets its own', () => {
+    const kubeConfig = createKubeConfig({ server: { url: proxy.url, token: 't' } });
+    createKubeConnection({ kubeConfig, userAgent: TEST_USER_AGENT, qps: -1 });
+    const factory = kubeConfig as unknown as { createDispatcher(cluster: unknown, options: unknown): unknown };
+    const cluster = kubeConfig.getCurrentCluster();
+    const tls = (ca: string) => ({ ca: Buffer.from(ca), rejectUnauthorized: false });
+    const first = factory.createDispatcher(cluster, tls('ca-1'));
+    expect(first).toBeDefined();
+    expect(factory.createDispatcher(cluster, tls('ca-1'))).toBe(first);
+    expect(factory.createDispatcher(cluster, tls('ca-2'))).not.toBe(first);
   });
 
   test('the QPS limiter holds back requests beyond the burst until tokens refill', async () => {

@@ -60,10 +60,15 @@ const sharingDispatchers = new WeakSet<KubeConfig>();
 /** Distinct TLS configurations kept at once; more only happens when certificates rotate. */
 const MAX_SHARED_DISPATCHERS = 4;
 
+/** An evicted dispatcher is closed only after requests that were just handed it have had time to start. */
+const EVICTED_DISPATCHER_CLOSE_DELAY_MS = 60_000;
+
 function fingerprint(options: unknown): string {
-  const json = JSON.stringify(options, (_key, value: unknown) =>
-    Buffer.isBuffer(value) ? value.toString('base64') : value,
-  );
+  // `this[key]` is the value before its own toJSON ran: a Buffer, rather than `{ type: 'Buffer', data: [...] }`.
+  const json = JSON.stringify(options, function replace(this: Record<string, unknown>, key: string, value: unknown) {
+    const original = this[key];
+    return Buffer.isBuffer(original) ? original.toString('base64') : value;
+  });
   return createHash('sha256')
     .update(json ?? '')
     .digest('hex');
@@ -84,14 +89,20 @@ function shareDispatchers(config: KubeConfig): void {
   const shared = new Map<string, Dispatcher | undefined>();
   factory.createDispatcher = (cluster, agentOptions) => {
     const key = fingerprint(factory.createDispatcherOptions(cluster, agentOptions));
-    if (shared.has(key)) return shared.get(key);
+    if (shared.has(key)) {
+      const known = shared.get(key);
+      // Most recently used last, so eviction takes the configuration unused the longest.
+      shared.delete(key);
+      shared.set(key, known);
+      return known;
+    }
     const dispatcher = create(cluster, agentOptions);
     shared.set(key, dispatcher);
     for (const [oldKey, old] of shared) {
       if (shared.size <= MAX_SHARED_DISPATCHERS) break;
       shared.delete(oldKey);
-      // Requests already under way finish first; only the connections are released.
-      void old?.close().catch(() => {});
+      // close() lets requests under way finish, but one handed this dispatcher a moment ago may not have started.
+      setTimeout(() => void old?.close().catch(() => {}), EVICTED_DISPATCHER_CLOSE_DELAY_MS).unref();
     }
     return dispatcher;
   };
