@@ -38,7 +38,7 @@ describe('loadNmiConfig', () => {
       setRetryAfterHeader: false,
       tokenCache: { enabled: true, maxEntries: 1000 },
       allowedMetadataPaths: undefined,
-      upstreamConcurrency: { perPod: 2, total: 5 },
+      upstreamConcurrency: { perPod: 2, total: 5, perSecond: 20 },
       httpProbePort: 8080,
       prometheusPort: 9090,
       logFormat: 'text',
@@ -110,6 +110,7 @@ describe('loadNmiConfig', () => {
     [['--metadata-header-required=maybe'], /--metadata-header-required/],
     [['--termination-wait=10'], /--termination-wait/],
     [['--termination-wait=-1s'], /--termination-wait: must not be negative/],
+    [['--max-token-requests-per-second=-1'], /--max-token-requests-per-second: must not be negative/],
   ])('%j is refused naming the flag', (argv, message) => {
     const outcome = load(argv);
     expect(outcome.kind).toBe('error');

@@ -40,7 +40,7 @@ export interface NmiConfig {
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
-  readonly upstreamConcurrency: { readonly perPod: number; readonly total: number };
+  readonly upstreamConcurrency: { readonly perPod: number; readonly total: number; readonly perSecond: number };
   readonly httpProbePort: number;
   readonly prometheusPort: number;
   readonly logFormat: LogFormat;
@@ -83,6 +83,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   ] as const;
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
+  }
+  if (values['max-token-requests-per-second'] < 0) {
+    return invalid('max-token-requests-per-second', values['max-token-requests-per-second'], 'must not be negative');
   }
   if (values['find-identity-retry-interval'] < 0) {
     return invalid('find-identity-retry-interval', values['find-identity-retry-interval'], 'must not be negative');
@@ -161,6 +164,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     upstreamConcurrency: {
       perPod: values['max-concurrent-token-requests-per-pod'],
       total: values['max-concurrent-token-requests'],
+      perSecond: values['max-token-requests-per-second'],
     },
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],

@@ -82,6 +82,11 @@ export const nmiFlags = {
     default: 5,
     description: 'podid: upstream token calls in flight on this node (IMDS allows 5 per VM)',
   },
+  'max-token-requests-per-second': {
+    type: 'int',
+    default: 20,
+    description: 'podid: upstream token calls started per second on this node (IMDS allows 20 per VM); 0: no bound',
+  },
   'imds-endpoint': {
     type: 'string',
     default: '',

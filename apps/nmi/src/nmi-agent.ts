@@ -163,6 +163,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       upstreamConcurrency: {
         maxConcurrent: config.upstreamConcurrency.total,
         maxConcurrentPerCaller: config.upstreamConcurrency.perPod,
+        maxPerSecond: config.upstreamConcurrency.perSecond,
       },
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),

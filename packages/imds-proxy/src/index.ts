@@ -26,7 +26,7 @@ export { classifyRoute, type ClassifiedRoute, type RouteKind } from './routing/c
 export { normalisePath, type NormalisedPath } from './routing/normalise-path.js';
 export { canonicalCallerIp } from './routing/caller-address.js';
 export { TokenCache, type TokenCacheOptions, type CacheOutcome } from './token/token-cache.js';
-export { FairUpstreamLimiter, type FairUpstreamLimiterOptions } from './token/fair-upstream-limiter.js';
+export { FairUpstreamLimiter, type FairUpstreamLimiterOptions, type RateTimer } from './token/fair-upstream-limiter.js';
 export { createAadNetworkClient, type AadNetworkClientOptions } from './token/aad-network-client.js';
 export { parsePfxCertificate, type ClientCertificate } from './token/pfx-certificate.js';
 export { chooseClientSecret } from './token/service-principal-secret.js';

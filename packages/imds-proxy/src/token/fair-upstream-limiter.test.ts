@@ -21,7 +21,86 @@ function controllable(log: string[], name: string) {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Time that moves only when the test says, with the timers it fires. */
+function manualTimer() {
+  let now = 0;
+  const pending: { at: number; wake: () => void }[] = [];
+  return {
+    now: () => now,
+    schedule: (wake: () => void, ms: number) => {
+      pending.push({ at: now + ms, wake });
+    },
+    advance(ms: number) {
+      now += ms;
+      for (const entry of pending.splice(0)) {
+        if (entry.at <= now) entry.wake();
+        else pending.push(entry);
+      }
+    },
+  };
+}
+
 describe('FairUpstreamLimiter', () => {
+  test('starts at most maxPerSecond calls a second after the burst (IMDS allows 20 per VM)', async () => {
+    const timer = manualTimer();
+    const limiter = new FairUpstreamLimiter({ maxConcurrent: 100, maxConcurrentPerCaller: 100, timer });
+    const started: string[] = [];
+    const calls = Array.from({ length: 30 }, (_, i) => controllable(started, `call${i}`));
+    const results = calls.map((c, i) => limiter.run(`10.0.0.${i}`, c.task));
+    await tick();
+    expect(started).toHaveLength(20);
+    expect(limiter.waiting).toBe(10);
+    timer.advance(50); // one start per 50 ms at 20 per second
+    await tick();
+    expect(started).toHaveLength(21);
+    timer.advance(100);
+    await tick();
+    expect(started).toHaveLength(23);
+    for (let i = 0; i < 10; i++) {
+      timer.advance(50);
+      await tick();
+    }
+    expect(started).toHaveLength(30);
+    for (const c of calls) c.finish();
+    await Promise.all(results);
+  });
+
+  test('the rate bound keeps the round-robin: a quiet pod is not stuck behind a noisy one', async () => {
+    const timer = manualTimer();
+    const limiter = new FairUpstreamLimiter({ maxConcurrent: 10, maxConcurrentPerCaller: 10, maxPerSecond: 1, timer });
+    const started: string[] = [];
+    const noisy = Array.from({ length: 5 }, (_, i) => controllable(started, `noisy${i}`));
+    const results = noisy.map((c) => limiter.run('10.0.0.1', c.task));
+    const quiet = controllable(started, 'quiet0');
+    results.push(limiter.run('10.0.0.2', quiet.task));
+    await tick();
+    expect(started).toEqual(['noisy0']);
+    timer.advance(1000);
+    await tick();
+    timer.advance(1000);
+    await tick();
+    // Turns alternate: the quiet pod's one call comes before the noisy pod's remaining three.
+    expect(started).toEqual(['noisy0', 'noisy1', 'quiet0']);
+    for (let i = 0; i < 3; i++) {
+      timer.advance(1000);
+      await tick();
+    }
+    expect(started).toHaveLength(6);
+    for (const c of [...noisy, quiet]) c.finish();
+    await Promise.all(results);
+  });
+
+  test('maxPerSecond 0 removes the rate bound', async () => {
+    const limiter = new FairUpstreamLimiter({ maxConcurrent: 100, maxConcurrentPerCaller: 100, maxPerSecond: 0 });
+    const started: string[] = [];
+    const calls = Array.from({ length: 50 }, (_, i) => controllable(started, `call${i}`));
+    const results = calls.map((c, i) => limiter.run(`10.0.0.${i}`, c.task));
+    await tick();
+    expect(started).toHaveLength(50);
+    for (const c of calls) c.finish();
+    await Promise.all(results);
+  });
+
   test('bounds concurrency overall and per caller, and serves waiting callers round-robin', async () => {
     const limiter = new FairUpstreamLimiter({ maxConcurrent: 2, maxConcurrentPerCaller: 1 });
     const started: string[] = [];
