@@ -12,13 +12,14 @@ import { EventRecorder, EventReason } from '../events/event-recorder.js';
 import { createInvalidObjectReporter } from '../events/invalid-object-reporter.js';
 import type { InvalidObjectReport } from '../invalid-object.js';
 import { connectTo, rawRequest, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
+import { startRecordingProxy } from '../test-support/recording-proxy.js';
 import { createCrdClients } from './crd-clients.js';
 
 let emulator: KubeEmulator;
 let connection: KubeConnection;
 
 beforeAll(async () => {
-  emulator = await startEmulatorWithCrds(['crud', 'bad']);
+  emulator = await startEmulatorWithCrds(['crud', 'bad', 'paged']);
   connection = connectTo(emulator);
 });
 afterAll(async () => {
@@ -41,6 +42,31 @@ const assigned = (name: string): AzureAssignedIdentity => ({
 });
 
 describe('typed CRD clients against kube-emulator', () => {
+  test('list reads every page, in one namespace and across all', async () => {
+    const proxy = await startRecordingProxy(emulator.url);
+    try {
+      const paged = connectTo(emulator, { url: proxy.url });
+      const { identities } = createCrdClients({ connection: paged, listPageSize: 3 });
+      for (let i = 0; i < 7; i++) {
+        await identities.create({
+          ...identity(`paged-${i}`, `00000000-0000-0000-0000-00000000010${i}`),
+          metadata: { name: `paged-${i}`, namespace: 'paged' },
+        });
+      }
+      proxy.requests.length = 0;
+      const listed = await identities.list({ namespace: 'paged' });
+      expect(listed.map((i) => i.metadata.name).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `paged-${i}`));
+      const pages = proxy.requests.filter((r) => r.method === 'GET');
+      expect(pages).toHaveLength(3);
+      expect(pages.every((r) => r.url.includes('limit=3'))).toBe(true);
+      expect(pages.filter((r) => r.url.includes('continue=')).length).toBe(2);
+      const everywhere = await identities.list();
+      expect(everywhere.filter((i) => i.metadata.namespace === 'paged')).toHaveLength(7);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('AzureIdentity: create, get, list, replace, delete', async () => {
     const { identities } = createCrdClients({ connection });
     const created = await identities.create(identity('id-1', '00000000-0000-0000-0000-000000000001'));

@@ -10,6 +10,8 @@ export interface CustomResourceClientOptions {
   logger?: KubeLogger;
   /** Called for every object the server returns that fails validation (it is then skipped). */
   onInvalidObject?: InvalidObjectHandler;
+  /** Objects per list page (default 500, as informers); servers that ignore `limit` return everything at once. */
+  listPageSize?: number;
 }
 
 /** A JSON Patch (RFC 6902) operation. */
@@ -33,6 +35,7 @@ export class CustomResourceClient<T extends NamespacedObject> {
   protected readonly logger: KubeLogger;
   private readonly parse: (raw: unknown) => ParseResult<T>;
   private readonly onInvalidObject: InvalidObjectHandler | undefined;
+  private readonly listPageSize: number;
 
   constructor(kind: CrdKind, parse: (raw: unknown) => ParseResult<T>, options: CustomResourceClientOptions) {
     this.kind = kind;
@@ -41,33 +44,36 @@ export class CustomResourceClient<T extends NamespacedObject> {
     this.api = options.connection.customObjects;
     this.logger = options.logger ?? silentLogger;
     this.onInvalidObject = options.onInvalidObject;
+    this.listPageSize = Math.max(1, options.listPageSize ?? 500);
   }
 
-  /** All valid objects in `namespace`, or in every namespace when it is omitted. */
+  /**
+   * All valid objects in `namespace`, or in every namespace when it is omitted, read in pages (`limit`/`continue`) so
+   * a cluster with tens of thousands of AzureAssignedIdentities is never fetched in one response.
+   */
   async list(options: { namespace?: string; labelSelector?: string } = {}): Promise<T[]> {
-    const selector = options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector };
-    const response = (
-      options.namespace === undefined
-        ? await this.api.listClusterCustomObject({
-            group: API_GROUP,
-            version: API_VERSION,
-            plural: this.plural,
-            ...selector,
-          })
-        : await this.api.listNamespacedCustomObject({
-            group: API_GROUP,
-            version: API_VERSION,
-            plural: this.plural,
-            namespace: options.namespace,
-            ...selector,
-          })
-    ) as { items?: unknown };
-    const items = Array.isArray(response.items) ? response.items : [];
     const valid: T[] = [];
-    for (const raw of items) {
-      const parsed = this.validate(raw, 'list');
-      if (parsed !== undefined) valid.push(parsed);
-    }
+    let continueToken: string | undefined;
+    do {
+      const page = {
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: this.plural,
+        limit: this.listPageSize,
+        ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
+        ...(continueToken === undefined ? {} : { _continue: continueToken }),
+      };
+      const response = (
+        options.namespace === undefined
+          ? await this.api.listClusterCustomObject(page)
+          : await this.api.listNamespacedCustomObject({ ...page, namespace: options.namespace })
+      ) as { items?: unknown; metadata?: { continue?: string } };
+      for (const raw of Array.isArray(response.items) ? response.items : []) {
+        const parsed = this.validate(raw, 'list');
+        if (parsed !== undefined) valid.push(parsed);
+      }
+      continueToken = response.metadata?.continue || undefined;
+    } while (continueToken !== undefined);
     return valid;
   }
 
