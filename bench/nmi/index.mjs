@@ -242,7 +242,18 @@ async function burst(tokenCache) {
   return { requests: total, ok, statuses, upstreamTokenCalls: upstreamCalls, seconds: Number(seconds.toFixed(2)) };
 }
 
+/** CPU time the hypervisor gave to others (Linux `steal`, seconds over all CPUs); undefined elsewhere. */
+function stolenSeconds() {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    return Number(fields[8]) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
+  const stolenAtStart = stolenSeconds();
   const nmiProcess = await startChild(['nmi']);
   // Warm the cache and capture the exact body the cached path serves, for the bare server to return.
   const warm = new Pool(`http://127.0.0.1:${nmiProcess.port}`, { connect: connectFrom(LOAD_POD_ADDRESS) });
@@ -286,6 +297,13 @@ async function main() {
     `  targets at ${CONCURRENCY} connections (imds-proxy's cached path, no request log): ratio >= 0.7 and p99 < 5 ms: ${met ? 'met' : 'NOT met'}`,
   );
 
+  const stolen = stolenAtStart === undefined ? undefined : Number((stolenSeconds() - stolenAtStart).toFixed(1));
+  if (stolen !== undefined) {
+    console.log(
+      `  CPU time stolen by the host during these windows: ${stolen} s (figures from a noisy host vary widely)`,
+    );
+  }
+
   const cached = await burst(true);
   const uncached = await burst(false);
   console.log(`burst: 10,000 requests, ${PODS} pods, 3 resources, cold cache, IMDS 2 ms per token`);
@@ -306,7 +324,7 @@ async function main() {
     concurrency: CONCURRENCY,
     windowSeconds: WINDOW_SECONDS,
     bodyBytes: body.length,
-    cachedPath: { busy, light, targetsMet: met },
+    cachedPath: { busy, light, targetsMet: met, stolenCpuSeconds: stolen },
     burst: { cacheOn: cached, cacheOff: uncached },
   };
   const dir = process.env.BENCH_RESULTS_DIR ?? path.join(here, '..', 'results');
