@@ -1,5 +1,5 @@
 import type { FlagDefinitions } from '@podid/go-flags';
-import { loggingFlags } from '@podid/observability/cli';
+import { loggingFlags, profilingFlags } from '@podid/observability/cli';
 
 /**
  * MIC's command line: upstream v1.8.17's flags with their names and defaults (spec §2.15), plus podid's additions.
@@ -37,12 +37,7 @@ export const micFlags = {
   },
   'http-probe-port': { type: 'port', default: 8080, description: 'port of the /healthz probe' },
   'prometheus-port': { type: 'port', default: 8888, description: 'port of /metrics' },
-  enableProfile: {
-    type: 'bool',
-    default: false,
-    description: 'accepted for compatibility; podid serves no pprof endpoints',
-    deprecated: 'no effect in podid',
-  },
+  ...profilingFlags,
   enableScaleFeatures: {
     type: 'bool',
     default: false,

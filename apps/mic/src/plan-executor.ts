@@ -125,7 +125,7 @@ export class PlanExecutor {
       .map((target) => this.executeTarget(target, summary));
     const regularWritten = Promise.all(regularRuns.map((run) => run.written));
     const candidateRuns = [...candidates].map(async (target) => {
-      if (!(await this.identitiesAlreadyOnTarget(target))) return this.executeTarget(target, summary).done;
+      if (!(await this.identitiesStillOnTarget(target))) return this.executeTarget(target, summary).done;
       await regularWritten;
       return this.executeWithoutArm(target, summary);
     });
@@ -219,13 +219,11 @@ export class PlanExecutor {
   }
 
   /**
-   * True when this target's ARM step would change nothing: nothing to remove, and every identity to add is one that
-   * an earlier cycle confirmed there (an `Assigned` object on the target still uses it) and that a GET shows there
-   * now. Only then are new objects written directly as `Assigned`, so the claim is always checked against Azure.
-   * Without a confirmed hint no GET is made: the ARM step reads the target itself, and two reads would be waste.
+   * For a target that `mayNeedNoArmUpdate`: true when a GET shows every identity to add still there, so the ARM step
+   * would change nothing. Only then are new objects written directly as `Assigned`: the claim is always checked
+   * against Azure. Targets without a confirmed hint get no GET here, since their ARM step reads the target itself.
    */
-  private async identitiesAlreadyOnTarget(plan: TargetPlan): Promise<boolean> {
-    if (!this.mayNeedNoArmUpdate(plan)) return false;
+  private async identitiesStillOnTarget(plan: TargetPlan): Promise<boolean> {
     // Service principals only: there is no ARM step at all.
     if (plan.delta.add.length === 0) return true;
     try {

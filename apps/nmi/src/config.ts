@@ -84,17 +84,12 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
   }
-  if (values['max-token-requests-per-second'] < 0) {
-    return invalid('max-token-requests-per-second', values['max-token-requests-per-second'], 'must not be negative');
-  }
-  if (values['find-identity-retry-interval'] < 0) {
-    return invalid('find-identity-retry-interval', values['find-identity-retry-interval'], 'must not be negative');
+  const notNegative = ['max-token-requests-per-second', 'find-identity-retry-interval', 'termination-wait'] as const;
+  for (const flag of notNegative) {
+    if (values[flag] < 0) return invalid(flag, values[flag], 'must not be negative');
   }
   if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
-  }
-  if (values['termination-wait'] < 0) {
-    return invalid('termination-wait', values['termination-wait'], 'must not be negative');
   }
   if (values['imds-endpoint'] !== '' && !URL.canParse(values['imds-endpoint'])) {
     return invalid('imds-endpoint', values['imds-endpoint'], 'must be a URL such as http://169.254.169.254');

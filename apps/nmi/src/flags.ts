@@ -1,5 +1,5 @@
 import type { FlagDefinitions } from '@podid/go-flags';
-import { loggingFlags } from '@podid/observability/cli';
+import { loggingFlags, profilingFlags } from '@podid/observability/cli';
 
 /**
  * NMI's command line: upstream v1.8.17's flags with their names and defaults (spec §3.12), plus podid's additions
@@ -27,12 +27,7 @@ export const nmiFlags = {
   },
   'retry-attempts-for-assigned': { type: 'int', default: 4, description: 'lookups while no identity is found' },
   'find-identity-retry-interval': { type: 'int', default: 5, description: 'seconds between identity lookups' },
-  enableProfile: {
-    type: 'bool',
-    default: false,
-    description: 'accepted for compatibility; podid serves no pprof endpoints',
-    deprecated: 'no effect in podid',
-  },
+  ...profilingFlags,
   enableScaleFeatures: {
     type: 'bool',
     default: true,

@@ -2,4 +2,4 @@
 // answer `--help`, `--version` and flag errors before it imports anything heavy.
 export { type BuildInfo, formatVersionLine, readBuildInfo } from './build-info.js';
 export type { LogFormat } from './logger.js';
-export { isLogFormat, loggingFlags } from './logging-flags.js';
+export { isLogFormat, loggingFlags, profilingFlags } from './logging-flags.js';

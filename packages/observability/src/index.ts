@@ -7,7 +7,7 @@ export {
   type KubernetesApiOperation,
   type PodIdentityMetrics,
 } from './metrics.js';
-export { isLogFormat, loggingFlags } from './logging-flags.js';
+export { isLogFormat, loggingFlags, profilingFlags } from './logging-flags.js';
 export { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
 export { REDACTED, redactSecrets, SECRET_LOG_KEYS } from './redact.js';
 // One redaction rule for the whole project (spec §2.14); re-exported here for logging call sites.

@@ -13,6 +13,19 @@ export const loggingFlags = {
   stderrthreshold: { type: 'string', default: '', description: 'klog compatibility; ignored', hidden: true },
 } as const satisfies FlagDefinitions;
 
+/**
+ * Upstream's `--enableProfile`, which MIC and NMI both accept so existing manifests keep working. The probe port
+ * never serves pprof (Q11), so it changes nothing.
+ */
+export const profilingFlags = {
+  enableProfile: {
+    type: 'bool',
+    default: false,
+    description: 'accepted for compatibility; podid serves no pprof endpoints',
+    deprecated: 'no effect in podid',
+  },
+} as const satisfies FlagDefinitions;
+
 /** `--log-format` values; anything else is upstream's fatal `unknown logging format`. */
 export function isLogFormat(value: string): value is LogFormat {
   return value === 'text' || value === 'json';

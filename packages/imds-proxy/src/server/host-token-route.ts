@@ -3,7 +3,7 @@ import { isHostLoopback } from '../routing/caller-address.js';
 import { msiResponseObject } from '../token/issued-token.js';
 import { answerWithError, asNmiError } from './error-status.js';
 import { sendErrorText, sendJson } from './http-answers.js';
-import { type RouteContext, type RouteOutcome, identityForPod } from './route-context.js';
+import { type RouteContext, type RouteOutcome, identityForPod, identityLabel } from './route-context.js';
 
 function headerText(value: string | string[] | undefined): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
@@ -48,7 +48,7 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
     if (nmiError.code === 'request-aborted') return fail(nmiError);
     return fail(new NmiError('identity-not-found', nmiError.message, { cause: nmiError }));
   }
-  outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
+  outcome.identity = identityLabel(identity);
   outcome.clientId = identity.spec.clientID ?? '';
 
   try {

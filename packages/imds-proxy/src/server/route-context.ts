@@ -81,6 +81,11 @@ export async function identityForPod(
   return lookupManagedIdentity(pod, request, identityLookup.source);
 }
 
+/** How the request log and outcomes name an identity. */
+export function identityLabel(identity: AzureIdentity): string {
+  return `${identity.metadata.namespace}/${identity.metadata.name}`;
+}
+
 /** `identityForPod`'s immediate answer for a known pod, or undefined when the full lookup must run (see callers). */
 export function identityForPodIfReady(
   context: RouteContext,

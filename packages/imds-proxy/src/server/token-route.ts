@@ -8,7 +8,13 @@ import { type TokenSet, msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
 import { answerWithError, asNmiError } from './error-status.js';
 import { hasMetadataHeader, sendErrorText, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
-import { type RouteContext, type RouteOutcome, identityForPod, identityForPodIfReady } from './route-context.js';
+import {
+  type RouteContext,
+  type RouteOutcome,
+  identityForPod,
+  identityForPodIfReady,
+  identityLabel,
+} from './route-context.js';
 
 /** `expires_in` as seconds left now: a cached token must not claim its original lifetime. */
 function remainingSeconds(expiresOn: string, nowMs: number): string {
@@ -85,7 +91,7 @@ export function answerCachedTokenNow(context: RouteContext): RouteOutcome | unde
     resource,
     podNamespace: pod.metadata.namespace,
     podName: pod.metadata.name,
-    identity: `${identity.metadata.namespace}/${identity.metadata.name}`,
+    identity: identityLabel(identity),
     clientId: identity.spec.clientID ?? '',
     cache: provided.cache,
   };
@@ -165,7 +171,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   } catch (error) {
     return fail(asNmiError(error, 'identity-not-found', context));
   }
-  outcome.identity = `${identity.metadata.namespace}/${identity.metadata.name}`;
+  outcome.identity = identityLabel(identity);
   outcome.clientId = identity.spec.clientID ?? '';
 
   try {
