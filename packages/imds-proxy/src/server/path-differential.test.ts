@@ -91,7 +91,7 @@ describe('differential over real sockets, default options', () => {
  * The variants re-use a slice of the corpus (every sensitive kind is spread evenly through it) to keep the
  * whole file within about a minute on a loaded 2-core machine.
  */
-const VARIANT_SIZE = 30_000;
+const VARIANT_SIZE = 20_000;
 
 describe(`differential with allowedMetadataPaths ${JSON.stringify(ALLOW_LIST)}`, () => {
   let h: NmiHarness;

@@ -49,9 +49,15 @@ export interface Violation {
   readonly kind: ViolationKind;
   readonly target: string;
   readonly detail: string;
+  /** The reference parsers whose reading made the target sensitive (for the per-parser summary). */
+  readonly parsers?: readonly string[];
 }
 
-/** Why a target is sensitive in this mode: the parsers and what they read, or an empty list. */
+function parserNames(reasons: readonly string[]): string[] {
+  return [...new Set(reasons.map((reason) => reason.slice(0, reason.indexOf('='))))];
+}
+
+/** Why a target is sensitive in this mode: `parser=reading` for each parser that makes it so, or an empty list. */
 export function sensitiveReadings(readings: TargetReadings, mode: DifferentialMode): string[] {
   const reasons = readings.token.map((name) => `${name}=token`);
   if (mode.blockInstance) reasons.push(...readings.instance.map((name) => `${name}=instance`));
@@ -84,7 +90,12 @@ export function judgeDifferential(
     // Whatever NMI sent, judged on the bytes IMDS actually got.
     const reasons = sensitiveReadings(readTargetOnce(call.rawTarget), mode);
     if (reasons.length > 0) {
-      violations.push({ kind: 'imds-received-sensitive-path', target: call.rawTarget, detail: reasons.join(', ') });
+      violations.push({
+        kind: 'imds-received-sensitive-path',
+        target: call.rawTarget,
+        detail: reasons.join(', '),
+        parsers: parserNames(reasons),
+      });
     }
   }
   corpus.forEach((target, id) => {
@@ -102,6 +113,7 @@ export function judgeDifferential(
         kind: 'sensitive-target-forwarded',
         target,
         detail: `NMI answered ${answer.status}; IMDS received ${seen.join(' ')}; read as ${reasons.join(', ')}`,
+        parsers: parserNames(reasons),
       });
     }
     // Closed without an answer: the HTTP parser refused the bytes, which is a refusal.
@@ -129,6 +141,14 @@ export function describeViolations(violations: readonly Violation[], examplesPer
   for (const [kind, list] of byKind) {
     const distinctTargets = new Set(list.map((violation) => violation.target)).size;
     lines.push(`${kind}: ${list.length} (${distinctTargets} distinct targets)`);
+    const perParser = new Map<string, number>();
+    for (const violation of list) {
+      for (const name of violation.parsers ?? []) perParser.set(name, (perParser.get(name) ?? 0) + 1);
+    }
+    if (perParser.size > 0) {
+      const counts = [...perParser].sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ${count}`);
+      lines.push(`  by parser: ${counts.join(', ')}`);
+    }
     for (const violation of list.slice(0, examplesPerKind)) {
       lines.push(`  ${JSON.stringify(violation.target)} — ${violation.detail}`);
     }
