@@ -45,7 +45,7 @@ export interface RawPoolOptions {
   /** Concurrent connections (default 16). */
   readonly connections?: number;
   readonly maxAttempts?: number;
-  /** A connection silent this long with a request in flight counts that request as hung (default 5000). */
+  /** A connection silent this long with a request in flight counts that request as hung (default 10000). */
   readonly answerTimeoutMs?: number;
   /** Stop sending after this many hung requests (a server that stopped answering; default 20). */
   readonly maxHung?: number;
@@ -108,7 +108,7 @@ export async function sendRawRequests(options: RawPoolOptions, requests: readonl
   const connections = options.connections ?? 16;
   const maxAttempts = options.maxAttempts ?? 2;
   const baseHeaders = options.baseHeaders ?? DEFAULT_HEADERS;
-  const answerTimeoutMs = options.answerTimeoutMs ?? 5000;
+  const answerTimeoutMs = options.answerTimeoutMs ?? 10_000;
   const maxHung = options.maxHung ?? 20;
   let hung = 0;
   const answers: (RawAnswer | undefined)[] = new Array(requests.length);
