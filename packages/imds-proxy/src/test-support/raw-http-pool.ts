@@ -214,9 +214,9 @@ export async function sendRawRequests(options: RawPoolOptions, requests: readonl
           reject(error);
           return;
         }
-        if (closing && inFlight.length > 0) return; // wait for the server to close
-        if (closing) socket.end();
-        else fill();
+        // The server said it closes: let it close first, so TIME_WAIT stays on its side and a run with many
+        // server-closed connections cannot exhaust the client's ephemeral ports.
+        if (!closing) fill();
       });
       socket.on('error', () => onGone());
       socket.on('close', () => onGone());
