@@ -1,3 +1,4 @@
+import { nonCanonicalPathReason } from '@podid/imds-proxy/routing';
 import net from 'node:net';
 import { isLogFormat, type LogFormat } from '@podid/observability/cli';
 import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
@@ -123,6 +124,12 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     .split(',')
     .map((path) => path.trim())
     .filter((path) => path !== '');
+  for (const path of allowedPaths) {
+    // NMI only ever forwards canonical paths, so an entry in another spelling could never match what its writer meant.
+    const problem = nonCanonicalPathReason(path);
+    if (problem)
+      return { kind: 'error', message: invalid('allowed-metadata-paths', path, `not a canonical path (${problem})`) };
+  }
   const config: NmiConfig = {
     nodeName: values.node,
     operationMode,

@@ -168,6 +168,9 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),
+      // The reason only: the target itself is whatever a hostile pod chose to send.
+      onRefusedRequest: (refusal) => log.warn(refusal, 'request refused: target not in canonical form'),
+      onHandlerError: (error) => log.error({ err: error }, 'request handler failed; answered 500, still serving'),
     });
     closers.push(() => nmi.close());
     const tokenServer = await listenOrFail('token', () => nmi.listen(config.listen.port, config.listen.address));

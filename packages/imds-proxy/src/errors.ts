@@ -10,6 +10,7 @@ export type NmiErrorCode =
   | 'exceptions-lookup-failed'
   | 'identity-not-assigned'
   | 'identity-not-found'
+  | 'identity-invalid'
   | 'token-refused'
   | 'token-unavailable'
   | 'unsupported-identity-type'

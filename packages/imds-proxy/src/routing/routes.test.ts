@@ -150,18 +150,30 @@ test('a request target starting with a backslash is rejected by the HTTP parser 
 });
 
 describe('instance metadata blocking and the allow-list', () => {
-  test('row 64: --block-instance-metadata → 403, also for normalised spellings, without a Metadata check', async () => {
+  test('row 64: --block-instance-metadata → 403 without a Metadata check; other spellings refused, never proxied', async () => {
     const blocked = await startNmiHarness({ blockInstanceMetadata: true });
     try {
       for (const path of [
         '/metadata/instance',
         '/Metadata/instance/compute',
-        '//metadata/./instance',
-        '/metadata%2Finstance',
+        '/metadata/INSTANCE/',
+        '/metadata/instancex',
       ]) {
         const answer = await blocked.get('127.0.0.2', path, {});
         expect(answer.status).toBe(403);
         expect(answer.body).toBe('Request blocked by AAD Pod Identity NMI\n');
+      }
+      for (const path of [
+        '//metadata/./instance',
+        '/metadata%2Finstance',
+        '/metadata//../instance',
+        '/metadata/instance//..',
+        '/metadata/x/../instance',
+        '/metadata/%69nstance',
+      ]) {
+        const answer = await blocked.get('127.0.0.2', path, PROBE);
+        expect(answer.status).toBe(400);
+        expect(answer.body).toBe('Invalid request\n');
       }
       expect(blocked.imds.calls).toHaveLength(0);
     } finally {
@@ -169,15 +181,24 @@ describe('instance metadata blocking and the allow-list', () => {
     }
   });
 
-  test('allowedMetadataPaths: listed paths pass (normalised spelling forwarded), others get 403', async () => {
+  test('allowedMetadataPaths: listed paths pass as sent, others get 403, other spellings 400', async () => {
     const filtered = await startNmiHarness({ allowedMetadataPaths: ['/metadata/instance/compute'] });
     try {
-      const allowed = await filtered.get('127.0.0.2', '/metadata//instance/compute?api-version=1', PROBE);
+      const allowed = await filtered.get('127.0.0.2', '/metadata/instance/Compute/tagsList?api-version=1', PROBE);
       expect(allowed.status).toBe(404);
-      expect(filtered.imds.calls.at(-1)?.path).toBe('/metadata/instance/compute');
-      for (const path of ['/metadata/instance', '/metadata/instance/network', '/metadata/scheduledevents', '/']) {
+      expect(filtered.imds.calls.at(-1)?.path).toBe('/metadata/instance/Compute/tagsList');
+      for (const path of ['/metadata/instance', '/metadata/instance/network', '/metadata/instance/computex', '/']) {
         const answer = await filtered.get('127.0.0.2', path, PROBE);
         expect(answer.status).toBe(403);
+      }
+      for (const path of [
+        '/metadata//instance/compute',
+        '/metadata/instance/compute/%2e%2e/%2e%2e/identity/oauth2/token',
+        '/metadata/instance/x/%252525252e%252525252e/%252525252e%252525252e/identity/oauth2/token',
+        '/metadata/instance/compute/..',
+      ]) {
+        const answer = await filtered.get('127.0.0.2', path, PROBE);
+        expect(answer.status).toBe(400);
       }
       expect(filtered.imds.calls).toHaveLength(1);
     } finally {

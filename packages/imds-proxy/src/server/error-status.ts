@@ -16,6 +16,7 @@ export function statusForError(
   switch (error.code) {
     case 'identity-not-assigned':
     case 'identity-not-found':
+    case 'identity-invalid':
       return options.retryAfterOnLookupFailure
         ? { status: 503, headers: { 'Retry-After': '20' } }
         : { status: 404, headers: {} };

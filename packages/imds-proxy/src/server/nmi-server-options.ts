@@ -50,8 +50,9 @@ export interface NmiServerOptions {
   readonly podLookupAttempts?: number;
   readonly podLookupRetryIntervalMs?: number;
   /**
-   * When set, only these IMDS paths (and paths below them) are passed through; everything else gets 403.
-   * Compared case-insensitively on the normalised path. Unset: everything is passed through, as upstream.
+   * When set, only these IMDS paths (and paths below them, by whole segments) are passed through; everything else
+   * gets 403. Each entry must be a canonical path (see `parseRequestTarget`); compared case-insensitively.
+   * Unset: every canonical path is passed through, as upstream.
    */
   readonly allowedMetadataPaths?: readonly string[];
   /** `false` restores upstream's behaviour (every request goes to IMDS/AAD). Default: on. */
@@ -66,6 +67,15 @@ export interface NmiServerOptions {
   readonly clock?: Clock;
   readonly metrics?: NmiMetrics;
   readonly onRequest?: RequestLogger;
+  /** A request refused before routing (400): its target is not in canonical form. Never holds the target itself. */
+  readonly onRefusedRequest?: (refusal: RefusedRequest) => void;
+  /** A request handler threw; the request got a 500 and the server kept serving. */
+  readonly onHandlerError?: (error: unknown) => void;
+}
+
+export interface RefusedRequest {
+  readonly remote: string;
+  readonly reason: string;
 }
 
 /** Options with every default applied. */

@@ -133,12 +133,21 @@ export class IdentityTokenProvider {
     if (!isSupportedType(type)) {
       throw new NmiError('unsupported-identity-type', `unsupported identity type ${type}`);
     }
+    const clientId = identity.spec.clientID ?? '';
+    if (type === IdentityType.UserAssignedMSI && clientId.trim() === '') {
+      // IMDS answers a token request without a selector with the VM's own (system-assigned) identity: a pod must
+      // never be handed that because its AzureIdentity forgot to name one. Exception pods have their own path.
+      throw new NmiError(
+        'identity-invalid',
+        `azure identity ${identity.metadata.namespace}/${identity.metadata.name} is invalid: a user-assigned identity (type 0) needs spec.clientID`,
+      );
+    }
     return {
       key: identityCacheKey(identity, resource),
       operation: type === IdentityType.UserAssignedMSI ? 'adal_token_msi_userassignedid' : 'adal_token',
       acquire: (signal) =>
         type === IdentityType.UserAssignedMSI
-          ? this.imdsToken(identity.spec.clientID ?? '', resource, signal)
+          ? this.imdsToken(clientId, resource, signal)
           : this.servicePrincipalTokens(identity, resource),
     };
   }
