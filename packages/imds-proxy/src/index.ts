@@ -1,5 +1,5 @@
 export { createNmiServer, type NmiServer } from './server/nmi-server.js';
-export { isInRequestScope } from './server/request-scope.js';
+export { isInRequestScope } from './request-scope.js';
 export type { NmiServerOptions, RefusedRequest, TokenCacheSettings } from './server/nmi-server-options.js';
 export type {
   Clock,

@@ -23,7 +23,7 @@ import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
 import { RouteContext, type RouteOutcome } from './route-context.js';
-import { runInRequestScope } from './request-scope.js';
+import { runInRequestScope } from '../request-scope.js';
 import { answerCachedTokenNow, handleTokenRoute } from './token-route.js';
 
 export interface NmiServer {
