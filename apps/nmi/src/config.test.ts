@@ -37,6 +37,7 @@ describe('loadNmiConfig', () => {
       metadataHeaderRequired: true,
       setRetryAfterHeader: false,
       tokenCache: { enabled: true, maxEntries: 1000 },
+      waitingRequests: { perPod: 100, total: 5000 },
       allowedMetadataPaths: undefined,
       upstreamConcurrency: { perPod: 2, total: 5, perSecond: 20 },
       httpProbePort: 8080,

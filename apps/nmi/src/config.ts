@@ -39,6 +39,8 @@ export interface NmiConfig {
   readonly metadataHeaderRequired: boolean;
   readonly setRetryAfterHeader: boolean;
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
+  /** Token-route requests that may wait at once, per pod and on the node (beyond: 429). */
+  readonly waitingRequests: { readonly perPod: number; readonly total: number };
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
   readonly upstreamConcurrency: { readonly perPod: number; readonly total: number; readonly perSecond: number };
@@ -81,6 +83,8 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
     'token-cache-size',
     'max-concurrent-token-requests-per-pod',
     'max-concurrent-token-requests',
+    'max-waiting-requests-per-pod',
+    'max-waiting-requests',
   ] as const;
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
@@ -168,6 +172,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
       total: values['max-concurrent-token-requests'],
       perSecond: values['max-token-requests-per-second'],
     },
+    waitingRequests: { perPod: values['max-waiting-requests-per-pod'], total: values['max-waiting-requests'] },
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],
     logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above

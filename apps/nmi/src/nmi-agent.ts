@@ -165,6 +165,8 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
         maxConcurrentPerCaller: config.upstreamConcurrency.perPod,
         maxPerSecond: config.upstreamConcurrency.perSecond,
       },
+      maxWaitingRequestsPerPod: config.waitingRequests.perPod,
+      maxWaitingRequests: config.waitingRequests.total,
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),

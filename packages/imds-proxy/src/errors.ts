@@ -17,6 +17,7 @@ export type NmiErrorCode =
   | 'secret-unreadable'
   | 'secret-invalid'
   | 'upstream-queue-full'
+  | 'too-many-waiting-requests'
   | 'request-aborted'
   | 'internal-error';
 

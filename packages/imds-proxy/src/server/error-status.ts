@@ -28,6 +28,7 @@ export function statusForError(
     case 'secret-invalid':
       return { status: 503, headers: {} };
     case 'upstream-queue-full':
+    case 'too-many-waiting-requests':
       return { status: 429, headers: { 'Retry-After': String(options.queueFullRetryAfterSeconds) } };
     default:
       return { status: 500, headers: {} };

@@ -14,6 +14,7 @@ import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.
 
 export interface TokenCacheSettings {
   readonly maxEntries?: number;
+  readonly maxBytes?: number;
   readonly minRemainingMs?: number;
   readonly refreshAheadMs?: number;
 }
@@ -58,7 +59,13 @@ export interface NmiServerOptions {
   /** `false` restores upstream's behaviour (every request goes to IMDS/AAD). Default: on. */
   readonly tokenCache?: false | TokenCacheSettings;
   readonly upstreamConcurrency?: FairUpstreamLimiterOptions;
-  /** Seconds announced in `Retry-After` when the upstream queue is full (default 1). */
+  /**
+   * Token-route requests that may wait at once (for MIC, a pod, an upstream call) per calling pod (default 100) and
+   * on the node (default 5000); beyond, 429 with `Retry-After`. Cached answers never wait and are not counted.
+   */
+  readonly maxWaitingRequestsPerPod?: number;
+  readonly maxWaitingRequests?: number;
+  /** Seconds announced in `Retry-After` when the upstream queue or the waiting bound is full (default 1). */
   readonly queueFullRetryAfterSeconds?: number;
   /** IMDS attempts per token (default 5) and first backoff (default 1000 ms, doubling). */
   readonly imdsMaxAttempts?: number;
@@ -91,6 +98,8 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly podLookupAttempts: number;
   readonly podLookupRetryIntervalMs: number;
   readonly queueFullRetryAfterSeconds: number;
+  readonly maxWaitingRequestsPerPod: number;
+  readonly maxWaitingRequests: number;
   readonly clock: Clock;
   /** Built once per server, shared by every request. */
   readonly podResolution: ResolveCallerPodOptions;

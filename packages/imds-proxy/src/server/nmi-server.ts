@@ -23,6 +23,9 @@ import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
 import { RouteContext, type RouteOutcome } from './route-context.js';
+import { WaitingRequests } from './waiting-requests.js';
+import { answerWithError } from './error-status.js';
+import { NmiError } from '../errors.js';
 import { runInRequestScope } from '../request-scope.js';
 import { answerCachedTokenNow, handleTokenRoute } from './token-route.js';
 
@@ -34,12 +37,18 @@ export interface NmiServer {
   /** The token cache, when enabled (diagnostics, tests). */
   readonly tokenCache: TokenCache | undefined;
   readonly limiter: FairUpstreamLimiter;
+  /** Token-route requests waiting now, and the callers they come from (diagnostics, tests). */
+  readonly waitingRequests: { readonly requests: number; readonly callers: number };
   listen(port: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
 }
 
 const BLOCKED_MESSAGE = 'Request blocked by AAD Pod Identity NMI';
 const INVALID_REQUEST = 'Invalid request';
+const TOO_MANY_WAITING = new NmiError(
+  'too-many-waiting-requests',
+  'too many token requests from this pod are waiting for an answer; retry later',
+);
 const TOKEN_ROUTE_PATH = '/metadata/identity/oauth2/token';
 const HOST_TOKEN_ROUTE_PATH = '/host/token';
 
@@ -80,6 +89,8 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     podLookupAttempts: Math.max(1, options.podLookupAttempts ?? 5),
     podLookupRetryIntervalMs: options.podLookupRetryIntervalMs ?? 300,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds ?? 1,
+    maxWaitingRequestsPerPod: Math.max(1, options.maxWaitingRequestsPerPod ?? 100),
+    maxWaitingRequests: Math.max(1, options.maxWaitingRequests ?? 5000),
     clock,
   };
 }
@@ -136,6 +147,11 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const proxy = createPassThroughProxy(options.imdsBaseUrl);
+  const waiting = new WaitingRequests(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
+  const errorAnswerOptions = {
+    retryAfterOnLookupFailure: false,
+    queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+  };
   // Checked once at start: an entry that is not canonical could never match a canonical path as its writer meant.
   const allowedPaths = options.allowedMetadataPaths ? parseAllowedPaths(options.allowedMetadataPaths) : undefined;
   // SDKs send the same few request targets from the same few addresses over and over: parse each once. Long inputs
@@ -189,15 +205,23 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       finish(immediate);
       return;
     }
+    const waitingKey = callerIp ?? remoteAddress ?? '';
+    if (!waiting.tryEnter(waitingKey)) {
+      const status = answerWithError(res, TOO_MANY_WAITING, errorAnswerOptions);
+      finish({ status, errorCode: TOO_MANY_WAITING.code });
+      return;
+    }
     res.on('close', () => {
       if (!res.writableFinished) context.clientDisconnected();
     });
-    handler(context).then(finish, (error: unknown) => {
-      // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
-      answerInternalError(res, error);
-      options.onHandlerError?.(error);
-      finish({ status: 500, errorCode: 'internal' });
-    });
+    handler(context)
+      .then(finish, (error: unknown) => {
+        // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
+        answerInternalError(res, error);
+        options.onHandlerError?.(error);
+        finish({ status: 500, errorCode: 'internal' });
+      })
+      .finally(() => waiting.leave(waitingKey));
   }
 
   function report(
@@ -289,6 +313,9 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handle,
     tokenCache,
     limiter,
+    get waitingRequests() {
+      return waiting.size;
+    },
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

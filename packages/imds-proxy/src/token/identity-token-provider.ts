@@ -40,6 +40,7 @@ export interface TokenCaller {
  */
 const identityKeys = new WeakMap<AzureIdentity, { prefix: string; byResource: Map<string, string> }>();
 const KEYS_PER_IDENTITY = 64;
+const MAX_REMEMBERED_RESOURCE_LENGTH = 256;
 
 /**
  * Everything that decides which token AAD/IMDS would issue, plus, for service principals, WHICH CREDENTIAL obtains
@@ -56,6 +57,8 @@ function identityCacheKey(identity: AzureIdentity, resource: string): string {
   let key = keys.byResource.get(resource);
   if (key === undefined) {
     key = `${keys.prefix}${resource}`;
+    // Real resource URIs are short; a long one is keyed every time rather than remembered (bytes stay bounded).
+    if (resource.length > MAX_REMEMBERED_RESOURCE_LENGTH) return key;
     if (keys.byResource.size >= KEYS_PER_IDENTITY) keys.byResource.clear();
     keys.byResource.set(resource, key);
   }
