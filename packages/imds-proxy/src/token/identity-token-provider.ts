@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AzureIdentity } from '@podid/crd-types';
 import { DEFAULT_AD_ENDPOINT, IdentityType, identityTypeOf } from '@podid/crd-types';
 import { NmiError, isNmiError } from '../errors.js';
@@ -88,6 +89,8 @@ function isSupportedType(type: number): boolean {
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+// Every shared upstream call in flight listens on it (and stops when done): as many as the concurrency bound allows.
+setMaxListeners(0, NEVER_ABORTED);
 
 /** Waits for a shared upstream call, but lets this caller leave early when its client disconnects. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
