@@ -75,7 +75,7 @@ describe('waiting token requests are bounded per pod and per node (issue 14)', (
       maxWaitingRequestsPerPod: 2,
     });
     harness = h;
-    h.cluster.addPod(pod('unbound', 'demo', '127.0.0.5'));
+    h.cluster.addPod(pod('unbound', 'demo', '127.0.0.5', { labels: { aadpodidbinding: 'x' } }));
     send(h.port, '127.0.0.5').catch(() => undefined);
     send(h.port, '127.0.0.5').catch(() => undefined);
     await until(() => h.nmi.waitingRequests.requests === 2);
@@ -97,7 +97,7 @@ describe('waiting token requests are bounded per pod and per node (issue 14)', (
     });
     harness = h;
     for (const [index, ip] of ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].entries()) {
-      h.cluster.addPod(pod(`unbound-${index}`, 'demo', ip));
+      h.cluster.addPod(pod(`unbound-${index}`, 'demo', ip, { labels: { aadpodidbinding: 'x' } }));
       if (index < 3) send(h.port, ip).catch(() => undefined);
     }
     await until(() => h.nmi.waitingRequests.requests === 3);
