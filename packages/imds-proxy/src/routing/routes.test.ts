@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { msiIdentity, pod } from '../test-support/fake-cluster.js';
 import { httpGet } from '../test-support/http-client.js';
@@ -204,5 +205,52 @@ describe('instance metadata blocking and the allow-list', () => {
     } finally {
       await filtered.close();
     }
+  });
+});
+
+describe('issue 15 item 14: edge parsing as upstream’s Go server', () => {
+  function getWithHeaderLines(path: string, metadataLines: string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: h.port,
+          path,
+          headers: { Metadata: metadataLines },
+          localAddress: '127.0.0.2',
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  test('two Metadata lines: the first decides, as Go’s Header.Get', async () => {
+    expect(await getWithHeaderLines('/metadata/identity/oauth2/token?resource=x', ['true', 'false'])).toBe(200);
+    expect(await getWithHeaderLines('/metadata/identity/oauth2/token?resource=x', ['false', 'true'])).toBe(400);
+    expect(await getWithHeaderLines('/metadata/instance', ['true', 'true'])).toBe(200);
+  });
+
+  test('/host/tokenfoo reaches the host-token handler (a plain prefix, as upstream), never IMDS', async () => {
+    const before = proxiedCount();
+    const answer = await h.get('127.0.0.2', '/host/tokenfoo?resource=x', PROBE);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toBe("missing 'podname' and 'podns' from request header\n");
+    expect(proxiedCount()).toBe(before);
+  });
+
+  test('resource=https://vault.azure.net;x is no resource (400), not a token for an odd resource', async () => {
+    const answer = await h.get(
+      '127.0.0.2',
+      '/metadata/identity/oauth2/token?resource=https://vault.azure.net;x',
+      PROBE,
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body).toBe('parameter resource cannot be empty\n');
   });
 });

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * Response writers that reproduce upstream's bytes: Go's `http.Error` for error texts, the IMDS-style JSON for the
@@ -42,9 +42,16 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
   res.end(body);
 }
 
-/** Upstream requires the header value to be exactly `true`; node lower-cases header names for us. */
-export function hasMetadataHeader(headerValue: string | string[] | undefined): boolean {
-  return headerValue === 'true';
+/**
+ * Upstream requires the header's value to be exactly `true`, and Go's `Header.Get` reads the first of several
+ * `Metadata` lines. Node joins repeated lines with `, `, so the joined value is only split (costly) when it is not
+ * the plain `true` every SDK sends.
+ */
+export function hasMetadataHeader(req: IncomingMessage): boolean {
+  const joined = req.headers['metadata'];
+  if (joined === 'true') return true;
+  if (joined === undefined || !joined.startsWith('true,')) return false;
+  return req.headersDistinct['metadata']?.[0] === 'true';
 }
 
 /**

@@ -160,7 +160,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
   const callerIpOf = boundedMemo(canonicalCallerIp, { capacity: 512, maxInputLength: 64 });
 
   function passThrough(req: IncomingMessage, res: ServerResponse, target: CanonicalTarget): void {
-    if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) {
+    if (options.metadataHeaderRequired && !hasMetadataHeader(req)) {
       sendMetadataHeaderRequired(res);
       return;
     }
