@@ -157,13 +157,17 @@ function assignedView(object: AzureAssignedIdentity, input: ExplainInput): Assig
   const bindingRef = { namespace: binding?.metadata.namespace ?? '', name: binding?.metadata.name ?? '' };
   let events: EventView[] | null = null;
   if (state === AssignedIdentityState.Created) {
-    const about = new Set([
-      `AzureAssignedIdentity/${object.metadata.namespace}/${object.metadata.name}`,
-      `AzureIdentityBinding/${bindingRef.namespace}/${bindingRef.name}`,
-      `Pod/${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}`,
-    ]);
+    const podKey = `${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}`;
+    const about = new Set([`AzureAssignedIdentity/${object.metadata.namespace}/${object.metadata.name}`, `Pod/${podKey}`]);
+    const bindingKey = `AzureIdentityBinding/${bindingRef.namespace}/${bindingRef.name}`;
+    // A binding serves many pods; MIC's messages on it name the pod (`for pod ns/name`) or this object.
+    const concernsThis = (e: ClusterEvent) => {
+      const key = `${e.involvedObject.kind}/${e.involvedObject.namespace}/${e.involvedObject.name}`;
+      if (about.has(key)) return true;
+      return key === bindingKey && (e.message.includes(`pod ${podKey},`) || e.message.includes(object.metadata.name));
+    };
     events = input.events
-      .filter((e) => about.has(`${e.involvedObject.kind}/${e.involvedObject.namespace}/${e.involvedObject.name}`))
+      .filter(concernsThis)
       .sort((a, b) => (b.lastSeenMs ?? 0) - (a.lastSeenMs ?? 0))
       .slice(0, MAX_EVENTS)
       .map((e) => eventView(e, input.nowMs));
@@ -258,7 +262,7 @@ function summaryOf(explanation: Omit<PodExplanation, 'verdict'>): { hasAssignedI
   let summary: string;
   if (podReason !== undefined) summary = podReason.message;
   else if (created !== undefined) {
-    summary = `identity ${created.identity.namespace}/${created.identity.name} is still Created (${created.ageSeconds ?? '?'}s): MIC has not confirmed it on the node's VM/VMSS`;
+    summary = `identity ${created.identity.namespace}/${created.identity.name} is still Created: MIC has not confirmed it on the node's VM/VMSS`;
   } else if (explanation.bindings.some((b) => b.matched)) {
     summary = `pod ${key} matches, but MIC has not created its AzureAssignedIdentity yet`;
   } else if (bindingReason !== undefined) summary = bindingReason.message;
