@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { KubectlPlugin } from '../../apps/kubectl-podid/src/test-support/kubectl-plugin.js';
 import { eventually, MicWorld, requireBuiltMic, SUBSCRIPTION } from '../../apps/mic/src/test-support/mic-world.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the plugin's JSON output, read loosely by assertions
 type Json = Record<string, any>;
 
 let world: MicWorld;
@@ -30,7 +31,11 @@ async function createPod(
   });
 }
 
-async function createIdentity(name: string, namespace: string, extra: { annotations?: Record<string, string>; resourceID?: string } = {}) {
+async function createIdentity(
+  name: string,
+  namespace: string,
+  extra: { annotations?: Record<string, string>; resourceID?: string } = {},
+) {
   const azure = world.identity(`${namespace}-${name}`);
   await world.request('POST', `/apis/aadpodidentity.k8s.io/v1/namespaces/${namespace}/azureidentities`, {
     apiVersion: 'aadpodidentity.k8s.io/v1',
@@ -57,14 +62,19 @@ async function statesOf(pod: string, namespace = 'default'): Promise<string[]> {
     .sort();
 }
 
-const explain = (pod: string, ...args: string[]) => plugin.json<Json>(['explain', 'pod', pod, ...args, '--kubeconfig', world.kube.kubeconfigPath]);
+const explain = (pod: string, ...args: string[]) =>
+  plugin.json<Json>(['explain', 'pod', pod, ...args, '--kubeconfig', world.kube.kubeconfigPath]);
 
 beforeAll(async () => {
   requireBuiltMic();
   plugin = KubectlPlugin.install();
   world = await MicWorld.start();
   [node] = (await world.scaleSet('pool-a', 1)) as [string];
-  await world.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+  await world.request('POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'team-a' },
+  });
 
   // Healthy: one identity, one binding.
   await createIdentity('web-id', 'default');
@@ -155,9 +165,16 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
   test('a healthy pod: matched, Assigned on its VMSS, the one identity NMI picks; exit 0', async () => {
     const { code, json } = await explain('healthy');
     expect(code).toBe(0);
-    expect(json.verdict).toEqual({ hasAssignedIdentity: true, summary: 'pod default/healthy has identity default/web-id (Assigned)' });
+    expect(json.verdict).toEqual({
+      hasAssignedIdentity: true,
+      summary: 'pod default/healthy has identity default/web-id (Assigned)',
+    });
     expect(json.bindings).toEqual([
-      expect.objectContaining({ binding: { namespace: 'default', name: 'web-binding' }, matched: true, code: 'matched' }),
+      expect.objectContaining({
+        binding: { namespace: 'default', name: 'web-binding' },
+        matched: true,
+        code: 'matched',
+      }),
     ]);
     expect(json.assignedIdentities).toHaveLength(1);
     expect(json.assignedIdentities[0]).toMatchObject({
@@ -181,7 +198,9 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
     ]);
     expect(json.nmiDefault.arbitrary).toBe(true);
     expect(json.nmiDefault.candidates.map((c: Json) => c.name).sort()).toEqual(['multi-a', 'multi-b']);
-    expect(json.nmiDefault.note).toMatch(/2 identities are Assigned: without client_id NMI takes whichever .* arbitrary/);
+    expect(json.nmiDefault.note).toMatch(
+      /2 identities are Assigned: without client_id NMI takes whichever .* arbitrary/,
+    );
     const table = await plugin.run(['explain', 'pod', 'several', '--kubeconfig', world.kube.kubeconfigPath]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/WARNING: 2 identities are Assigned/);
@@ -190,7 +209,9 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
   test('no aadpodidbinding label; exit 1', async () => {
     const { code, json } = await explain('unlabelled');
     expect(code).toBe(1);
-    expect(json.podReasons).toEqual([{ code: 'pod_no_label', message: 'pod default/unlabelled has no aadpodidbinding label' }]);
+    expect(json.podReasons).toEqual([
+      { code: 'pod_no_label', message: 'pod default/unlabelled has no aadpodidbinding label' },
+    ]);
     expect(json.assignedIdentities).toEqual([]);
   });
 
@@ -240,8 +261,13 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
   test('the binding’s identity does not exist in its namespace (one of that name elsewhere is pointed out)', async () => {
     const { code, json } = await explain('missing-identity');
     expect(code).toBe(1);
-    expect(json.bindings[0]).toMatchObject({ code: 'identity_not_found', identity: { namespace: 'default', name: 'ghost' } });
-    expect(json.bindings[0].message).toMatch(/ghost identity not found when using default\/ghost-binding binding .*namespace team-a/);
+    expect(json.bindings[0]).toMatchObject({
+      code: 'identity_not_found',
+      identity: { namespace: 'default', name: 'ghost' },
+    });
+    expect(json.bindings[0].message).toMatch(
+      /ghost identity not found when using default\/ghost-binding binding .*namespace team-a/,
+    );
   });
 
   test('an invalid identity, with the validation error', async () => {
@@ -255,14 +281,18 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
     const { code, json } = await explain('unscheduled');
     expect(code).toBe(1);
     expect(json.podReasons.map((r: Json) => r.code)).toEqual(['pod_no_node']);
-    expect(json.bindings).toEqual([expect.objectContaining({ binding: { namespace: 'default', name: 'web-binding' }, code: 'pod_no_node' })]);
+    expect(json.bindings).toEqual([
+      expect.objectContaining({ binding: { namespace: 'default', name: 'web-binding' }, code: 'pod_no_node' }),
+    ]);
   });
 
   test('a finished pod', async () => {
     const { code, json } = await explain('finished');
     expect(code).toBe(1);
     expect(json.pod.phase).toBe('Succeeded');
-    expect(json.podReasons).toEqual([{ code: 'pod_terminal_phase', message: 'pod default/finished is Succeeded; it needs no identity' }]);
+    expect(json.podReasons).toEqual([
+      { code: 'pod_terminal_phase', message: 'pod default/finished is Succeeded; it needs no identity' },
+    ]);
   });
 
   test('an exception pod (label value matched ignoring case)', async () => {
@@ -288,7 +318,13 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
     expect(stuck.events[0].message).toMatch(
       /failed to apply binding default\/denied-binding node pool-a-0 for pod default\/stuck, error: .*does not have permission to perform action 'Microsoft.ManagedIdentity\/userAssignedIdentities\/assign\/action'/,
     );
-    expect(json.micLeader).toMatchObject({ namespace: 'default', name: 'aad-pod-identity-mic', found: true, holder: 'mic-0', held: true });
+    expect(json.micLeader).toMatchObject({
+      namespace: 'default',
+      name: 'aad-pod-identity-mic',
+      found: true,
+      holder: 'mic-0',
+      held: true,
+    });
     expect(json.verdict.summary).toMatch(/identity default\/denied-id is still Created/);
     expect(json.nmiDefault.note).toMatch(/no Assigned identity yet/);
     const table = await plugin.run(['explain', 'pod', 'stuck', '--kubeconfig', world.kube.kubeconfigPath]);
@@ -309,7 +345,8 @@ describe('kubectl podid explain (through kubectl, MIC running)', () => {
   });
 
   test('-o json is stable (same document twice, documented key order) and -o yaml carries the same data', async () => {
-    const zeroAges = (text: string) => text.replace(/"(ageSeconds|renewedSecondsAgo|lastSeenSecondsAgo)": \d+/g, '"$1": 0');
+    const zeroAges = (text: string) =>
+      text.replace(/"(ageSeconds|renewedSecondsAgo|lastSeenSecondsAgo)": \d+/g, '"$1": 0');
     const first = await explain('stuck');
     const second = await explain('stuck');
     expect(zeroAges(second.stdout)).toBe(zeroAges(first.stdout));
@@ -343,7 +380,11 @@ describe('kubectl podid explain --namespaced (MIC with --forceNamespaced)', () =
   beforeAll(async () => {
     namespacedWorld = await MicWorld.start();
     const [nodeName] = await namespacedWorld.scaleSet('pool-n', 1);
-    await namespacedWorld.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b' } });
+    await namespacedWorld.request('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-b' },
+    });
     await namespacedWorld.createIdentityAndBinding('plain-id', 'plain', 'team-b');
     await namespacedWorld.request('POST', '/api/v1/namespaces/default/pods', {
       apiVersion: 'v1',
@@ -364,7 +405,11 @@ describe('kubectl podid explain --namespaced (MIC with --forceNamespaced)', () =
     expect(code).toBe(1);
     expect(json.namespacedMode).toBe(true);
     expect(json.bindings).toEqual([
-      expect.objectContaining({ code: 'cross_namespace', namespacedBy: 'flag', binding: { namespace: 'team-b', name: 'plain-id-binding' } }),
+      expect.objectContaining({
+        code: 'cross_namespace',
+        namespacedBy: 'flag',
+        binding: { namespace: 'team-b', name: 'plain-id-binding' },
+      }),
     ]);
     // MIC, run the same way, agrees: it made no assignment.
     expect(await namespacedWorld.assignedIdentities()).toEqual([]);

@@ -91,11 +91,18 @@ describe('kubectl podid: bad input', () => {
       });
     });
     const run = await plugin.run(['status'], { KUBECONFIG: kubeconfigFor(`http://127.0.0.1:${port}`) });
-    expectOneLineError(run, new RegExp(`the connection to the server http://127.0.0.1:${port} was refused \\(ECONNREFUSED\\)`));
+    expectOneLineError(
+      run,
+      new RegExp(`the connection to the server http://127.0.0.1:${port} was refused \\(ECONNREFUSED\\)`),
+    );
   });
 
   test('a forbidden list (RBAC refuses azureidentities)', async () => {
-    const proxy = await startForbiddingProxy({ upstream: kube.url, plural: 'azureidentities', group: 'aadpodidentity.k8s.io' });
+    const proxy = await startForbiddingProxy({
+      upstream: kube.url,
+      plural: 'azureidentities',
+      group: 'aadpodidentity.k8s.io',
+    });
     try {
       const run = await plugin.run(['status'], { KUBECONFIG: kubeconfigFor(proxy.url) });
       expectOneLineError(
@@ -111,7 +118,10 @@ describe('kubectl podid: bad input', () => {
     const bare = await startKubeEmulator();
     try {
       const run = await plugin.run(['status', '--kubeconfig', bare.kubeconfigPath]);
-      expectOneLineError(run, /does not serve azure\w+\.aadpodidentity\.k8s\.io: are podid's \(aad-pod-identity's\) CRDs installed\?/);
+      expectOneLineError(
+        run,
+        /does not serve azure\w+\.aadpodidentity\.k8s\.io: are podid's \(aad-pod-identity's\) CRDs installed\?/,
+      );
     } finally {
       await bare.close();
     }

@@ -9,7 +9,7 @@ import { explainPod } from './explain-pod.js';
 import { loadKubeconfig } from './kubeconfig-loading.js';
 import { renderExplanation } from './render-explain.js';
 import { renderStatus } from './render-status.js';
-import type { Node } from './cluster-objects.js';
+import type { ClusterEvent, LeaseReading, Node, Pod } from './cluster-objects.js';
 
 export const EXIT_OK = 0;
 /** explain: the pod has no Assigned identity. */
@@ -87,12 +87,15 @@ function podNameFrom(kind: string, name: string | undefined): string {
 async function runExplain(io: CliIo, options: GlobalOptions, kind: string, name: string | undefined): Promise<number> {
   const podName = podNameFrom(kind, name);
   const { reader, namespace } = connect(io, options);
-  let pod;
+  let pod: Pod;
   if (options.allNamespaces) {
     const found = await reader.pods({ fieldSelector: `metadata.name=${podName}` });
     if (found.length === 0) throw new CliError('POD_NOT_FOUND', `pods "${podName}" not found in any namespace`);
     if (found.length > 1) {
-      const where = found.map((p) => p.metadata.namespace).sort().join(', ');
+      const where = found
+        .map((p) => p.metadata.namespace)
+        .sort()
+        .join(', ');
       throw new CliError('USAGE', `pods "${podName}" exist in several namespaces (${where}): pass -n NAMESPACE`);
     }
     pod = found[0]!;
@@ -111,8 +114,8 @@ async function runExplain(io: CliIo, options: GlobalOptions, kind: string, name:
     if (node !== undefined) nodes.set(nodeName, node);
   }
   const created = mine.filter((a) => a.status?.status === AssignedIdentityState.Created);
-  let events: Awaited<ReturnType<ClusterReader['eventsAbout']>> = [];
-  let lease;
+  let events: ClusterEvent[] = [];
+  let lease: LeaseReading | undefined;
   if (created.length > 0) {
     const about = created.flatMap((a) => [
       { kind: 'AzureAssignedIdentity', namespace: a.metadata.namespace, name: a.metadata.name },
@@ -179,8 +182,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-n, --namespace <namespace>', "namespace (default: the context's, else default)")
     .option('-A, --all-namespaces', 'explain: find the pod in any namespace; status: report every namespace')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
-    .option('--namespaced', "MIC runs with --forceNamespaced (not readable from the cluster)")
-    .option('--lease-namespace <namespace>', "namespace of MIC's election Lease (MIC --leader-election-namespace)", 'default')
+    .option('--namespaced', 'MIC runs with --forceNamespaced (not readable from the cluster)')
+    .option(
+      '--lease-namespace <namespace>',
+      "namespace of MIC's election Lease (MIC --leader-election-namespace)",
+      'default',
+    )
     .option('--lease-name <name>', "name of MIC's election Lease (MIC --leader-election-name)", 'aad-pod-identity-mic')
     .option('--request-timeout <duration>', 'give up on an API request after this long', '30s')
     .configureHelp({ showGlobalOptions: true })

@@ -8,7 +8,14 @@ import {
   unlimitedRateLimiter,
 } from '@podid/kube-client';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterEvent, IdentityObjects, LeaseReading, NmiDaemonSet, NmiPod, NmiReading } from './cluster-objects.js';
+import type {
+  ClusterEvent,
+  IdentityObjects,
+  LeaseReading,
+  NmiDaemonSet,
+  NmiPod,
+  NmiReading,
+} from './cluster-objects.js';
 import { CliError } from './errors.js';
 import { requestFailure } from './request-errors.js';
 
@@ -94,7 +101,11 @@ export class ClusterReader {
   }
 
   /** Pods in one namespace (or all) with an optional label selector; malformed pods are left out, as MIC does. */
-  async pods(options: { namespace?: string | undefined; labelSelector?: string; fieldSelector?: string }): Promise<Pod[]> {
+  async pods(options: {
+    namespace?: string | undefined;
+    labelSelector?: string;
+    fieldSelector?: string;
+  }): Promise<Pod[]> {
     const path = options.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${options.namespace}/pods`;
     const raw = await this.listRaw('list pods', path, {
       labelSelector: options.labelSelector,
@@ -159,9 +170,7 @@ export class ClusterReader {
   }
 
   /** Events in the given namespaces about any of `objects` (kind/namespace/name), newest first. */
-  async eventsAbout(
-    objects: readonly { kind: string; namespace: string; name: string }[],
-  ): Promise<ClusterEvent[]> {
+  async eventsAbout(objects: readonly { kind: string; namespace: string; name: string }[]): Promise<ClusterEvent[]> {
     const wanted = new Set(objects.map((o) => `${o.kind}/${o.namespace}/${o.name}`));
     const namespaces = [...new Set(objects.map((o) => o.namespace))].sort();
     const events: ClusterEvent[] = [];

@@ -8,7 +8,13 @@ import {
   type Pod,
   POD_LABEL_KEY,
 } from '@podid/crd-types';
-import { identityUsableFromNamespace, isExcepted, matchAssignments, selectIdentity, type SkipReason } from '@podid/matcher';
+import {
+  identityUsableFromNamespace,
+  isExcepted,
+  matchAssignments,
+  selectIdentity,
+  type SkipReason,
+} from '@podid/matcher';
 import type { ClusterEvent, IdentityObjects, LeaseReading } from './cluster-objects.js';
 import type {
   AssignedIdentityView,
@@ -158,7 +164,10 @@ function assignedView(object: AzureAssignedIdentity, input: ExplainInput): Assig
   let events: EventView[] | null = null;
   if (state === AssignedIdentityState.Created) {
     const podKey = `${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}`;
-    const about = new Set([`AzureAssignedIdentity/${object.metadata.namespace}/${object.metadata.name}`, `Pod/${podKey}`]);
+    const about = new Set([
+      `AzureAssignedIdentity/${object.metadata.namespace}/${object.metadata.name}`,
+      `Pod/${podKey}`,
+    ]);
     const bindingKey = `AzureIdentityBinding/${bindingRef.namespace}/${bindingRef.name}`;
     // A binding serves many pods; MIC's messages on it name the pod (`for pod ns/name`) or this object.
     const concernsThis = (e: ClusterEvent) => {
@@ -221,19 +230,28 @@ export function leaseView(lease: LeaseReading, nowMs: number): LeaseView {
  * NMI's choice without client_id/msi_res_id (§3.7): among the pod's assignments MIC has finished (legacy objects
  * without a state win, as in NMI, else `Assigned`), those usable from the pod's namespace, the first.
  */
-function nmiDefault(pod: Pod, assigned: readonly AzureAssignedIdentity[], input: ExplainInput, excepted: boolean): NmiDefaultPick {
+function nmiDefault(
+  pod: Pod,
+  assigned: readonly AzureAssignedIdentity[],
+  input: ExplainInput,
+  excepted: boolean,
+): NmiDefaultPick {
   const withIdentity = assigned.filter((a) => a.spec.azureIdentityRef !== undefined);
   const legacy = withIdentity.filter((a) => (a.status?.status ?? '') === '');
-  const ready = legacy.length > 0 ? legacy : withIdentity.filter((a) => a.status?.status === AssignedIdentityState.Assigned);
+  const ready =
+    legacy.length > 0 ? legacy : withIdentity.filter((a) => a.status?.status === AssignedIdentityState.Assigned);
   const usable = ready
     .map((a) => a.spec.azureIdentityRef as AzureIdentity)
-    .filter((identity) => identityUsableFromNamespace(identity, pod.metadata.namespace, { namespaced: input.namespaced }));
+    .filter((identity) =>
+      identityUsableFromNamespace(identity, pod.metadata.namespace, { namespaced: input.namespaced }),
+    );
   const view = (i: AzureIdentity) => ({ ...refOf(i), clientID: i.spec.clientID ?? '' });
   const selected = selectIdentity(usable, {});
   const identity = selected.ok ? view(selected.identity) : null;
   const arbitrary = usable.length > 1;
   let note: string;
-  if (excepted) note = 'the pod is an exception: NMI forwards its requests to IMDS, which answers with the node identity';
+  if (excepted)
+    note = 'the pod is an exception: NMI forwards its requests to IMDS, which answers with the node identity';
   else if (identity === null) {
     note =
       withIdentity.length > 0

@@ -36,7 +36,13 @@ export interface NearMiss {
 }
 
 export type ArmTargetView =
-  | { readonly kind: 'vmss'; readonly subscriptionId: string; readonly resourceGroup: string; readonly name: string; readonly providerID: string }
+  | {
+      readonly kind: 'vmss';
+      readonly subscriptionId: string;
+      readonly resourceGroup: string;
+      readonly name: string;
+      readonly providerID: string;
+    }
   | { readonly kind: 'vm'; readonly name: string; readonly providerID: string }
   | { readonly kind: 'unmappable'; readonly providerID: string }
   | { readonly kind: 'node_not_found' };

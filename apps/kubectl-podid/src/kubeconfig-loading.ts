@@ -37,7 +37,10 @@ function kubeconfigFiles(selection: KubeconfigSelection): string[] {
   if (fromEnv.length > 0) {
     const existing = fromEnv.filter((file) => existsSync(file));
     if (existing.length === 0) {
-      throw new CliError('KUBECONFIG_MISSING', `no kubeconfig: none of the KUBECONFIG files exist (${fromEnv.join(', ')})`);
+      throw new CliError(
+        'KUBECONFIG_MISSING',
+        `no kubeconfig: none of the KUBECONFIG files exist (${fromEnv.join(', ')})`,
+      );
     }
     return existing;
   }
@@ -97,7 +100,10 @@ export function loadKubeconfig(selection: KubeconfigSelection): LoadedKubeconfig
   }
   const cluster = kubeConfig.getCurrentCluster();
   if (cluster === null || cluster.server === '') {
-    throw new CliError('KUBECONFIG_INVALID', `context "${kubeConfig.getCurrentContext()}" names no cluster with a server`);
+    throw new CliError(
+      'KUBECONFIG_INVALID',
+      `context "${kubeConfig.getCurrentContext()}" names no cluster with a server`,
+    );
   }
   const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
   const namespace = selection.namespace || contextNamespace || 'default';

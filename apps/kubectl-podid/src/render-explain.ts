@@ -12,7 +12,9 @@ export function renderExplanation(e: PodExplanation): string {
   out.push(`Label:     aadpodidbinding=${label}`);
   out.push(`Node:      ${e.pod.nodeName ?? '<none>'}`);
   out.push(`Phase:     ${e.pod.phase ?? '<none>'}`);
-  out.push(`Mode:      ${e.namespacedMode ? 'namespaced (--namespaced)' : 'default (identities usable from any namespace unless annotated namespaced)'}`);
+  out.push(
+    `Mode:      ${e.namespacedMode ? 'namespaced (--namespaced)' : 'default (identities usable from any namespace unless annotated namespaced)'}`,
+  );
   out.push(`Verdict:   ${e.verdict.hasAssignedIdentity ? 'OK' : 'NO IDENTITY'}: ${e.verdict.summary}`);
   if (e.podReasons.length > 0) {
     out.push('', 'Pod reasons:');
@@ -61,13 +63,18 @@ export function renderExplanation(e: PodExplanation): string {
     const l = e.micLeader;
     let line: string;
     if (l.error !== null) line = `cannot read Lease ${ref(l)}: ${l.error}`;
-    else if (!l.found) line = `Lease ${ref(l)} not found: no MIC has ever led (is MIC running? --lease-namespace/--lease-name)`;
+    else if (!l.found)
+      line = `Lease ${ref(l)} not found: no MIC has ever led (is MIC running? --lease-namespace/--lease-name)`;
     else if (l.held) line = `${l.holder} holds Lease ${ref(l)} (renewed ${formatAge(l.renewedSecondsAgo)} ago)`;
-    else line = `no active leader: Lease ${ref(l)} last renewed ${formatAge(l.renewedSecondsAgo)} ago by ${l.holder || '<nobody>'}, duration ${l.leaseDurationSeconds ?? '?'}s`;
+    else
+      line = `no active leader: Lease ${ref(l)} last renewed ${formatAge(l.renewedSecondsAgo)} ago by ${l.holder || '<nobody>'}, duration ${l.leaseDurationSeconds ?? '?'}s`;
     out.push('', `MIC leader: ${line}`);
   }
   const pick = e.nmiDefault;
-  out.push('', `NMI without client_id: ${pick.identity === null ? '<none>' : `${ref(pick.identity)} (clientID ${pick.identity.clientID})`}`);
+  out.push(
+    '',
+    `NMI without client_id: ${pick.identity === null ? '<none>' : `${ref(pick.identity)} (clientID ${pick.identity.clientID})`}`,
+  );
   out.push(`  ${pick.arbitrary ? 'WARNING: ' : ''}${pick.note}`);
   return `${out.join('\n')}\n`;
 }

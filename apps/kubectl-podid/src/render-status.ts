@@ -6,7 +6,12 @@ const ref = (r: { namespace: string; name: string }) => `${r.namespace}/${r.name
 function section(out: string[], title: string, headers: string[], rows: string[][]): void {
   out.push('', `${title}:`);
   if (rows.length === 0) out.push('  <none>');
-  else out.push(...formatTable(headers, rows).split('\n').map((line) => `  ${line}`));
+  else
+    out.push(
+      ...formatTable(headers, rows)
+        .split('\n')
+        .map((line) => `  ${line}`),
+    );
 }
 
 /** The human-readable form of `kubectl podid status`. */
@@ -26,10 +31,16 @@ export function renderStatus(s: ClusterStatus): string {
   if (l.error !== null) leader = `cannot read Lease ${ref(l)}: ${l.error}`;
   else if (!l.found) leader = `none (Lease ${ref(l)} not found)`;
   else if (l.held) leader = `${l.holder} (Lease ${ref(l)}, renewed ${formatAge(l.renewedSecondsAgo)} ago)`;
-  else leader = `none active (Lease ${ref(l)} last renewed ${formatAge(l.renewedSecondsAgo)} ago by ${l.holder || '<nobody>'})`;
+  else
+    leader = `none active (Lease ${ref(l)} last renewed ${formatAge(l.renewedSecondsAgo)} ago by ${l.holder || '<nobody>'})`;
   out.push(`MIC leader:             ${leader}`);
 
-  section(out, 'Identities without a binding', ['IDENTITY'], s.identitiesWithoutBinding.map((i) => [ref(i)]));
+  section(
+    out,
+    'Identities without a binding',
+    ['IDENTITY'],
+    s.identitiesWithoutBinding.map((i) => [ref(i)]),
+  );
   section(
     out,
     'Bindings without an identity',
@@ -55,13 +66,22 @@ export function renderStatus(s: ClusterStatus): string {
       'NMI pods per node',
       ['NODE', 'READY', 'PODS'],
       [
-        ...s.nmi.nodes.map((n) => [n.nodeName, n.ready ? 'yes' : 'no', n.pods.map((p) => `${p.name}${p.ready ? '' : ` (${p.phase || 'not ready'})`}`).join(', ')]),
+        ...s.nmi.nodes.map((n) => [
+          n.nodeName,
+          n.ready ? 'yes' : 'no',
+          n.pods.map((p) => `${p.name}${p.ready ? '' : ` (${p.phase || 'not ready'})`}`).join(', '),
+        ]),
         ...s.nmi.nodesWithoutNmi.map((node) => [node, 'no', '<no NMI pod>']),
       ],
     );
   }
   if (s.invalidObjects.length > 0) {
-    section(out, 'Invalid objects (MIC skips them)', ['KIND', 'OBJECT', 'ERROR'], s.invalidObjects.map((o) => [o.kind, ref(o), o.error]));
+    section(
+      out,
+      'Invalid objects (MIC skips them)',
+      ['KIND', 'OBJECT', 'ERROR'],
+      s.invalidObjects.map((o) => [o.kind, ref(o), o.error]),
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -11,6 +11,7 @@ import { type KubeEmulator, startKubeEmulator } from '@podid/kube-emulator';
 import { startForbiddingProxy } from './test-support/forbidding-proxy.js';
 import { KubectlPlugin } from './test-support/kubectl-plugin.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the plugin's JSON output, read loosely by assertions
 type Json = Record<string, any>;
 const GROUP = '/apis/aadpodidentity.k8s.io/v1';
 const TEN_MINUTES_MS = 600_000;
@@ -77,7 +78,10 @@ const assigned = (name: string, podName: string, podNamespace: string, state: st
         podNamespace,
         nodename: 'node-1',
         azureIdentityRef: { metadata: { name: 'id-a', namespace: 'default' }, spec: { clientID: 'client-id-a' } },
-        azureBindingRef: { metadata: { name: 'bind-a', namespace: 'default' }, spec: { azureIdentity: 'id-a', selector: 'a' } },
+        azureBindingRef: {
+          metadata: { name: 'bind-a', namespace: 'default' },
+          spec: { azureIdentity: 'id-a', selector: 'a' },
+        },
       },
     },
     { status: state, availableReplicas: 1 },
@@ -87,7 +91,8 @@ beforeAll(async () => {
   plugin = KubectlPlugin.install();
   kube = await startKubeEmulator({ now: () => Date.now() - clockOffsetMs });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-podid-status-'));
-  for (const crd of customResourceDefinitions) await request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  for (const crd of customResourceDefinitions)
+    await request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
   await request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
   for (const name of ['node-1', 'node-2', 'node-3']) {
     await request('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {} });
@@ -192,7 +197,11 @@ describe('kubectl podid status (through kubectl)', () => {
     ]);
     expect(json.stuckAfterSeconds).toBe(120);
     expect(json.stuckAssignments).toEqual([
-      expect.objectContaining({ namespace: 'default', name: 'old-created', pod: { namespace: 'default', name: 'pa-1' } }),
+      expect.objectContaining({
+        namespace: 'default',
+        name: 'old-created',
+        pod: { namespace: 'default', name: 'pa-1' },
+      }),
     ]);
     expect(json.stuckAssignments[0].ageSeconds).toBeGreaterThanOrEqual(600);
     expect(json.micLeader).toMatchObject({ found: true, holder: 'mic-7', held: true, leaseDurationSeconds: 15 });

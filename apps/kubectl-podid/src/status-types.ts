@@ -16,7 +16,12 @@ export interface StuckAssignment extends Ref {
 export interface NmiNodeView {
   readonly nodeName: string;
   /** NMI pods on the node, by name. */
-  readonly pods: readonly { readonly namespace: string; readonly name: string; readonly ready: boolean; readonly phase: string }[];
+  readonly pods: readonly {
+    readonly namespace: string;
+    readonly name: string;
+    readonly ready: boolean;
+    readonly phase: string;
+  }[];
   /** At least one NMI pod on the node is Ready. */
   readonly ready: boolean;
 }

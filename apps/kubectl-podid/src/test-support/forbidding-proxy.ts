@@ -30,7 +30,13 @@ export async function startForbiddingProxy(options: {
       return;
     }
     const forwarded = http.request(
-      { host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: request.url,
+        method: request.method,
+        headers: request.headers,
+      },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);

@@ -21,7 +21,9 @@ export class KubectlPlugin {
 
   static install(): KubectlPlugin {
     if (!fs.existsSync(PLUGIN_MAIN)) {
-      throw new Error(`${PLUGIN_MAIN} is missing: build first (npm run build, or npx turbo run build --filter=@podid/kubectl-podid...)`);
+      throw new Error(
+        `${PLUGIN_MAIN} is missing: build first (npm run build, or npx turbo run build --filter=@podid/kubectl-podid...)`,
+      );
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-podid-'));
     fs.symlinkSync(PLUGIN_MAIN, path.join(dir, 'kubectl-podid'));
@@ -46,7 +48,10 @@ export class KubectlPlugin {
   }
 
   /** `kubectl podid ARGS -o json`, parsed; fails with the output when stdout is not JSON. */
-  async json<T = Record<string, unknown>>(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<PluginRun & { json: T }> {
+  async json<T = Record<string, unknown>>(
+    args: readonly string[],
+    env?: NodeJS.ProcessEnv,
+  ): Promise<PluginRun & { json: T }> {
     const run = await this.run([...args, '-o', 'json'], env);
     try {
       return { ...run, json: JSON.parse(run.stdout) as T };
