@@ -115,7 +115,6 @@ async function runExplain(io: CliIo, options: GlobalOptions, kind: string, name:
   }
   const created = mine.filter((a) => a.status?.status === AssignedIdentityState.Created);
   let events: ClusterEvent[] = [];
-  let lease: LeaseReading | undefined;
   if (created.length > 0) {
     const about = created.flatMap((a) => [
       { kind: 'AzureAssignedIdentity', namespace: a.metadata.namespace, name: a.metadata.name },
@@ -132,8 +131,9 @@ async function runExplain(io: CliIo, options: GlobalOptions, kind: string, name:
       if (error instanceof CliError && error.code === 'API_UNREACHABLE') throw error;
       io.stderr(`warning: ${error instanceof Error ? error.message : String(error)}\n`);
     }
-    lease = await reader.lease(options.leaseNamespace, options.leaseName);
   }
+  // One GET; explain shows it whenever MIC still owes the pod something (a Created or a missing assignment).
+  const lease: LeaseReading = await reader.lease(options.leaseNamespace, options.leaseName);
   const explanation = explainPod({
     pod,
     objects,

@@ -95,7 +95,7 @@ export function clusterStatus(input: StatusInput): ClusterStatus {
     const created = creationMs(object);
     if (state !== AssignedIdentityState.Created || created === undefined) continue;
     const ageMs = input.nowMs - created;
-    if (ageMs <= input.stuckAfterMs) continue;
+    if (ageMs < input.stuckAfterMs) continue;
     stuckAssignments.push({
       ...refOf(object),
       pod: { namespace: object.spec.podNamespace ?? '', name: object.spec.pod ?? '' },

@@ -88,6 +88,24 @@ describe('explainPod', () => {
     });
   });
 
+  test('a matched binding with no assignment and no MIC leader: the Lease is shown and the summary says so', () => {
+    const id = identity('one');
+    const result = explainPod({
+      pod,
+      objects: objects({ identities: [id], bindings: [binding('b', 'one')] }),
+      nodes: new Map(),
+      events: [],
+      lease: { found: false, namespace: 'default', name: 'aad-pod-identity-mic' },
+      namespaced: false,
+      nowMs: NOW,
+    });
+    expect(result.bindings.map((b) => b.code)).toEqual(['matched']);
+    expect(result.micLeader).toMatchObject({ found: false, held: false });
+    expect(result.verdict.summary).toBe(
+      'pod default/app matches, but MIC has not created its AzureAssignedIdentity yet: no MIC leader holds the Lease (is MIC running?)',
+    );
+  });
+
   test('legacy assignments without a state are what NMI picks, as NMI does', () => {
     const legacy = identity('legacy');
     const current = identity('current');

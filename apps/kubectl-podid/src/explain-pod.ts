@@ -282,7 +282,9 @@ function summaryOf(explanation: Omit<PodExplanation, 'verdict'>): { hasAssignedI
   else if (created !== undefined) {
     summary = `identity ${created.identity.namespace}/${created.identity.name} is still Created: MIC has not confirmed it on the node's VM/VMSS`;
   } else if (explanation.bindings.some((b) => b.matched)) {
-    summary = `pod ${key} matches, but MIC has not created its AzureAssignedIdentity yet`;
+    const leader = explanation.micLeader;
+    const why = leader === null || leader.held ? '' : ': no MIC leader holds the Lease (is MIC running?)';
+    summary = `pod ${key} matches, but MIC has not created its AzureAssignedIdentity yet${why}`;
   } else if (bindingReason !== undefined) summary = bindingReason.message;
   else summary = `pod ${key} has no identity`;
   if (exception !== undefined) summary = `${summary}; ${exception.message}`;
@@ -300,6 +302,9 @@ export function explainPod(input: ExplainInput): PodExplanation {
   const assignedIdentities = assigned.map((a) => assignedView(a, input));
   const excepted = reasons.some((r) => r.code === 'pod_exception');
   const hasCreated = assignedIdentities.some((a) => a.state === AssignedIdentityState.Created);
+  const outcomes = label ? bindingOutcomes(pod, label, input) : [];
+  // A binding matches but MIC has written nothing for it: whether a MIC leads is the first question.
+  const awaitingMic = outcomes.some((o) => o.matched) && assignedIdentities.length === 0;
   const explanation: Omit<PodExplanation, 'verdict'> = {
     kind: 'PodIdentityExplanation',
     schemaVersion: 1,
@@ -312,10 +317,10 @@ export function explainPod(input: ExplainInput): PodExplanation {
     },
     namespacedMode: input.namespaced,
     podReasons: reasons,
-    bindings: label ? bindingOutcomes(pod, label, input) : [],
+    bindings: outcomes,
     nearestSelectors: label ? nearestSelectors(label, input.objects.bindings) : [],
     assignedIdentities,
-    micLeader: hasCreated && input.lease !== undefined ? leaseView(input.lease, input.nowMs) : null,
+    micLeader: (hasCreated || awaitingMic) && input.lease !== undefined ? leaseView(input.lease, input.nowMs) : null,
     nmiDefault: nmiDefault(pod, assigned, input, excepted),
   };
   const verdict = summaryOf(explanation);

@@ -116,7 +116,7 @@ export interface PodExplanation {
   readonly nearestSelectors: readonly NearMiss[];
   /** The pod's AzureAssignedIdentities, sorted by namespace then name. */
   readonly assignedIdentities: readonly AssignedIdentityView[];
-  /** MIC's election Lease, read when an assignment is still `Created`; null otherwise. */
+  /** MIC's election Lease when an assignment is still `Created` or a matched binding has none yet; else null. */
   readonly micLeader: LeaseView | null;
   readonly nmiDefault: NmiDefaultPick;
 }

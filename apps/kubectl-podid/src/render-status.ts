@@ -60,7 +60,12 @@ export function renderStatus(s: ClusterStatus): string {
     s.stuckAssignments.map((x) => [ref(x), ref(x.pod), ref(x.identity), x.nodeName, formatAge(x.ageSeconds)]),
   );
   if (!s.nmi.readable) out.push('', `NMI: cannot read DaemonSets: ${s.nmi.error}`);
-  else {
+  else if (s.nmi.daemonSets.length === 0) {
+    out.push(
+      '',
+      'NMI: no DaemonSet labelled app.kubernetes.io/component=nmi, app.kubernetes.io/name=nmi or component=nmi',
+    );
+  } else {
     section(
       out,
       'NMI pods per node',

@@ -130,14 +130,14 @@ beforeAll(async () => {
   await assigned('as-3', 'pt-1', 'team-a', 'Assigned');
   await assigned('new-created', 'pa-2', 'default', 'Created');
   await assigned('gone', 'pb-1', 'default', 'Unassigned');
-  // MIC's Lease, renewed just now by mic-7.
+  // MIC's Lease, renewed just now by mic-7 (a long duration: nothing renews it during the test).
   await request('POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name: 'aad-pod-identity-mic' },
     spec: {
       holderIdentity: 'mic-7',
-      leaseDurationSeconds: 15,
+      leaseDurationSeconds: 3600,
       renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
     },
   });
@@ -204,7 +204,7 @@ describe('kubectl podid status (through kubectl)', () => {
       }),
     ]);
     expect(json.stuckAssignments[0].ageSeconds).toBeGreaterThanOrEqual(600);
-    expect(json.micLeader).toMatchObject({ found: true, holder: 'mic-7', held: true, leaseDurationSeconds: 15 });
+    expect(json.micLeader).toMatchObject({ found: true, holder: 'mic-7', held: true, leaseDurationSeconds: 3600 });
     expect(json.nmi).toMatchObject({
       readable: true,
       daemonSets: [expect.objectContaining({ namespace: 'kube-system', name: 'podid-nmi' })],
