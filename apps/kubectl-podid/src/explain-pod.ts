@@ -26,7 +26,7 @@ import type {
   Reason,
   Ref,
 } from './explanation-types.js';
-import { schemaValidationError } from './identity-validation.js';
+import { IDENTITY_INVALID_CODES, schemaValidationError } from './identity-validation.js';
 import { nearestSelectors } from './nearest-selectors.js';
 import { nodeArmTarget } from './node-target.js';
 
@@ -285,8 +285,11 @@ function summaryOf(explanation: Omit<PodExplanation, 'verdict'>): { hasAssignedI
     const leader = explanation.micLeader;
     const why = leader === null || leader.held ? '' : ': no MIC leader holds the Lease (is MIC running?)';
     summary = `pod ${key} matches, but MIC has not created its AzureAssignedIdentity yet${why}`;
-  } else if (bindingReason !== undefined) summary = bindingReason.message;
-  else summary = `pod ${key} has no identity`;
+  } else if (bindingReason !== undefined) {
+    summary = IDENTITY_INVALID_CODES.has(bindingReason.code)
+      ? `identity ${bindingReason.identity.namespace}/${bindingReason.identity.name} is invalid: ${bindingReason.message}`
+      : bindingReason.message;
+  } else summary = `pod ${key} has no identity`;
   if (exception !== undefined) summary = `${summary}; ${exception.message}`;
   return { hasAssignedIdentity: false, summary };
 }

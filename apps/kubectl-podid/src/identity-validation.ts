@@ -5,10 +5,15 @@ import type { InvalidObjectReport } from '@podid/kube-client';
  * Reason codes meaning "the identity exists but MIC will not use it". `invalid_resource_id` comes from
  * `@podid/matcher` (the §2.13 check MIC applies); `identity_invalid` is an AzureIdentity that fails crd-types'
  * schema, which MIC's informers drop (so to the matcher it looks missing). When MIC gains further identity
- * validation as a matcher skip code, add that code here: explain already prints any matcher code with its message,
+ * validation as a matcher skip code, list that code here: explain already prints any matcher code with its message,
  * this set only decides which of them count as "identity invalid" in summaries.
  */
-export const IDENTITY_INVALID_CODES: ReadonlySet<string> = new Set(['invalid_resource_id', 'identity_invalid']);
+export const IDENTITY_INVALID_CODES: ReadonlySet<string> = new Set([
+  'invalid_resource_id',
+  'identity_invalid',
+  // crd-types' validateAzureIdentity as a matcher skip code (issue 18, the MIC-input branch).
+  'invalid_identity',
+]);
 
 /**
  * The validation error of an AzureIdentity that exists in the cluster but was left out because it failed the schema
