@@ -1,7 +1,8 @@
 import { AssignedIdentityState, type Node, type Pod, POD_LABEL_KEY } from '@podid/crd-types';
 import { matchAssignments } from '@podid/matcher';
 import type { IdentityObjects, LeaseReading, NmiReading } from './cluster-objects.js';
-import { creationMs, leaseView } from './explain-pod.js';
+import { leaseView } from './lease-view.js';
+import { creationMs } from './object-age.js';
 import type { Reason, Ref } from './explanation-types.js';
 import type { ClusterStatus, NmiNodeView, NmiStatusView, StuckAssignment, UnmatchedPod } from './status-types.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import type { AzureAssignedIdentity, AzureIdentity, AzureIdentityBinding, Pod } from '@podid/crd-types';
 import type { IdentityObjects } from './cluster-objects.js';
-import { explainPod, leaseView } from './explain-pod.js';
+import { explainPod } from './explain-pod.js';
+import { leaseView } from './lease-view.js';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
 const RESOURCE_ID = '/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/';

@@ -20,7 +20,6 @@ import type {
   AssignedIdentityView,
   BindingOutcome,
   EventView,
-  LeaseView,
   NmiDefaultPick,
   PodExplanation,
   Reason,
@@ -29,6 +28,8 @@ import type {
 import { IDENTITY_INVALID_CODES, schemaValidationError } from './identity-validation.js';
 import { nearestSelectors } from './nearest-selectors.js';
 import { nodeArmTarget } from './node-target.js';
+import { leaseView } from './lease-view.js';
+import { creationMs, secondsSince } from './object-age.js';
 
 /** MIC's Events shown per assignment stuck in `Created`. */
 const MAX_EVENTS = 5;
@@ -53,14 +54,6 @@ const refOf = (o: { metadata: { namespace: string; name: string } }): Ref => ({
 });
 const byRef = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) =>
   a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
-const secondsSince = (nowMs: number, thenMs: number | undefined): number | null =>
-  thenMs === undefined ? null : Math.max(0, Math.floor((nowMs - thenMs) / 1000));
-/** `metadata.creationTimestamp` in ms; the schema allows a string or a Date. */
-export const creationMs = (o: { metadata: { creationTimestamp?: string | Date | undefined } }): number | undefined => {
-  const value = o.metadata.creationTimestamp;
-  const parsed = value instanceof Date ? value.getTime() : Date.parse(value ?? '');
-  return Number.isNaN(parsed) ? undefined : parsed;
-};
 
 /** Why the namespaced rules applied to a `cross_namespace` pair. */
 function namespacedBy(identity: AzureIdentity | undefined, namespaced: boolean): 'flag' | 'annotation' | null {
@@ -196,33 +189,6 @@ function assignedView(object: AzureAssignedIdentity, input: ExplainInput): Assig
     nodeName,
     armTarget: nodeArmTarget(nodeName, input.nodes.get(nodeName)),
     events,
-  };
-}
-
-export function leaseView(lease: LeaseReading, nowMs: number): LeaseView {
-  if (!lease.found) {
-    return {
-      namespace: lease.namespace,
-      name: lease.name,
-      found: false,
-      holder: '',
-      renewedSecondsAgo: null,
-      leaseDurationSeconds: null,
-      held: false,
-      error: lease.error ?? null,
-    };
-  }
-  const renewedSecondsAgo = secondsSince(nowMs, lease.renewTimeMs);
-  const duration = lease.leaseDurationSeconds ?? null;
-  return {
-    namespace: lease.namespace,
-    name: lease.name,
-    found: true,
-    holder: lease.holder,
-    renewedSecondsAgo,
-    leaseDurationSeconds: duration,
-    held: lease.holder !== '' && renewedSecondsAgo !== null && duration !== null && renewedSecondsAgo <= duration,
-    error: null,
   };
 }
 
