@@ -37,6 +37,7 @@ describe('loadNmiConfig', () => {
       metadataHeaderRequired: true,
       setRetryAfterHeader: false,
       tokenCache: { enabled: true, maxEntries: 1000 },
+      waitingRequests: { perPod: 100, total: 5000 },
       allowedMetadataPaths: undefined,
       upstreamConcurrency: { perPod: 2, total: 5, perSecond: 20 },
       httpProbePort: 8080,
@@ -111,6 +112,11 @@ describe('loadNmiConfig', () => {
     [['--termination-wait=10'], /--termination-wait/],
     [['--termination-wait=-1s'], /--termination-wait: must not be negative/],
     [['--max-token-requests-per-second=-1'], /--max-token-requests-per-second: must not be negative/],
+    [
+      ['--allowed-metadata-paths=/metadata/instance,/metadata/%69dentity'],
+      /invalid value "\/metadata\/%69dentity" for flag --allowed-metadata-paths: not a canonical path \(percent-encoded path\)/,
+    ],
+    [['--allowed-metadata-paths=/metadata//instance'], /--allowed-metadata-paths: not a canonical path/],
   ])('%j is refused naming the flag', (argv, message) => {
     const outcome = load(argv);
     expect(outcome.kind).toBe('error');
@@ -124,9 +130,11 @@ describe('loadNmiConfig', () => {
         definition.type === 'string' && definition.default === ''
           ? name === 'imds-endpoint'
             ? 'http://127.0.0.1:1'
-            : name === 'node'
-              ? 'n2'
-              : 'x'
+            : name === 'allowed-metadata-paths'
+              ? '/metadata/instance'
+              : name === 'node'
+                ? 'n2'
+                : 'x'
           : definition.type === 'duration'
             ? formatGoDuration(definition.default)
             : String(definition.default);

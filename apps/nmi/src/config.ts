@@ -1,3 +1,4 @@
+import { nonCanonicalPathReason } from '@podid/imds-proxy/routing';
 import net from 'node:net';
 import { isLogFormat, type LogFormat } from '@podid/observability/cli';
 import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
@@ -38,6 +39,8 @@ export interface NmiConfig {
   readonly metadataHeaderRequired: boolean;
   readonly setRetryAfterHeader: boolean;
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
+  /** Token-route requests that may wait at once, per pod and on the node (beyond: 429). */
+  readonly waitingRequests: { readonly perPod: number; readonly total: number };
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
   readonly upstreamConcurrency: { readonly perPod: number; readonly total: number; readonly perSecond: number };
@@ -80,6 +83,8 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
     'token-cache-size',
     'max-concurrent-token-requests-per-pod',
     'max-concurrent-token-requests',
+    'max-waiting-requests-per-pod',
+    'max-waiting-requests',
   ] as const;
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
@@ -123,6 +128,12 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     .split(',')
     .map((path) => path.trim())
     .filter((path) => path !== '');
+  for (const path of allowedPaths) {
+    // NMI only ever forwards canonical paths, so an entry in another spelling could never match what its writer meant.
+    const problem = nonCanonicalPathReason(path);
+    if (problem)
+      return { kind: 'error', message: invalid('allowed-metadata-paths', path, `not a canonical path (${problem})`) };
+  }
   const config: NmiConfig = {
     nodeName: values.node,
     operationMode,
@@ -161,6 +172,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
       total: values['max-concurrent-token-requests'],
       perSecond: values['max-token-requests-per-second'],
     },
+    waitingRequests: { perPod: values['max-waiting-requests-per-pod'], total: values['max-waiting-requests'] },
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],
     logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above

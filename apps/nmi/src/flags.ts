@@ -72,6 +72,16 @@ export const nmiFlags = {
     default: 2,
     description: 'podid: upstream token calls in flight for one pod',
   },
+  'max-waiting-requests-per-pod': {
+    type: 'int',
+    default: 100,
+    description: 'podid: token requests one pod may have waiting (for MIC, an upstream call) before it gets 429',
+  },
+  'max-waiting-requests': {
+    type: 'int',
+    default: 5000,
+    description: 'podid: token requests that may wait on this node at once before callers get 429',
+  },
   'max-concurrent-token-requests': {
     type: 'int',
     default: 5,

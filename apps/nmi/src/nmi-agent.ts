@@ -165,9 +165,14 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
         maxConcurrentPerCaller: config.upstreamConcurrency.perPod,
         maxPerSecond: config.upstreamConcurrency.perSecond,
       },
+      maxWaitingRequestsPerPod: config.waitingRequests.perPod,
+      maxWaitingRequests: config.waitingRequests.total,
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),
+      // The reason only: the target itself is whatever a hostile pod chose to send.
+      onRefusedRequest: (refusal) => log.warn(refusal, 'request refused: target not in canonical form'),
+      onHandlerError: (error) => log.error({ err: error }, 'request handler failed; answered 500, still serving'),
     });
     closers.push(() => nmi.close());
     const tokenServer = await listenOrFail('token', () => nmi.listen(config.listen.port, config.listen.address));

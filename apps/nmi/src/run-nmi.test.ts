@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 /** runNmi in this process, with an in-memory netfilter, a hand-driven resync timer and fake signals. */
-function startInProcess(extraArgs: readonly string[] = []) {
+function startInProcess(extraArgs: readonly string[] = [], exit?: (code: number) => never) {
   const netfilter = new FakeNetfilter();
   const timer = new ManualTimer();
   const signals = new EventEmitter();
@@ -42,6 +42,7 @@ function startInProcess(extraArgs: readonly string[] = []) {
     stdout: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
     stderr: logs.stream,
     signals: signals as unknown as NmiProcessIo['signals'],
+    ...(exit ? { exit } : {}),
     platform: {
       runner: netfilter,
       redirectTimer: timer,
@@ -129,3 +130,35 @@ describe('runNmi in-process: iptables lifecycle and signals', () => {
     await expect(nmi.exitCode).resolves.toBe(0);
   });
 });
+
+describe('runNmi: the process-level last resort', () => {
+  test('an error raised in request handling is logged and NMI keeps serving; any other uncaught error exits 1', async () => {
+    const exits: number[] = [];
+    const nmi = startInProcess([], ((code: number) => {
+      exits.push(code);
+    }) as (code: number) => never);
+    await nmi.logged('NMI is active');
+    const { runInRequestScope } = await import('@podid/imds-proxy/request-scope');
+    runInRequestScope(() => {
+      nmi.signals.emit('uncaughtException', new Error('stream error nobody listened to'));
+    });
+    await nmi.logged('error raised while handling a request; NMI keeps serving');
+    expect(exits).toEqual([]);
+    const healthy = await fetch(`http://127.0.0.1:${listeningPort(nmi.logs)}/metadata/instance`, {
+      headers: { Metadata: 'true' },
+    });
+    expect(healthy.status).toBeLessThan(500);
+
+    nmi.signals.emit('uncaughtException', new Error('a fault in the agent itself'));
+    await nmi.logged('uncaught error, exiting');
+    expect(exits).toEqual([1]);
+    nmi.signals.emit('SIGTERM');
+    await expect(nmi.exitCode).resolves.toBe(0);
+    expect(nmi.signals.listenerCount('uncaughtException')).toBe(0);
+  });
+});
+
+function listeningPort(logs: JsonLogCapture): number {
+  const listening = logs.records.find((record) => record['msg'] === 'token server listening');
+  return Number(listening?.['port']);
+}

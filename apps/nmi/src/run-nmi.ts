@@ -10,6 +10,8 @@ export interface NmiProcessIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly signals: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** Ends the process at once (a fault outside request handling); default `process.exit`. */
+  readonly exit?: (code: number) => never;
   /** Node plumbing to use instead of the real one (tests): iptables runner, resync timer, sysctl access. */
   readonly platform?: Pick<NmiAgentOptions, 'runner' | 'redirectTimer' | 'sysctl'>;
 }
@@ -88,6 +90,18 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
   };
   const handlers = SHUTDOWN_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, handler] of handlers) io.signals.on(signal, handler);
+  // The last resort: an error that escapes a request's handling asynchronously costs that request, not the node's
+  // tokens (a crash-looping NMI serves no pod). Anything else is a fault in the agent itself: log it and exit 1.
+  const { isInRequestScope } = await import('@podid/imds-proxy');
+  const onUncaught = (error: unknown) => {
+    if (isInRequestScope()) {
+      log.error({ err: error }, 'error raised while handling a request; NMI keeps serving');
+      return;
+    }
+    log.fatal({ err: error }, 'uncaught error, exiting');
+    (io.exit ?? process.exit)(1);
+  };
+  io.signals.on('uncaughtException', onUncaught);
 
   try {
     let agent: NmiAgent;
@@ -122,5 +136,6 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     return removed ? 0 : 1;
   } finally {
     for (const [signal, handler] of handlers) io.signals.off(signal, handler);
+    io.signals.off('uncaughtException', onUncaught);
   }
 }

@@ -1,13 +1,14 @@
 /**
  * The sandbox's stand-in for the scheduler and the kubelets: there are no real nodes, so something has to put pods on
  * nodes and give them an address and a phase. It watches pods; a pod without `spec.nodeName` is placed on one of the
- * sandbox's nodes (round robin), a pod on a sandbox node without an address gets one and phase Running, and a deleted
- * pod frees its address.
+ * sandbox's nodes (round robin), a pod on a sandbox node without an address gets one and the status a kubelet reports
+ * for started containers (Running, Ready, one running status per container), and a deleted pod frees its address.
  */
 import { createPodInformer, type KubeConnection } from '@podid/kube-client';
 import type { Pod } from '@podid/crd-types';
 import type { KubeRest } from './kube-rest.js';
 import type { PodAddressPool } from './pod-address-pool.js';
+import { runningPodStatus } from './pod-status.js';
 
 export interface FakeKubeletOptions {
   connection: KubeConnection;
@@ -96,16 +97,8 @@ export class FakeKubelet {
             : this.options.pool.allocate();
           this.addresses.set(key, address);
         }
-        const now = new Date().toISOString();
         await this.options.rest.mergePatchStatus('pods', namespace, name, {
-          status: {
-            phase: 'Running',
-            podIP: address,
-            podIPs: [{ ip: address }],
-            hostIP: this.options.hostIp(nodeName),
-            startTime: now,
-            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-          },
+          status: runningPodStatus({ pod, podIP: address, hostIP: this.options.hostIp(nodeName), now: new Date() }),
         });
         this.options.log(`pod ${namespace}/${name} on ${nodeName} is Running with IP ${address}`);
         return;
