@@ -60,7 +60,9 @@ describe('createRedirectManager', () => {
     const conntrackAt = netfilter.commands.findIndex((command) => command.startsWith('conntrack'));
     const jumpAt = netfilter.commands.findIndex((command) => command.includes('-I PREROUTING 1'));
     expect(conntrackAt).toBeGreaterThan(jumpAt);
-    expect(netfilter.commands[conntrackAt]).toBe('conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80');
+    expect(netfilter.commands[conntrackAt]).toBe(
+      'conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80 --reply-src 169.254.169.254 --reply-port-src 80',
+    );
     expect(netfilter.commands.filter((command) => command.startsWith('conntrack'))).toHaveLength(1);
   });
 
