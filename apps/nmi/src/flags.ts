@@ -112,5 +112,17 @@ export const nmiFlags = {
     default: false,
     description: 'podid: enable net.ipv4.conf.all.route_localnet when the redirect target is 127.0.0.1',
   },
+  'on-exit': {
+    type: 'string',
+    default: 'reject',
+    description:
+      'podid: what to leave on SIGTERM: reject (pods get connection refused until the next NMI), remove (upstream), keep',
+  },
+  'startup-taint': {
+    type: 'string',
+    default: 'podid.io/nmi-not-ready',
+    description:
+      'podid: taint key (optionally key:Effect, default effect NoSchedule) removed from this node once NMI serves; empty: none',
+  },
   ...loggingFlags,
 } as const satisfies FlagDefinitions;

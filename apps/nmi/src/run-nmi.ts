@@ -1,4 +1,5 @@
 import { formatVersionLine, readBuildInfo } from '@podid/observability/cli';
+import { CLEANUP_COMMAND, runCleanup } from './cleanup-command.js';
 import { loadNmiConfig } from './config.js';
 import type { NmiAgent, NmiAgentOptions } from './nmi-agent.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
@@ -43,6 +44,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * fails or the redirect could not be removed on shutdown, 2 for a bad command line.
  */
 export async function runNmi(io: NmiProcessIo): Promise<number> {
+  if (io.argv[0] === CLEANUP_COMMAND) return runCleanup(io);
   const outcome = loadNmiConfig({ argv: io.argv, env: io.env });
   const version = readBuildInfo(new URL('../package.json', import.meta.url), '@podid/nmi', io.env);
   switch (outcome.kind) {
@@ -128,7 +130,7 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     });
 
     agent.stopAccepting();
-    const removed = await agent.removeRedirect();
+    const removed = await agent.leaveRedirect();
     log.info(TERMINATION_MESSAGE);
     await sleep(config.terminationWaitMs, hurry.signal);
     await agent.close();
