@@ -179,7 +179,18 @@ describeWithTools('helm install of deploy/helm/podid into a running API server',
   });
 });
 
-describeWithTools('helm upgrade from an aad-pod-identity release, then helm uninstall', () => {
+// With the values as they are, the workloads get podid's names (podid-mic, podid-nmi: Helm creates those and deletes
+// the old ones). With nameOverride=aad-pod-identity they keep upstream's names and selectors and are updated in place,
+// which is what the README recommends (NMI's DaemonSet then rolls node by node).
+describeWithTools.each([
+  { variant: 'values unchanged', extra: [] as string[], mic: 'podid-mic', nmi: 'podid-nmi' },
+  {
+    variant: 'nameOverride=aad-pod-identity',
+    extra: ['--set', 'nameOverride=aad-pod-identity'],
+    mic: 'aad-pod-identity-mic',
+    nmi: 'aad-pod-identity-nmi',
+  },
+])('helm upgrade from an aad-pod-identity release ($variant), then helm uninstall', ({ extra, mic, nmi }) => {
   let cluster: Cluster;
   let work: string;
   const values = path.join(fixturesDir, 'migration.values.yaml');
@@ -244,7 +255,15 @@ describeWithTools('helm upgrade from an aad-pod-identity release, then helm unin
   });
 
   test('helm upgrade with the same values succeeds and leaves existing identities and bindings untouched', async () => {
-    await cluster.helmOk(['upgrade', 'aad-pod-identity', chartDir, '--namespace', 'default', '-f', values]);
+    const oldNmi = await cluster.get(['daemonset', 'aad-pod-identity-nmi', '-n', 'default']);
+    await cluster.helmOk(['upgrade', 'aad-pod-identity', chartDir, '--namespace', 'default', '-f', values, ...extra]);
+    if (nmi === 'aad-pod-identity-nmi') {
+      // updated in place: same object, selector unchanged (it is immutable)
+      const newNmi = await cluster.get(['daemonset', nmi, '-n', 'default']);
+      expect(newNmi.metadata.uid).toBe(oldNmi.metadata.uid);
+      expect(newNmi.spec.selector).toEqual(oldNmi.spec.selector);
+      expect(newNmi.metadata.labels?.['helm.sh/chart']).toBe('podid-0.1.0');
+    }
     const history = JSON.parse(
       await cluster.helmOk(['history', 'aad-pod-identity', '-n', 'default', '-o', 'json']),
     ) as Array<{ status: string; chart: string }>;
@@ -269,14 +288,14 @@ describeWithTools('helm upgrade from an aad-pod-identity release, then helm unin
     expect(await cluster.names('customresourcedefinitions')).toEqual(CRDS);
   });
 
-  test("after the upgrade, podid's MIC and NMI run with arguments they accept; upstream-named workloads are gone", async () => {
+  test("after the upgrade, podid's MIC and NMI run with arguments they accept, and no other MIC or NMI workload is left", async () => {
     const deployments = await cluster.names('deployments');
     const daemonSets = await cluster.names('daemonsets');
-    expect([deployments, daemonSets]).toEqual([['default/podid-mic'], ['default/podid-nmi']]);
-    const micConfig = expectMicAccepts(await cluster.get(['deployment', 'podid-mic', '-n', 'default']));
+    expect([deployments, daemonSets]).toEqual([[`default/${mic}`], [`default/${nmi}`]]);
+    const micConfig = expectMicAccepts(await cluster.get(['deployment', mic, '-n', 'default']));
     expect(micConfig.immutableClientIds).toEqual(['00000000-0000-0000-0000-0000000000cd']);
     expect(
-      expectNmiAccepts(await cluster.get(['daemonset', 'podid-nmi', '-n', 'default'])).lookup.retryAttemptsForCreated,
+      expectNmiAccepts(await cluster.get(['daemonset', nmi, '-n', 'default'])).lookup.retryAttemptsForCreated,
     ).toBe(20);
   });
 
