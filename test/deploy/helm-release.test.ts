@@ -299,6 +299,19 @@ describeWithTools.each([
     ).toBe(20);
   });
 
+  test('going back: helm rollback to the aad-pod-identity revision restores its workloads, identities untouched', async () => {
+    await cluster.helmOk(['rollback', 'aad-pod-identity', '1', '--namespace', 'default']);
+    const deployment = await cluster.get(['deployment', 'aad-pod-identity-mic', '-n', 'default']);
+    expect(deployment.metadata.labels?.['helm.sh/chart']).toBe('aad-pod-identity-4.1.18');
+    expect(await cluster.names('daemonsets')).toEqual(['default/aad-pod-identity-nmi']);
+    for (const name of userIdentityNames) {
+      const now = await cluster.get([name, '-n', 'default']);
+      expect([name, now.metadata.resourceVersion]).toEqual([name, before[name]?.metadata.resourceVersion]);
+    }
+    // and forward again, so the uninstall below removes a podid release
+    await cluster.helmOk(['upgrade', 'aad-pod-identity', chartDir, '--namespace', 'default', '-f', values, ...extra]);
+  });
+
   test('helm uninstall removes what the release installed and keeps the CRDs and hand-made identities', async () => {
     await cluster.helmOk(['uninstall', 'aad-pod-identity', '--namespace', 'default']);
     expect(await cluster.names('customresourcedefinitions')).toEqual(CRDS);
