@@ -255,8 +255,20 @@ describeWithTools.each([
   });
 
   test('helm upgrade with the same values succeeds and leaves existing identities and bindings untouched', async () => {
+    // The README's first step: upstream's MIC scaled to zero, so two MICs never lead at once.
+    await cluster.kubectl([
+      'patch',
+      'deployment',
+      'aad-pod-identity-mic',
+      '-n',
+      'default',
+      '-p',
+      '{"spec":{"replicas":0}}',
+    ]);
     const oldNmi = await cluster.get(['daemonset', 'aad-pod-identity-nmi', '-n', 'default']);
     await cluster.helmOk(['upgrade', 'aad-pod-identity', chartDir, '--namespace', 'default', '-f', values, ...extra]);
+    // Helm's three-way merge brings MIC back to mic.replicas.
+    expect((await cluster.get(['deployment', mic, '-n', 'default'])).spec.replicas).toBe(2);
     if (nmi === 'aad-pod-identity-nmi') {
       // updated in place: same object, selector unchanged (it is immutable)
       const newNmi = await cluster.get(['daemonset', nmi, '-n', 'default']);
