@@ -185,6 +185,19 @@ describeWithHelm('deploy/helm/podid: helm lint and helm template', () => {
     expect(config.namespaced).toBe(false);
   });
 
+  test("installed outside the election namespace: MIC's Lease Role goes to --leader-election-namespace", async () => {
+    const objects = await renderChart(bin, { namespace: 'kube-system' });
+    const rulesOf = (role: KubeObject) => role.rules.flatMap((rule: { resources: string[] }) => rule.resources);
+    expect(rulesOf(findObject(objects, 'Role', 'podid-mic', 'kube-system'))).toEqual(['configmaps']);
+    // no --leader-election-namespace given: MIC's default, "default"
+    expect(rulesOf(findObject(objects, 'Role', 'podid-mic-leader-election', 'default'))).toEqual(['leases']);
+    expect(findObject(objects, 'RoleBinding', 'podid-mic-leader-election', 'default').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'podid-mic', namespace: 'kube-system' },
+    ]);
+    const config = micAccepts(findObject(objects, 'Deployment', 'podid-mic', 'kube-system'));
+    expect(config.leaderElection.namespace).toBe('default');
+  });
+
   test('managed mode: no MIC, NMI managed and namespaced, no assigned-identity access', async () => {
     const objects = await renderChart(bin, { set: ['operationMode=managed'] });
     expect(objects.filter((o) => o.metadata.name.endsWith('-mic') || o.metadata.name === 'mic')).toEqual([]);
