@@ -109,6 +109,7 @@ const scenarios: Record<string, { values?: string[]; set?: string[] }> = {
   forceNamespaced: { set: ['forceNamespaced=true'] },
   'two azureIdentities': { values: [path.join(fixturesDir, 'two-identities.values.yaml')] },
   adminsecret: { values: [path.join(fixturesDir, 'adminsecret.values.yaml')] },
+  "podid's own keys": { values: [path.join(fixturesDir, 'podid-keys.values.yaml')] },
   'every upstream key': { values: [everyKeyFile] },
   'every upstream key, standard mode with RBAC': {
     values: [everyKeyFile],
@@ -285,6 +286,63 @@ describeWithHelm('deploy/helm/podid: helm lint and helm template', () => {
     expect(config.cloudConfigPath).toBeUndefined();
   });
 
+  test("podid's own keys: each renders its flag, and MIC and NMI read it with its meaning", async () => {
+    const objects = await renderChart(bin, { values: [path.join(fixturesDir, 'podid-keys.values.yaml')] });
+    const mic = micAccepts(findObject(objects, 'Deployment', 'podid-mic'));
+    expect(mic).toMatchObject({
+      syncDebounceMs: 250,
+      armPollIntervalMs: 2000,
+      typeUpgrade: { enabled: false, configMapName: 'podid-type-upgrade' },
+    });
+    const nmi = nmiAccepts(findObject(objects, 'DaemonSet', 'podid-nmi'));
+    expect(nmi).toMatchObject({
+      tokenCache: { enabled: false, maxEntries: 50 },
+      allowedMetadataPaths: ['/metadata/instance/compute'],
+      upstreamConcurrency: { perPod: 1, total: 3, perSecond: 0 },
+      terminationWaitMs: 0,
+    });
+    expect(nmi.iptables.manage).toBe(false);
+  });
+
+  test('mic/nmi.podMonitor: a PodMonitor per component for its metrics port, when the cluster serves the kind', async () => {
+    const objects = await renderChart(bin, {
+      set: [
+        'mic.podMonitor.enabled=true',
+        'nmi.podMonitor.enabled=true',
+        'nmi.podMonitor.interval=30s',
+        'nmi.podMonitor.labels.release=prom',
+      ],
+      apiVersions: ['monitoring.coreos.com/v1/PodMonitor'],
+    });
+    const nmi = findObject(objects, 'PodMonitor', 'podid-nmi', 'default');
+    expect(nmi.metadata.labels?.['release']).toBe('prom');
+    expect(nmi.spec).toEqual({
+      selector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'podid',
+          'app.kubernetes.io/instance': 'podid',
+          'app.kubernetes.io/component': 'nmi',
+        },
+      },
+      namespaceSelector: { matchNames: ['default'] },
+      podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+    });
+    // the selector matches the DaemonSet's pods, and the port name is one of theirs
+    const daemonSet = findObject(objects, 'DaemonSet', 'podid-nmi');
+    expect(daemonSet.spec.template.metadata.labels).toMatchObject(nmi.spec.selector.matchLabels);
+    expect(container(daemonSet).ports.map((p: { name: string }) => p.name)).toContain('metrics');
+    const mic = findObject(objects, 'PodMonitor', 'podid-mic', 'default');
+    expect(findObject(objects, 'Deployment', 'podid-mic').spec.template.metadata.labels).toMatchObject(
+      mic.spec.selector.matchLabels,
+    );
+    // off by default
+    expect(
+      (await renderChart(bin, { apiVersions: ['monitoring.coreos.com/v1/PodMonitor'] })).filter(
+        (o) => o.kind === 'PodMonitor',
+      ),
+    ).toEqual([]);
+  });
+
   describe('bad values fail, naming the key', () => {
     const refusals: Array<[string, string[], RegExp]> = [
       ['a wrong type', ['--set', 'mic.replicas=two'], /mic\.replicas: Invalid type\. Expected: integer/],
@@ -332,6 +390,11 @@ describeWithHelm('deploy/helm/podid: helm lint and helm template', () => {
         'an incomplete adminsecret',
         ['--set', 'adminsecret.cloud=AzurePublicCloud'],
         /adminsecret\.subscriptionID is required/,
+      ],
+      [
+        'a PodMonitor on a cluster without the Prometheus Operator',
+        ['--set', 'nmi.podMonitor.enabled=true'],
+        /nmi\.podMonitor\.enabled: the cluster does not serve monitoring\.coreos\.com\/v1 PodMonitor/,
       ],
       [
         'a PodDisruptionBudget without a bound',

@@ -86,22 +86,23 @@ export function parseManifests(text: string): KubeObject[] {
 }
 
 /** `helm template` of the chart; throws with helm's message when it fails. */
-export async function renderChart(
-  helm: string,
-  options: { values?: string[]; set?: string[]; namespace?: string; release?: string; includeCrds?: boolean } = {},
-): Promise<KubeObject[]> {
+export async function renderChart(helm: string, options: TemplateOptions = {}): Promise<KubeObject[]> {
   const result = await runHelm(helm, templateArgs(options));
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   return parseManifests(result.stdout);
 }
 
-export function templateArgs(options: {
+export interface TemplateOptions {
   values?: string[];
   set?: string[];
   namespace?: string;
   release?: string;
   includeCrds?: boolean;
-}): string[] {
+  /** API versions the rendering may assume the cluster serves (`--api-versions`). */
+  apiVersions?: string[];
+}
+
+export function templateArgs(options: TemplateOptions): string[] {
   return [
     'template',
     options.release ?? 'podid',
@@ -111,6 +112,7 @@ export function templateArgs(options: {
     ...(options.includeCrds ? ['--include-crds'] : []),
     ...(options.values ?? []).flatMap((file) => ['-f', file]),
     ...(options.set ?? []).flatMap((pair) => ['--set', pair]),
+    ...(options.apiVersions ?? []).flatMap((version) => ['--api-versions', version]),
   ];
 }
 
