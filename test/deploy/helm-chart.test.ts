@@ -132,6 +132,7 @@ describeWithHelm('deploy/helm/podid: helm lint and helm template', () => {
     expect(result.status).toBe(0);
   });
 
+  // Both sets are written by `npm run write-crds -w packages/crd-types`.
   test('the chart ships deploy/crds byte for byte', () => {
     const chartCrds = fs.readdirSync(path.join(chartDir, 'crds')).sort();
     const kustomizeCrds = fs.readdirSync(path.join(repoRoot, 'deploy/crds')).filter((f) => f !== 'kustomization.yaml');
