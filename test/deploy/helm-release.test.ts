@@ -13,7 +13,15 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type KubeEmulator, startKubeEmulator } from '@podid/kube-emulator';
 import { loadMicConfig } from '../../apps/mic/src/config.js';
 import { loadNmiConfig } from '../../apps/nmi/src/config.js';
-import { chartDir, findHelm, fixturesDir, type HelmResult, type KubeObject, runHelm } from './helm-support.js';
+import {
+  chartDir,
+  findHelm,
+  fixturesDir,
+  type HelmResult,
+  type KubeObject,
+  parseManifests,
+  runHelm,
+} from './helm-support.js';
 
 const helm = findHelm();
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
@@ -77,10 +85,56 @@ class Cluster {
       .sort();
   }
 
+  /** The live Deployment/DaemonSet pod templates equal the ones the release rendered (`helm get manifest`). */
+  async expectWorkloadsAsRendered(release: string): Promise<void> {
+    const rendered = parseManifests(await this.helmOk(['get', 'manifest', release, '--namespace', 'default']));
+    const workloads = rendered.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+    expect(workloads.map((o) => o.kind).sort()).toEqual(['DaemonSet', 'Deployment']);
+    for (const workload of workloads) {
+      const live = await this.get([workload.kind.toLowerCase(), workload.metadata.name, '-n', 'default']);
+      expect([workload.metadata.name, live.spec.template]).toEqual([workload.metadata.name, workload.spec.template]);
+      expect(live.spec.selector).toEqual(workload.spec.selector);
+    }
+  }
+
   async close(): Promise<void> {
     await this.emulator.close();
     fs.rmSync(this.home, { recursive: true, force: true });
   }
+}
+
+/**
+ * Edits a copy of the chart so its pod templates differ from podid's where upstream v1.8.17's templates differ (facts
+ * read from upstream's chart): the `tier: node` label, volume names `iptableslock`/`k8s-azure-file`, MIC as root, and
+ * NMI's always-rendered `--enableScaleFeatures`/`--metadata-header-required`. An in-place upgrade then has to merge
+ * real list changes (volumes, mounts, args, labels) into the live objects.
+ */
+function makeUpstreamShaped(chart: string): void {
+  const edit = (file: string, edits: Array<[string, string]>) => {
+    const target = path.join(chart, 'templates', file);
+    let text = fs.readFileSync(target, 'utf8');
+    for (const [from, to] of edits) {
+      if (!text.includes(from)) throw new Error(`${file}: no ${JSON.stringify(from)} to rewrite`);
+      text = text.split(from).join(to);
+    }
+    fs.writeFileSync(target, text);
+  };
+  edit('nmi-daemonset.yaml', [
+    ['        app.kubernetes.io/component: nmi\n', '        app.kubernetes.io/component: nmi\n        tier: node\n'],
+    ['name: iptables-lock', 'name: iptableslock'],
+    [
+      '            - --node=$(NODE_NAME)\n',
+      '            - --node=$(NODE_NAME)\n            - --enableScaleFeatures=true\n            - --metadata-header-required=true\n',
+    ],
+  ]);
+  edit('mic-deployment.yaml', [
+    ['name: cloud-config', 'name: k8s-azure-file'],
+    [
+      '            allowPrivilegeEscalation: false\n',
+      '            runAsUser: 0\n            allowPrivilegeEscalation: false\n',
+    ],
+    ['          args:\n', '          args:\n            - --logtostderr\n'],
+  ]);
 }
 
 const container = (workload: KubeObject) => workload.spec.template.spec.containers[0];
@@ -209,6 +263,7 @@ describeWithTools.each([
       path.join(earlier, 'Chart.yaml'),
       chartYaml.replace(/^name: .*$/m, 'name: aad-pod-identity').replace(/^version: .*$/m, 'version: 4.1.18'),
     );
+    makeUpstreamShaped(earlier);
     await cluster.helmOk(['install', 'aad-pod-identity', earlier, '--namespace', 'default', '-f', values]);
     // Identities made by hand, as most clusters have them.
     await cluster.kubectl(
@@ -252,6 +307,9 @@ describeWithTools.each([
       'app.kubernetes.io/instance': 'aad-pod-identity',
       'helm.sh/chart': 'aad-pod-identity-4.1.18',
     });
+    const daemonSet = await cluster.get(['daemonset', 'aad-pod-identity-nmi', '-n', 'default']);
+    expect(daemonSet.spec.template.metadata.labels['tier']).toBe('node');
+    expect(daemonSet.spec.template.spec.volumes.map((v: { name: string }) => v.name)).toContain('iptableslock');
   });
 
   test('helm upgrade with the same values succeeds and leaves existing identities and bindings untouched', async () => {
@@ -267,6 +325,8 @@ describeWithTools.each([
     ]);
     const oldNmi = await cluster.get(['daemonset', 'aad-pod-identity-nmi', '-n', 'default']);
     await cluster.helmOk(['upgrade', 'aad-pod-identity', chartDir, '--namespace', 'default', '-f', values, ...extra]);
+    // Every field of the new pod templates arrived (an in-place update is a strategic merge patch of the old ones).
+    await cluster.expectWorkloadsAsRendered('aad-pod-identity');
     // Helm's three-way merge brings MIC back to mic.replicas.
     expect((await cluster.get(['deployment', mic, '-n', 'default'])).spec.replicas).toBe(2);
     if (nmi === 'aad-pod-identity-nmi') {
@@ -315,6 +375,7 @@ describeWithTools.each([
     await cluster.helmOk(['rollback', 'aad-pod-identity', '1', '--namespace', 'default']);
     const deployment = await cluster.get(['deployment', 'aad-pod-identity-mic', '-n', 'default']);
     expect(deployment.metadata.labels?.['helm.sh/chart']).toBe('aad-pod-identity-4.1.18');
+    await cluster.expectWorkloadsAsRendered('aad-pod-identity');
     expect(await cluster.names('daemonsets')).toEqual(['default/aad-pod-identity-nmi']);
     for (const name of userIdentityNames) {
       const now = await cluster.get([name, '-n', 'default']);

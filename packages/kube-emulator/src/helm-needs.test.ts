@@ -1,7 +1,7 @@
 /**
  * What a real `helm install/upgrade/uninstall` needs from the API server beyond the rest of this package's tests:
- * Helm's release storage replaces its Secret with an empty uid (no precondition), and charts render
- * PodDisruptionBudgets (policy/v1).
+ * Helm's release storage replaces its Secret with an empty uid (no precondition), charts render PodDisruptionBudgets
+ * (policy/v1), and `helm upgrade` strategic-merge-patches Deployment and DaemonSet pod templates.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startKubeEmulator, type KubeEmulator } from './start-emulator.js';
@@ -68,5 +68,77 @@ describe('PodDisruptionBudget', () => {
     ]);
     const discovery = (await (await call('GET', '/apis/policy/v1')).json()) as { resources: Array<{ name: string }> };
     expect(discovery.resources.map((r) => r.name)).toContain('poddisruptionbudgets');
+  });
+});
+
+describe('strategic merge patch of a workload pod template (what helm upgrade sends)', () => {
+  test('containers, env, volumes and mounts merge by their keys; $patch: delete removes one entry', async () => {
+    const path = '/apis/apps/v1/namespaces/default/daemonsets';
+    const created = await call('POST', path, {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'nmi' },
+      spec: {
+        selector: { matchLabels: { app: 'nmi' } },
+        template: {
+          metadata: { labels: { app: 'nmi', tier: 'node' } },
+          spec: {
+            containers: [
+              {
+                name: 'nmi',
+                image: 'old:1',
+                imagePullPolicy: 'IfNotPresent',
+                env: [{ name: 'NODE_NAME', value: 'n' }],
+                volumeMounts: [{ name: 'lock', mountPath: '/run/xtables.lock' }],
+              },
+            ],
+            volumes: [
+              { name: 'lock', hostPath: { path: '/run/xtables.lock' } },
+              { name: 'old', hostPath: { path: '/old' } },
+            ],
+          },
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    const patched = await fetch(`${emulator.url}${path}/nmi`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/strategic-merge-patch+json' },
+      body: JSON.stringify({
+        spec: {
+          template: {
+            metadata: { labels: { tier: null } },
+            spec: {
+              containers: [{ name: 'nmi', image: 'new:2', env: [{ name: 'FORCENAMESPACED', value: 'false' }] }],
+              '$setElementOrder/volumes': [{ name: 'lock' }, { name: 'config' }],
+              volumes: [
+                { name: 'config', hostPath: { path: '/etc/default/kubelet' } },
+                { name: 'old', $patch: 'delete' },
+              ],
+            },
+          },
+        },
+      }),
+    });
+    expect(patched.status).toBe(200);
+    // biome-ignore lint/suspicious/noExplicitAny: read field by field
+    const pod = ((await patched.json()) as any).spec.template;
+    expect(pod.metadata.labels).toEqual({ app: 'nmi' });
+    expect(pod.spec.containers).toEqual([
+      {
+        name: 'nmi',
+        image: 'new:2',
+        imagePullPolicy: 'IfNotPresent',
+        env: [
+          { name: 'NODE_NAME', value: 'n' },
+          { name: 'FORCENAMESPACED', value: 'false' },
+        ],
+        volumeMounts: [{ name: 'lock', mountPath: '/run/xtables.lock' }],
+      },
+    ]);
+    expect(pod.spec.volumes).toEqual([
+      { name: 'lock', hostPath: { path: '/run/xtables.lock' } },
+      { name: 'config', hostPath: { path: '/etc/default/kubelet' } },
+    ]);
   });
 });
