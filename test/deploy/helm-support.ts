@@ -21,9 +21,7 @@ export interface KubeObject {
 }
 
 function cachedHelm(): string {
-  const cacheRoot =
-    process.env['PODID_TOOLS_CACHE'] ??
-    path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'podid-tools');
+  const cacheRoot = process.env['PODID_TOOLS_CACHE'] ?? path.join(os.homedir(), '.cache', 'podid-tools');
   return path.join(cacheRoot, 'helm-v3.17.1', 'helm');
 }
 
