@@ -160,6 +160,26 @@ describeWithHelm('deploy/helm/podid: helm lint and helm template', () => {
     }
   });
 
+  test("the chart README's table has a row for every upstream key", () => {
+    const firstCells = fs
+      .readFileSync(path.join(chartDir, 'README.md'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split(' | ')[0] as string);
+    const covered = (key: string) => {
+      const parent = key.split('.').slice(0, -1).join('.');
+      const leaf = key.split('.').at(-1) as string;
+      return firstCells.some(
+        (cell) =>
+          cell.includes(`\`${key}\``) ||
+          (parent !== '' &&
+            cell.includes(`\`${parent}.`) &&
+            (cell.includes(`\`.${leaf}\``) || cell.includes(`\`${leaf}\``))),
+      );
+    };
+    expect(UPSTREAM_VALUES_KEYS.filter((key) => !covered(key))).toEqual([]);
+  });
+
   describeWithKustomize('the same objects as deploy/overlays (ignoring Helm labels)', () => {
     test.each(['standard', 'managed'])('%s', async (mode) => {
       const chart = await renderChart(bin, { includeCrds: true, set: [`operationMode=${mode}`] });
