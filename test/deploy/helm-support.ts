@@ -68,9 +68,10 @@ export function runHelm(helm: string, args: string[], env: Record<string, string
   });
 }
 
-let home: string | undefined;
+/** One fixed directory for helm's cache/config/data: helm reads no repositories here, so runs can share it. */
 function helmHome(): string {
-  home ??= fs.mkdtempSync(path.join(os.tmpdir(), 'podid-helm-home-'));
+  const home = path.join(os.tmpdir(), 'podid-helm-home');
+  fs.mkdirSync(home, { recursive: true });
   return home;
 }
 
