@@ -322,7 +322,25 @@ describeWithHelm('deploy/helm/podid: helm lint and helm template', () => {
       upstreamConcurrency: { perPod: 1, total: 3, perSecond: 0 },
       terminationWaitMs: 0,
     });
-    expect(nmi.iptables.manage).toBe(false);
+    expect(nmi.iptables).toMatchObject({ manage: false, onExit: 'remove' });
+    // startupTaint "" turns the start-up taint off: no flag value, no toleration for it, no nodes permission
+    expect(nmi.startupTaint).toBeUndefined();
+    const daemonSet = findObject(objects, 'DaemonSet', 'podid-nmi');
+    expect(daemonSet.spec.template.spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    const role = findObject(objects, 'ClusterRole', 'podid-nmi');
+    expect(role.rules.flatMap((rule: { resources: string[] }) => rule.resources)).not.toContain('nodes');
+  });
+
+  test('nmi.startupTaint: a custom taint is passed to NMI, tolerated with its effect, and NMI may patch nodes', async () => {
+    const objects = await renderChart(bin, { set: ['nmi.startupTaint=example.com/identity-not-ready:NoExecute'] });
+    const daemonSet = findObject(objects, 'DaemonSet', 'podid-nmi');
+    expect(daemonSet.spec.template.spec.tolerations).toEqual([
+      { key: 'example.com/identity-not-ready', operator: 'Exists', effect: 'NoExecute' },
+      { operator: 'Exists' },
+    ]);
+    expect(nmiAccepts(daemonSet).startupTaint).toEqual({ key: 'example.com/identity-not-ready', effect: 'NoExecute' });
+    const role = findObject(objects, 'ClusterRole', 'podid-nmi');
+    expect(role.rules.at(-1)).toEqual({ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] });
   });
 
   test('mic/nmi.podMonitor: a PodMonitor per component for its metrics port, when the cluster serves the kind', async () => {

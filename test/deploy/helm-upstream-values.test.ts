@@ -73,7 +73,11 @@ function expectNmiPod(daemonSet: KubeObject) {
     priorityClassName: 'system-node-critical',
     hostNetwork: true,
     nodeSelector: { 'kubernetes.io/os': 'linux', identity: 'enabled' },
-    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'identity', effect: 'NoSchedule' }],
+    // podid adds the toleration of NMI's own start-up taint (nmi.startupTaint) before the user's
+    tolerations: [
+      { key: 'podid.io/nmi-not-ready', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'dedicated', operator: 'Equal', value: 'identity', effect: 'NoSchedule' },
+    ],
     affinity: {
       nodeAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [
