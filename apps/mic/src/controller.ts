@@ -10,6 +10,7 @@ import {
   type ReconcilerConfig,
 } from '@podid/reconciler';
 import { CycleScheduler } from './cycle-scheduler.js';
+import { findInputProblems } from './input-problems.js';
 import { OwnWritesOverlay } from './own-writes.js';
 import {
   type AssignedIdentityWriter,
@@ -59,6 +60,8 @@ export interface MicControllerOptions {
   readonly writer: AssignedIdentityWriter;
   readonly arm: IdentityDeltaApplier;
   readonly events: AssignmentEvents;
+  /** Tells bad input (invalid identities, bindings, unmappable nodes) once per interval; none: not told. */
+  readonly problems?: { report(problems: ReturnType<typeof findInputProblems>): number };
   readonly observer: ControllerObserver;
   readonly namespaced: boolean;
   readonly reconciler: ReconcilerConfig;
@@ -187,10 +190,9 @@ export class MicController {
     const match = matchAssignments(sources.pods.list(), sources.bindings.list(), sources.identities.list(), {
       namespaced: this.options.namespaced,
     });
+    // Invalid identities and bindings are told by `problems` (rate-limited), not logged every cycle.
     for (const skipped of match.skipped) {
-      if (skipped.code === 'invalid_resource_id' || skipped.code === 'duplicate_identity_name') {
-        observer.log('warn', skipped.message, { code: skipped.code });
-      }
+      if (skipped.code === 'duplicate_identity_name') observer.log('warn', skipped.message, { code: skipped.code });
     }
     const plan = planCycle({
       desired: match.assignments,
@@ -198,7 +200,20 @@ export class MicController {
       nodes: clusterNodes(sources.nodes.list()),
       config: this.options.reconciler,
     });
-    for (const diagnostic of plan.diagnostics) observer.log('warn', diagnostic.message, { code: diagnostic.code });
+    const told = new Set(['unmappable_provider_id', 'assignment_skipped']);
+    for (const diagnostic of plan.diagnostics) {
+      if (this.options.problems === undefined || !told.has(diagnostic.code)) {
+        observer.log('warn', diagnostic.message, { code: diagnostic.code });
+      }
+    }
+    this.options.problems?.report(
+      findInputProblems({
+        identities: sources.identities.list(),
+        bindings: sources.bindings.list(),
+        skipped: match.skipped,
+        diagnostics: plan.diagnostics,
+      }),
+    );
     if (plan.targets.length === 0 && plan.releasesWithoutArm.length === 0) {
       observer.cycle((this.now() - started) / 1000, false, undefined);
       return undefined;

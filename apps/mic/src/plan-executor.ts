@@ -38,6 +38,8 @@ export interface AssignmentEvents {
   bindingRemoved(object: AzureAssignedIdentity): void;
   bindingRemoveError(object: AzureAssignedIdentity, message: string): void;
   statusUpdateError(object: AzureAssignedIdentity, message: string): void;
+  /** ARM does not know the VM/VMSS of these nodes (or a node without providerID names no VM): told on each node. */
+  targetNotFound(nodeNames: readonly string[], message: string): void;
 }
 
 export type KubeWriteKind = 'addition' | 'update' | 'deletion' | 'status';
@@ -302,6 +304,12 @@ export class PlanExecutor {
       error: result.error?.message,
       dropped: result.dropped.map((entry) => entry.id),
     });
+    if ((result.error as { code?: unknown } | undefined)?.code === 'target_not_found') {
+      this.options.events.targetNotFound(
+        plan.nodeNames,
+        `its Azure ${plan.target.kind === 'vmss' ? 'VMSS' : 'VM'} ${plan.target.name} (resource group ${plan.target.resourceGroup}) does not exist in ARM, so pods on it get no identity (a node without spec.providerID is looked up as a VM named like the node): ${result.error?.message ?? ''}`,
+      );
+    }
     let actual = result.finalIdentityState?.userAssignedIdentityIds;
     if (actual === undefined) {
       try {
@@ -311,6 +319,8 @@ export class PlanExecutor {
           target: plan.key,
           error: messageOf(error),
         });
+        // Every pending object stays Created: say so, with ARM's reason, as a classified failure would.
+        for (const { object } of plan.pending) this.applyErrorEvent(object, result.error?.message ?? messageOf(error));
         return undefined;
       }
     }
@@ -320,14 +330,17 @@ export class PlanExecutor {
       if (outcome.action === 'leave-created') {
         const id = plan.pending.find((p) => nameOf(p.object) === nameOf(outcome.object))?.resourceId;
         const why = (id && reasonById.get(id)) ?? failureMessage;
-        const object = outcome.object;
-        this.options.events.bindingApplyError(
-          object,
-          `failed to apply binding ${object.spec.azureBindingRef?.metadata?.namespace ?? ''}/${object.spec.azureBindingRef?.metadata?.name ?? ''} node ${object.spec.nodename ?? ''} for pod ${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}, error: ${why}`,
-        );
+        this.applyErrorEvent(outcome.object, why);
       }
       return outcome;
     });
+  }
+
+  private applyErrorEvent(object: AzureAssignedIdentity, why: string): void {
+    this.options.events.bindingApplyError(
+      object,
+      `failed to apply binding ${object.spec.azureBindingRef?.metadata?.namespace ?? ''}/${object.spec.azureBindingRef?.metadata?.name ?? ''} node ${object.spec.nodename ?? ''} for pod ${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}, error: ${why}`,
+    );
   }
 
   private async finish(outcome: AssignmentOutcome, summary: ExecutionSummary): Promise<void> {
