@@ -64,14 +64,11 @@ export function assignmentEvents(recorder: EventRecorder, options: AssignmentEve
     const name = object.spec.pod;
     if (!name) return;
     const namespace = object.spec.podNamespace;
-    if (!options.filter.allow(`pod\u0000${namespace ?? ''}\u0000${name}\u0000${reason}\u0000${identityName(object)}`))
-      return;
-    recorder.record(
-      { apiVersion: 'v1', kind: 'Pod', namespace, name, uid: options.uidOf?.('Pod', namespace, name) },
-      type,
-      reason,
-      redactSecretText(message),
-    );
+    const uid = options.uidOf?.('Pod', namespace, name);
+    // Per pod object (a re-created pod of the same name is another pod), reason and identity.
+    const key = ['pod', namespace ?? '', name, uid ?? '', reason, identityName(object)].join('\u0000');
+    if (!options.filter.allow(key)) return;
+    recorder.record({ apiVersion: 'v1', kind: 'Pod', namespace, name, uid }, type, reason, redactSecretText(message));
   };
   return {
     bindingApplied: (object) => {
