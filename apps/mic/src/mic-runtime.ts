@@ -84,7 +84,12 @@ function buildAssigner(cloud: CloudConfig, options: RunMicOptions): IdentityAssi
     updateUserMsiRetryIntervalMs: config.updateUserMsi.retryIntervalMs,
     pollIntervalMs: config.armPollIntervalMs,
     userAgentPrefix: formatUserAgent({ component: 'MIC', ...options.build, customUserAgent: config.customUserAgent }),
-    onArmCall: (event) => recordArmCall(metrics, event),
+    onArmCall: (event) => {
+      recordArmCall(metrics, event);
+      if (event.retryAfterNote !== undefined) {
+        options.logger.warn({ operation: event.operation, errorCode: event.errorCode }, event.retryAfterNote);
+      }
+    },
   });
 }
 
