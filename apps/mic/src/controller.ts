@@ -11,6 +11,7 @@ import {
 } from '@podid/reconciler';
 import { CycleScheduler } from './cycle-scheduler.js';
 import { findInputProblems } from './input-problems.js';
+import { WriteBackoff } from './write-backoff.js';
 import { OwnWritesOverlay } from './own-writes.js';
 import {
   type AssignedIdentityWriter,
@@ -67,6 +68,8 @@ export interface MicControllerOptions {
   readonly reconciler: ReconcilerConfig;
   /** `--createDeleteBatch`. */
   readonly writeConcurrency: number;
+  /** First wait before a failed Kubernetes write of one object is tried again; doubles up to 5 min. Default 1 s. */
+  readonly writeRetryInitialMs?: number;
   /** `--sync-debounce`. */
   readonly debounceMs: number;
   /** `--syncRetryDuration`: a full cycle at least this often, events or not. */
@@ -128,6 +131,7 @@ export class MicController {
       events: options.events,
       observer: options.observer,
       writeConcurrency: options.writeConcurrency,
+      writeBackoff: new WriteBackoff(this.now, options.writeRetryInitialMs ?? 1000),
       now: this.now,
     });
     this.scheduler = new CycleScheduler({
@@ -228,6 +232,9 @@ export class MicController {
     });
     if (summary.failedTargets > 0 || summary.failedWrites > 0) {
       this.scheduleRetry();
+    } else if (summary.deferredWrites > 0) {
+      // Only objects waiting out their write back-off: come back when the first of them may be tried again.
+      this.scheduleRetry(this.executor.writeBackoff.nextReadyInMs());
     } else {
       this.retryDelayMs = this.options.retryInitialMs ?? 5000;
       // Confirm: the next cycle must find nothing left to do (its plan sees our writes through the overlay).
@@ -283,10 +290,10 @@ export class MicController {
     }
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(afterMs?: number): void {
     if (this.stopped || this.retryTimer !== undefined) return;
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(delay * 2, this.options.retryMaxMs ?? 300_000);
+    const delay = afterMs === undefined ? this.retryDelayMs : Math.max(afterMs, 10);
+    if (afterMs === undefined) this.retryDelayMs = Math.min(delay * 2, this.options.retryMaxMs ?? 300_000);
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
       this.scheduler.signal('retry');

@@ -6,6 +6,7 @@ import {
 } from '@podid/crd-types';
 import type { AssignedIdentityWrite, AssignmentOutcome, Plan, TargetPlan } from '@podid/reconciler';
 import { classifyAfterFailure } from '@podid/reconciler';
+import { WriteBackoff } from './write-backoff.js';
 
 /** Kubernetes writes of AzureAssignedIdentities, as §2.12 does them. Implemented over kube-client by the app. */
 export interface AssignedIdentityWriter {
@@ -58,6 +59,8 @@ export interface PlanExecutorOptions {
   readonly observer: ExecutorObserver;
   /** `--createDeleteBatch`: most concurrent Kubernetes writes per VM or VMSS. */
   readonly writeConcurrency: number;
+  /** Per-object back-off of failed Kubernetes writes; default: 1 s doubling to 5 min on `now`. */
+  readonly writeBackoff?: WriteBackoff;
   readonly now?: () => number;
 }
 
@@ -71,6 +74,8 @@ export interface ExecutionSummary {
   armPatches: number;
   failedTargets: number;
   failedWrites: number;
+  /** Writes not attempted because the object's earlier write failed and its back-off has not passed. */
+  deferredWrites: number;
 }
 
 function nameOf(object: AzureAssignedIdentity): string {
@@ -101,10 +106,12 @@ async function forEachBounded<T>(items: readonly T[], limit: number, task: (item
 export class PlanExecutor {
   private readonly options: PlanExecutorOptions;
   private readonly now: () => number;
+  readonly writeBackoff: WriteBackoff;
 
   constructor(options: PlanExecutorOptions) {
     this.options = options;
     this.now = options.now ?? (() => performance.now());
+    this.writeBackoff = options.writeBackoff ?? new WriteBackoff(this.now);
   }
 
   async execute(plan: Plan): Promise<ExecutionSummary> {
@@ -117,6 +124,7 @@ export class PlanExecutor {
       armPatches: 0,
       failedTargets: 0,
       failedWrites: 0,
+      deferredWrites: 0,
     };
     // Critical path first: targets that need an ARM update (the slow part) write their objects first, so the update
     // starts as early as possible; targets that need none write while those updates run. Only the candidates for
@@ -188,6 +196,12 @@ export class PlanExecutor {
     failedWrites: Set<string>,
   ): Promise<boolean> {
     const { observer, events } = this.options;
+    const key = nameOf(object);
+    if (!this.writeBackoff.ready(key)) {
+      summary.deferredWrites++;
+      failedWrites.add(key); // not written: its identity must not be added to the target either
+      return false;
+    }
     try {
       if (write.op === 'create') {
         await this.timed('addition', () => this.options.writer.create(object));
@@ -196,8 +210,10 @@ export class PlanExecutor {
         await this.timed('update', () => this.options.writer.update(object));
         summary.updated++;
       }
+      this.writeBackoff.succeeded(key);
       return true;
     } catch (error) {
+      this.writeBackoff.failed(key);
       summary.failedWrites++;
       failedWrites.add(nameOf(object));
       const verb = write.op === 'create' ? 'create' : 'update';
@@ -369,12 +385,20 @@ export class PlanExecutor {
   }
 
   private async release(object: AzureAssignedIdentity, markUnassigned: boolean, summary: ExecutionSummary) {
+    const key = nameOf(object);
+    if (!this.writeBackoff.ready(key)) {
+      summary.deferredWrites++;
+      return;
+    }
     try {
       if (markUnassigned) await this.timed('status', () => this.options.writer.setStatus(object, 'Unassigned'));
       await this.timed('deletion', () => this.options.writer.remove(object));
+      this.writeBackoff.succeeded(key);
       summary.deleted++;
       this.options.events.bindingRemoved(object);
     } catch (error) {
+      this.writeBackoff.failed(key);
+      summary.failedWrites++;
       this.options.events.bindingRemoveError(object, messageOf(error));
       this.options.observer.log('error', 'failed to delete AzureAssignedIdentity', {
         assignedIdentity: nameOf(object),
