@@ -7,6 +7,7 @@ import {
 import type { AssignedIdentityWrite, AssignmentOutcome, Plan, TargetPlan } from '@podid/reconciler';
 import { classifyAfterFailure } from '@podid/reconciler';
 import { WriteBackoff } from './write-backoff.js';
+import { WriteLimit } from './write-limit.js';
 
 /** Kubernetes writes of AzureAssignedIdentities, as §2.12 does them. Implemented over kube-client by the app. */
 export interface AssignedIdentityWriter {
@@ -57,7 +58,7 @@ export interface PlanExecutorOptions {
   readonly arm: IdentityDeltaApplier;
   readonly events: AssignmentEvents;
   readonly observer: ExecutorObserver;
-  /** `--createDeleteBatch`: most concurrent Kubernetes writes per VM or VMSS. */
+  /** `--createDeleteBatch`: most AzureAssignedIdentity writes in flight at once, over all VMs/VMSSs (upstream's). */
   readonly writeConcurrency: number;
   /** Per-object back-off of failed Kubernetes writes; default: 1 s doubling to 5 min on `now`. */
   readonly writeBackoff?: WriteBackoff;
@@ -107,9 +108,11 @@ export class PlanExecutor {
   private readonly options: PlanExecutorOptions;
   private readonly now: () => number;
   readonly writeBackoff: WriteBackoff;
+  private readonly writeLimit: WriteLimit;
 
   constructor(options: PlanExecutorOptions) {
     this.options = options;
+    this.writeLimit = new WriteLimit(options.writeConcurrency);
     this.now = options.now ?? (() => performance.now());
     this.writeBackoff = options.writeBackoff ?? new WriteBackoff(this.now);
   }
@@ -150,7 +153,12 @@ export class PlanExecutor {
     return summary;
   }
 
-  private async timed<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
+  /** One Kubernetes write, inside the global `--createDeleteBatch` limit, measured. */
+  private timed<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
+    return this.writeLimit.run(() => this.measured(kind, work));
+  }
+
+  private async measured<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
     const started = this.now();
     try {
       const result = await work();
