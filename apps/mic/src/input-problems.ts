@@ -90,7 +90,7 @@ function bindingProblems(
         subject,
         reason: ProblemReason.IdentityNotFound,
         code: 'identity_not_found',
-        message: `${who} names AzureIdentity ${identityName}, which does not exist in namespace ${namespace}`,
+        message: `${who} names AzureIdentity ${identityName}, which does not exist in namespace ${namespace} (or is ignored as malformed: see its events)`,
       });
     }
   }

@@ -115,7 +115,7 @@ describe('MIC process: invalid identities and bindings', () => {
       expect(podEvent?.involvedObject?.uid).toBeTruthy(); // kubectl describe selects by uid
     }
     expect(eventsFor(all, 'AzureIdentityBinding', 'ghost-binding')[0]?.message).toBe(
-      'AzureIdentityBinding default/ghost-binding names AzureIdentity ghost, which does not exist in namespace default',
+      'AzureIdentityBinding default/ghost-binding names AzureIdentity ghost, which does not exist in namespace default (or is ignored as malformed: see its events)',
     );
     expect(eventsFor(all, 'AzureIdentityBinding', 'specless-binding')[0]?.message).toBe(
       'AzureIdentityBinding default/specless-binding has no spec.azureIdentity and spec.selector; it binds nothing',
