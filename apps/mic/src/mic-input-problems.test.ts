@@ -98,10 +98,11 @@ describe('MIC process: invalid identities and bindings', () => {
         [...cases, 'ghost'].every((name) => eventsFor(all, 'Pod', `${name}-pod`, 'IdentityNotAssigned').length === 1);
       return complete ? true : undefined;
     });
-    // More cycles meet the same bad input (a new pod, the periodic and follow-up cycles): nothing is told again.
-    await world.createPod('trigger-pod', node as string, 'nothing-selects-this');
-    await mic.waitForLine(/trigger-pod|sync cycle/).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // More cycles meet the same bad input: a new pod of the missing identity runs one, and is told itself.
+    await world.createPod('trigger-pod', node as string, 'ghost');
+    await eventually('the cycle the new pod started', async () =>
+      eventsFor(await events(world), 'Pod', 'trigger-pod', 'IdentityNotAssigned').length === 1 ? true : undefined,
+    );
 
     const all = await events(world);
     for (const name of cases) {
