@@ -1,7 +1,7 @@
 import type { AzureAssignedIdentity } from '@podid/crd-types';
 import { GROUP_VERSION } from '@podid/crd-types';
 import { type AssignedIdentityClient, EventReason, type EventRecorder, referenceTo } from '@podid/kube-client';
-import { redactSecretText } from '@podid/observability';
+import { redactSecretText } from '@podid/crd-types';
 import type { OncePerInterval } from './once-per-interval.js';
 import type { AssignedIdentityWriter, AssignmentEvents } from './plan-executor.js';
 

@@ -1,5 +1,6 @@
 import type { ArmCallEvent } from '@podid/arm-assigner';
-import { type Logger, type PodIdentityMetrics, redactSecretText } from '@podid/observability';
+import { redactSecretText } from '@podid/crd-types';
+import type { Logger, PodIdentityMetrics } from '@podid/observability';
 import type { ControllerObserver } from './controller.js';
 import type { KubeWriteKind } from './plan-executor.js';
 

@@ -111,6 +111,7 @@ export {
   type IdentityValidationCode,
   validateAzureIdentity,
 } from './identity-validation.js';
+export { REDACTED_TEXT, redactSecretText } from './redact-secret-text.js';
 
 // ARM targets and identity IDs
 export {

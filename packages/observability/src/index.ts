@@ -10,6 +10,5 @@ export {
 export { isLogFormat, loggingFlags, profilingFlags } from './logging-flags.js';
 export { type RunningServer, startHealthServer, startMetricsServer } from './probe-server.js';
 export { REDACTED, redactSecrets, SECRET_LOG_KEYS } from './redact.js';
-export { redactSecretText } from './redact-text.js';
 // One redaction rule for the whole project (spec §2.14); re-exported here for logging call sites.
 export { redactClientId } from '@podid/crd-types';
