@@ -37,6 +37,8 @@ export interface NmiConfig {
   readonly blockInstanceMetadata: boolean;
   readonly metadataHeaderRequired: boolean;
   readonly setRetryAfterHeader: boolean;
+  /** `--error-format`: token-route error bodies as IMDS JSON (default) or upstream's plain text. */
+  readonly errorFormat: 'json' | 'text';
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
@@ -90,6 +92,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   }
   if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
+  }
+  if (values['error-format'] !== 'json' && values['error-format'] !== 'text') {
+    return invalid('error-format', values['error-format'], 'must be json or text');
   }
   if (values['imds-endpoint'] !== '' && !URL.canParse(values['imds-endpoint'])) {
     return invalid('imds-endpoint', values['imds-endpoint'], 'must be a URL such as http://169.254.169.254');
@@ -154,6 +159,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     blockInstanceMetadata: values['block-instance-metadata'],
     metadataHeaderRequired: values['metadata-header-required'],
     setRetryAfterHeader: values['set-retry-after-header'],
+    errorFormat: values['error-format'] as 'json' | 'text', // checked above
     tokenCache: { enabled: values['token-cache'], maxEntries: values['token-cache-size'] },
     allowedMetadataPaths: allowedPaths.length > 0 ? allowedPaths : undefined,
     upstreamConcurrency: {

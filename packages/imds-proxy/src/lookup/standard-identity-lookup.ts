@@ -1,5 +1,5 @@
 import type { AzureAssignedIdentity, AzureIdentity } from '@podid/crd-types';
-import { AssignedIdentityState } from '@podid/crd-types';
+import { AssignedIdentityState, redactClientId } from '@podid/crd-types';
 import { identityMatchesRequest, identityUsableFromNamespace } from '@podid/matcher';
 import { NmiError, describeError } from '../errors.js';
 import { type IdentityRequest, chooseIdentity } from './identity-request.js';
@@ -54,12 +54,17 @@ function notAssignedError(
   attempts: number,
   options: StandardLookupOptions,
   lastError: unknown,
+  request?: IdentityRequest,
 ): NmiError {
   const seconds = options.retryIntervalMs / 1000;
   const errorText = lastError === undefined ? '<nil>' : describeError(lastError);
+  // Upstream names the requested client ID (redacted; empty when only msi_res_id was given) in the CREATED-state
+  // failure of a request that selected an identity, and only there (§3.7).
+  const selected = request !== undefined && Boolean(request.clientId || request.resourceId);
+  const prefix = selected ? `clientID in request: ${redactClientId(request.clientId)}, ` : '';
   return new NmiError(
     'identity-not-assigned',
-    `getting assigned identities for pod ${namespace}/${podName} in ${state} state failed after ${attempts} attempts, ` +
+    `${prefix}getting assigned identities for pod ${namespace}/${podName} in ${state} state failed after ${attempts} attempts, ` +
       `retry duration [${seconds}]s, error: ${errorText}. Check MIC pod logs for identity assignment errors`,
   );
 }
@@ -120,7 +125,15 @@ async function findAssignedIdentities(
     const ready = readyIdentities(groups);
     if (ready) return ready;
     if (groups.created.length === 0 && attempt >= options.retryAttemptsForCreated) {
-      throw notAssignedError(namespace, podName, 'CREATED', options.retryAttemptsForCreated, options, lastError);
+      throw notAssignedError(
+        namespace,
+        podName,
+        'CREATED',
+        options.retryAttemptsForCreated,
+        options,
+        lastError,
+        request,
+      );
     }
     const intervalEnds = options.clock.now() + options.retryIntervalMs;
     for (;;) {

@@ -2,7 +2,7 @@ import { NmiError } from '../errors.js';
 import { isHostLoopback } from '../routing/caller-address.js';
 import { msiResponseObject } from '../token/issued-token.js';
 import { answerWithError, asNmiError } from './error-status.js';
-import { sendErrorText, sendJson } from './http-answers.js';
+import { sendError, sendJson } from './http-answers.js';
 import { type RouteContext, type RouteOutcome, identityForPod, identityLabel } from './route-context.js';
 
 function headerText(value: string | string[] | undefined): string {
@@ -15,22 +15,23 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
   const podNamespace = headerText(req.headers['podns']);
   const podName = headerText(req.headers['podname']);
   if (!podNamespace || !podName) {
-    sendErrorText(res, 400, "missing 'podname' and 'podns' from request header");
+    sendError(res, 400, "missing 'podname' and 'podns' from request header", options.errorFormat);
     return { status: 400, errorCode: 'pod-headers-missing' };
   }
   if (!isHostLoopback(context.callerIp)) {
-    sendErrorText(res, 500, 'request remote address is not from a host');
+    sendError(res, 500, 'request remote address is not from a host', options.errorFormat);
     return { status: 500, errorCode: 'caller-not-host' };
   }
   const resource = query.resource;
   if (!resource) {
-    sendErrorText(res, 400, 'parameter resource cannot be empty');
+    sendError(res, 400, 'parameter resource cannot be empty', options.errorFormat);
     return { status: 400, errorCode: 'resource-missing' };
   }
   const outcome: RouteOutcome = { status: 0, resource, podNamespace, podName };
   const errorOptions = {
     retryAfterOnLookupFailure: false,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+    errorFormat: options.errorFormat,
   };
   const fail = (error: NmiError): RouteOutcome => {
     outcome.status = answerWithError(res, error, errorOptions);

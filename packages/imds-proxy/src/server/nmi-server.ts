@@ -13,7 +13,7 @@ import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
 import { IdentityTokenProvider } from '../token/identity-token-provider.js';
 import { createImdsTokenClient } from '../token/imds-token-client.js';
 import { TokenCache } from '../token/token-cache.js';
-import { hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
+import { hasMetadataHeader, sendError, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
 import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
@@ -67,6 +67,7 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     metadataHeaderRequired: options.metadataHeaderRequired ?? true,
     blockInstanceMetadata: options.blockInstanceMetadata ?? false,
     setRetryAfterHeader: options.setRetryAfterHeader ?? false,
+    errorFormat: options.errorFormat ?? 'json',
     retryAttemptsForCreated: options.retryAttemptsForCreated ?? 16,
     retryAttemptsForAssigned: options.retryAttemptsForAssigned ?? 4,
     findIdentityRetryIntervalSeconds: options.findIdentityRetryIntervalSeconds ?? 5,
@@ -184,7 +185,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       immediate = answerNow?.(context);
     } catch (error) {
       // Defensive, as below: a bug in the fast path is a 500 for this request, never a crash of the server.
-      sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
+      sendError(res, 500, error instanceof Error ? error.message : String(error), options.errorFormat);
       finish({ status: 500, errorCode: 'internal' });
       return;
     }
@@ -197,7 +198,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     });
     handler(context).then(finish, (error: unknown) => {
       // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
-      sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
+      sendError(res, 500, error instanceof Error ? error.message : String(error), options.errorFormat);
       finish({ status: 500, errorCode: 'internal' });
     });
   }

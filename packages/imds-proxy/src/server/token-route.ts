@@ -7,7 +7,7 @@ import { liveCallerPods, resolveCallerPod } from '../lookup/resolve-caller-pod.j
 import { type TokenSet, msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
 import { answerWithError, asNmiError } from './error-status.js';
-import { hasMetadataHeader, sendErrorText, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
+import { hasMetadataHeader, sendError, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
 import {
   type RouteContext,
   type RouteOutcome,
@@ -106,12 +106,12 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     return { status: 400, errorCode: 'metadata-header-missing' };
   }
   if (!context.callerIp) {
-    sendErrorText(res, 500, 'request remote address is empty');
+    sendError(res, 500, 'request remote address is empty', options.errorFormat);
     return { status: 500, errorCode: 'caller-address-invalid' };
   }
   const resource = query.resource;
   if (!resource) {
-    sendErrorText(res, 400, 'parameter resource cannot be empty');
+    sendError(res, 400, 'parameter resource cannot be empty', options.errorFormat);
     return { status: 400, errorCode: 'resource-missing' };
   }
   const outcome: RouteOutcome = { status: 0, resource };
@@ -120,6 +120,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   const errorOptions = {
     retryAfterOnLookupFailure: options.setRetryAfterHeader,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+    errorFormat: options.errorFormat,
   };
   const fail = (error: NmiError, answerOptions = errorOptions): RouteOutcome => {
     outcome.status = answerWithError(res, error, answerOptions);
