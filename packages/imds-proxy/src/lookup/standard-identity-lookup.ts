@@ -177,6 +177,29 @@ export async function lookupStandardIdentity(
 }
 
 /**
+ * Every identity the pod may use that matches the request's client_id / msi_res_id (all of them when neither was
+ * given), after the same wait as `lookupStandardIdentity`: for selectors the identity objects do not carry (the
+ * object ID), which the caller then checks against each candidate's tokens. Nothing usable is upstream's 404 text.
+ */
+export async function lookupStandardCandidates(
+  namespace: string,
+  podName: string,
+  request: IdentityRequest,
+  options: StandardLookupOptions,
+  abortable: Abortable,
+): Promise<AzureIdentity[]> {
+  const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
+  const usable = assigned.filter((identity) =>
+    identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),
+  );
+  // chooseIdentity throws upstream's "no azure identity found" when nothing qualifies.
+  chooseIdentity(usable, request);
+  return request.clientId || request.resourceId
+    ? usable.filter((identity) => identityMatchesRequest(identity, request))
+    : usable;
+}
+
+/**
  * The answer `lookupStandardIdentity` would give at once, computed synchronously: only when the source answers
  * from memory and MIC has already assigned a usable identity. Undefined in every other case (a promise, nothing
  * assigned yet, nothing usable, a lookup error), and the full lookup then waits, retries or reports the error.

@@ -6,7 +6,8 @@ import { canonicalCallerIp } from '../routing/caller-address.js';
 import { boundedMemo } from '../routing/bounded-memo.js';
 import { type ClassifiedRoute, classifyRoute } from '../routing/classify-route.js';
 import { splitRequestTarget } from '../routing/normalise-path.js';
-import { type TokenQuery, parseTokenQuery } from '../routing/token-query.js';
+import { parseTokenQuery } from '../routing/token-query.js';
+import { type SelectorQuery, withObjectId } from '../lookup/object-id-query.js';
 import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
@@ -83,12 +84,17 @@ interface RequestTarget {
   readonly rawPath: string;
   readonly rawQuery: string;
   readonly route: ClassifiedRoute;
-  readonly tokenQuery: TokenQuery;
+  readonly tokenQuery: SelectorQuery;
 }
 
 function parseRequestTarget(target: string): RequestTarget {
   const { rawPath, rawQuery } = splitRequestTarget(target);
-  return { rawPath, rawQuery, route: classifyRoute(rawPath), tokenQuery: parseTokenQuery(rawQuery) };
+  return {
+    rawPath,
+    rawQuery,
+    route: classifyRoute(rawPath),
+    tokenQuery: withObjectId(parseTokenQuery(rawQuery), rawQuery),
+  };
 }
 
 function isAllowedPath(foldedPath: string, allowed: readonly string[]): boolean {

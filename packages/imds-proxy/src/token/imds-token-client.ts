@@ -20,6 +20,8 @@ export interface ImdsTokenRequest {
   readonly resource: string;
   /** Omitted: the VM's system-assigned identity (exception pods without client_id). */
   readonly clientId?: string;
+  /** The `object_id` selector, passed to IMDS as is (excepted pods, which IMDS serves directly). */
+  readonly objectId?: string;
 }
 
 export interface ImdsTokenClient {
@@ -78,6 +80,7 @@ export function createImdsTokenClient(options: ImdsTokenClientOptions): ImdsToke
   async function getToken(request: ImdsTokenRequest, signal: AbortSignal): Promise<IssuedToken> {
     const query = new URLSearchParams({ 'api-version': '2018-02-01', resource: request.resource });
     if (request.clientId) query.set('client_id', request.clientId);
+    if (request.objectId) query.set('object_id', request.objectId);
     const path = `${base.pathname.replace(/\/$/, '')}/metadata/identity/oauth2/token?${query.toString()}`;
     let last: RawResponse | undefined;
     let lastTransportError: unknown;
