@@ -140,7 +140,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(tokenCache ? { cache: tokenCache } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  const proxy = createPassThroughProxy(options.imdsBaseUrl);
+  const proxy = createPassThroughProxy(options.imdsBaseUrl, { errorFormat: options.errorFormat });
   // SDKs send the same few request targets from the same few addresses over and over: parse each once.
   const requestTargetOf = boundedMemo(parseRequestTarget);
   const callerIpOf = boundedMemo(canonicalCallerIp);
