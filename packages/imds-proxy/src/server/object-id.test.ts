@@ -3,7 +3,7 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { ManagedIdentityApplication } from '@azure/msal-node';
 import { type AzureEmulator, startAzureEmulator } from '@podid/azure-emulator';
 import { decodeJwt } from 'jose';
-import { FakeCluster, exception, msiIdentity, pod } from '../test-support/fake-cluster.js';
+import { FakeCluster, binding, exception, msiIdentity, pod } from '../test-support/fake-cluster.js';
 import { METADATA, errorText, httpGet } from '../test-support/http-client.js';
 import { type NmiServer, createNmiServer } from './nmi-server.js';
 
@@ -26,7 +26,9 @@ interface Ids {
 
 let emulator: AzureEmulator;
 let nmi: NmiServer;
+let managed: NmiServer;
 let port: number;
+let managedPort: number;
 let savedEnv: string | undefined;
 const cluster = new FakeCluster();
 const ids: Record<'a' | 'b' | 'c', Ids> = {} as Record<'a' | 'b' | 'c', Ids>;
@@ -66,6 +68,19 @@ beforeAll(async () => {
     findIdentityRetryIntervalSeconds: 0,
   });
   ({ port } = await nmi.listen(0));
+  // Managed mode (§3.9): pod `labelled` (127.0.0.4) is selected by bindings to a and b.
+  cluster.identities.push(identityA, identityB);
+  cluster.bindings.push(binding('to-a', 'demo', 'id-a', 'both'), binding('to-b', 'demo', 'id-b', 'both'));
+  cluster.addPod(pod('labelled', 'demo', '127.0.0.4', { labels: { aadpodidbinding: 'both' } }));
+  managed = createNmiServer({
+    pods: cluster.podLookup,
+    exceptions: cluster.exceptionLookup,
+    identities: cluster.managed,
+    secrets: cluster.secretLookup,
+    imdsBaseUrl: vm.imds[0]?.url ?? '',
+    imdsMaxAttempts: 1,
+  });
+  ({ port: managedPort } = await managed.listen(0));
   savedEnv = process.env[ENV];
   process.env[ENV] = `http://127.0.0.1:${port}`;
 });
@@ -74,11 +89,12 @@ afterAll(async () => {
   if (savedEnv === undefined) delete process.env[ENV];
   else process.env[ENV] = savedEnv;
   await nmi.close();
+  await managed.close();
   await emulator.close();
 });
 
-function ask(from: string, query: string) {
-  return httpGet(port, `${TOKEN}?api-version=2018-02-01&resource=${encodeURIComponent(VAULT)}&${query}`, {
+function ask(from: string, query: string, to = port) {
+  return httpGet(to, `${TOKEN}?api-version=2018-02-01&resource=${encodeURIComponent(VAULT)}&${query}`, {
     localAddress: from,
     headers: METADATA,
   });
@@ -138,6 +154,28 @@ describe('object_id selects exactly that identity (issue 15 item 1)', () => {
     const answer = await ask('127.0.0.3', `object_id=${ids.c.principalId}`);
     expect(answer.status).toBe(200);
     expect(claimsOf(answer.body)['oid']).toBe(ids.c.principalId);
+  });
+
+  test("managed mode: the bindings' identities are the candidates", async () => {
+    const b = await ask('127.0.0.4', `object_id=${ids.b.principalId}`, managedPort);
+    expect(claimsOf(b.body)['oid']).toBe(ids.b.principalId);
+    const c = await ask('127.0.0.4', `object_id=${ids.c.principalId}`, managedPort);
+    expect(c.status).toBe(404);
+    expect(errorText(c)).toMatch(/^no azure identity found for request objectID /);
+  });
+
+  test('/host/token: the same rule for the pod named in the headers', async () => {
+    const hostAsk = (objectId: string) =>
+      httpGet(port, `/host/token/?resource=${encodeURIComponent(VAULT)}&object_id=${objectId}`, {
+        localAddress: '127.0.0.1',
+        headers: { podns: 'demo', podname: 'only-a' },
+      });
+    const own = await hostAsk(ids.a.principalId);
+    expect(own.status).toBe(200);
+    expect(decodeJwt(String(JSON.parse(own.body).token.access_token))['oid']).toBe(ids.a.principalId);
+    const other = await hostAsk(ids.b.principalId);
+    expect(other.status).toBe(404);
+    expect(other.body).not.toContain('access_token');
   });
 
   test('msal-node userAssignedObjectId gets the token of that identity', async () => {
