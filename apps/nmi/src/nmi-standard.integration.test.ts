@@ -8,6 +8,7 @@ const WEB_IP = '127.0.0.21';
 const BATCH_IP = '127.0.0.22';
 const SP_IP = '127.0.0.23';
 const BROKEN_SP_IP = '127.0.0.24';
+const ORPHAN_IP = '127.0.0.25';
 
 let cluster: EmulatedCluster;
 let nmi: NmiChild;
@@ -35,6 +36,10 @@ beforeAll(async () => {
   await cluster.createPod('apps', 'batch-1', BATCH_IP, 'batch');
   await cluster.createPod('apps', 'reporter-1', SP_IP, 'reporter');
   await cluster.createPod('apps', 'broken-1', BROKEN_SP_IP, 'broken');
+  await cluster.createPod('apps', 'orphan-1', ORPHAN_IP, 'orphan');
+  // Bindings select web and batch (MIC could still assign them something); none selects `orphan`.
+  await cluster.createBinding('apps', 'web-binding', 'web-identity', 'web');
+  await cluster.createBinding('apps', 'batch-binding', 'web-identity', 'batch');
   // Pod lists fail until the test lets them through, so the probe can be seen answering `Not Active` first.
   cluster.kube.admin.failNextRequests({ count: 100_000, status: 500, verb: 'list', resource: 'pods' });
   nmi = spawnNmi(
@@ -86,6 +91,14 @@ describe('NMI as a child process, standard mode', () => {
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(description(answer)).toMatch(
       /^getting assigned identities for pod apps\/web-1 in CREATED state failed after 1 attempts/,
+    );
+  });
+
+  test('a label that no binding selects → the final 404 at once, naming the selector (issue 15 item 4)', async () => {
+    const answer = await getToken(ORPHAN_IP);
+    expect(answer.status).toBe(404);
+    expect(description(answer)).toBe(
+      'getting assigned identities for pod apps/orphan-1 failed: no AzureIdentityBinding has selector "orphan" (the pod\'s aadpodidbinding label). No identity will be assigned until that changes',
     );
   });
 

@@ -103,6 +103,7 @@ export {
 export { type LegacyUpgradeResult, upgradeLegacyFields } from './legacy-upgrade.js';
 export { identityTypeOf, isNamespacedIdentity, podBindingLabel } from './identity-helpers.js';
 export { redactClientId } from './redact-client-id.js';
+export { redactSecretText, REDACTED_TEXT } from './redact-secret-text.js';
 
 // ARM targets and identity IDs
 export {

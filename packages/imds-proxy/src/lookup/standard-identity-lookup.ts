@@ -1,5 +1,5 @@
-import type { AzureAssignedIdentity, AzureIdentity } from '@podid/crd-types';
-import { AssignedIdentityState, redactClientId } from '@podid/crd-types';
+import type { AzureAssignedIdentity, AzureIdentity, Pod } from '@podid/crd-types';
+import { AssignedIdentityState, POD_LABEL_KEY, redactClientId } from '@podid/crd-types';
 import { identityMatchesRequest, identityUsableFromNamespace } from '@podid/matcher';
 import { NmiError, describeError } from '../errors.js';
 import { type IdentityRequest, chooseIdentity } from './identity-request.js';
@@ -165,15 +165,60 @@ function chooseUsable(
   return chooseIdentity(usable, request);
 }
 
+/**
+ * Why MIC can never assign `pod` an identity as things stand, or undefined when it might (issue 15 item 4): without
+ * the label, or with a label no binding selects, upstream still waited the whole retry budget (80 s by default) on
+ * every request, and the SDKs retried that for minutes. Only asked while the pod has no AzureAssignedIdentity at all.
+ */
+async function assignmentImpossibleReason(pod: Pod, options: StandardLookupOptions): Promise<string | undefined> {
+  const label = pod.metadata.labels?.[POD_LABEL_KEY];
+  if (!label) return `the pod has no ${POD_LABEL_KEY} label, so no AzureIdentityBinding can select it`;
+  if (!options.source.bindingsWithSelector) return undefined;
+  const bindings = await options.source.bindingsWithSelector(label);
+  const applicable = options.forceNamespaced
+    ? bindings.filter((binding) => binding.metadata.namespace === pod.metadata.namespace)
+    : bindings;
+  if (applicable.length > 0) return undefined;
+  const where = options.forceNamespaced ? ` in namespace ${pod.metadata.namespace}` : '';
+  return `no AzureIdentityBinding${where} has selector ${JSON.stringify(label)} (the pod's ${POD_LABEL_KEY} label)`;
+}
+
+async function hasNoAssignedIdentities(namespace: string, podName: string, options: StandardLookupOptions) {
+  try {
+    return (await options.source.assignedIdentitiesForPod(namespace, podName)).length === 0;
+  } catch {
+    return false; // the regular loop reports lookup errors
+  }
+}
+
 export async function lookupStandardIdentity(
   namespace: string,
   podName: string,
   request: IdentityRequest,
   options: StandardLookupOptions,
   abortable: Abortable,
+  pod?: Pod,
 ): Promise<AzureIdentity> {
+  await refuseIfAssignmentImpossible(namespace, podName, options, pod);
   const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
   return chooseUsable(assigned, namespace, request, options);
+}
+
+/** Throws the final 404 at once when `assignmentImpossibleReason` says no identity can come. */
+async function refuseIfAssignmentImpossible(
+  namespace: string,
+  podName: string,
+  options: StandardLookupOptions,
+  pod: Pod | undefined,
+): Promise<void> {
+  if (!pod || !(await hasNoAssignedIdentities(namespace, podName, options))) return;
+  const reason = await assignmentImpossibleReason(pod, options);
+  if (reason) {
+    throw new NmiError(
+      'identity-not-found',
+      `getting assigned identities for pod ${namespace}/${podName} failed: ${reason}. No identity will be assigned until that changes`,
+    );
+  }
 }
 
 /**
@@ -187,7 +232,9 @@ export async function lookupStandardCandidates(
   request: IdentityRequest,
   options: StandardLookupOptions,
   abortable: Abortable,
+  pod?: Pod,
 ): Promise<AzureIdentity[]> {
+  await refuseIfAssignmentImpossible(namespace, podName, options, pod);
   const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
   const usable = assigned.filter((identity) =>
     identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),

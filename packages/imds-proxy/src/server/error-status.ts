@@ -18,6 +18,7 @@ export function statusForError(
   switch (error.code) {
     case 'identity-not-assigned':
     case 'identity-not-found':
+    case 'identity-invalid':
       return options.retryAfterOnLookupFailure
         ? { status: 503, headers: { 'Retry-After': '20' } }
         : { status: 404, headers: {} };
@@ -29,6 +30,7 @@ export function statusForError(
     case 'secret-invalid':
       return { status: 503, headers: {} };
     case 'upstream-queue-full':
+    case 'too-many-waiting-requests':
       return { status: 429, headers: { 'Retry-After': String(options.queueFullRetryAfterSeconds) } };
     default:
       return { status: 500, headers: {} };

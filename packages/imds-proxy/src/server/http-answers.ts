@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * Response writers that reproduce upstream's bytes: Go's `http.Error` for error texts, the IMDS-style JSON for the
@@ -85,7 +85,26 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
   res.end(body);
 }
 
-/** Upstream requires the header value to be exactly `true`; node lower-cases header names for us. */
-export function hasMetadataHeader(headerValue: string | string[] | undefined): boolean {
-  return headerValue === 'true';
+/**
+ * Upstream requires the header's value to be exactly `true`, and Go's `Header.Get` reads the first of several
+ * `Metadata` lines. Node joins repeated lines with `, `, so the joined value is only split (costly) when it is not
+ * the plain `true` every SDK sends.
+ */
+export function hasMetadataHeader(req: IncomingMessage): boolean {
+  const joined = req.headers['metadata'];
+  if (joined === 'true') return true;
+  if (typeof joined !== 'string' || !joined.startsWith('true,')) return false;
+  return req.headersDistinct['metadata']?.[0] === 'true';
+}
+
+/**
+ * A handler failed in a way it did not answer itself (a bug, or a value node:http refuses). The client gets a 500
+ * with a fixed text (the error may quote request bytes or internals); a response already started is cut off.
+ */
+export function answerInternalError(res: ServerResponse, _error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendErrorText(res, 500, 'NMI failed to handle the request');
 }

@@ -15,6 +15,7 @@ import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.
 
 export interface TokenCacheSettings {
   readonly maxEntries?: number;
+  readonly maxBytes?: number;
   readonly minRemainingMs?: number;
   readonly refreshAheadMs?: number;
 }
@@ -56,14 +57,21 @@ export interface NmiServerOptions {
   readonly podLookupAttempts?: number;
   readonly podLookupRetryIntervalMs?: number;
   /**
-   * When set, only these IMDS paths (and paths below them) are passed through; everything else gets 403.
-   * Compared case-insensitively on the normalised path. Unset: everything is passed through, as upstream.
+   * When set, only these IMDS paths (and paths below them, by whole segments) are passed through; everything else
+   * gets 403. Each entry must be a canonical path (see `parseRequestTarget`); compared case-insensitively.
+   * Unset: every canonical path is passed through, as upstream.
    */
   readonly allowedMetadataPaths?: readonly string[];
   /** `false` restores upstream's behaviour (every request goes to IMDS/AAD). Default: on. */
   readonly tokenCache?: false | TokenCacheSettings;
   readonly upstreamConcurrency?: FairUpstreamLimiterOptions;
-  /** Seconds announced in `Retry-After` when the upstream queue is full (default 1). */
+  /**
+   * Token-route requests that may wait at once (for MIC, a pod, an upstream call) per calling pod (default 100) and
+   * on the node (default 5000); beyond, 429 with `Retry-After`. Cached answers never wait and are not counted.
+   */
+  readonly maxWaitingRequestsPerPod?: number;
+  readonly maxWaitingRequests?: number;
+  /** Seconds announced in `Retry-After` when the upstream queue or the waiting bound is full (default 1). */
   readonly queueFullRetryAfterSeconds?: number;
   /** IMDS attempts per token (default 5) and first backoff (default 1000 ms, doubling). */
   readonly imdsMaxAttempts?: number;
@@ -72,6 +80,15 @@ export interface NmiServerOptions {
   readonly clock?: Clock;
   readonly metrics?: NmiMetrics;
   readonly onRequest?: RequestLogger;
+  /** A request refused before routing (400): its target is not in canonical form. Never holds the target itself. */
+  readonly onRefusedRequest?: (refusal: RefusedRequest) => void;
+  /** A request handler threw; the request got a 500 and the server kept serving. */
+  readonly onHandlerError?: (error: unknown) => void;
+}
+
+export interface RefusedRequest {
+  readonly remote: string;
+  readonly reason: string;
 }
 
 /** Options with every default applied. */
@@ -88,6 +105,8 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly podLookupAttempts: number;
   readonly podLookupRetryIntervalMs: number;
   readonly queueFullRetryAfterSeconds: number;
+  readonly maxWaitingRequestsPerPod: number;
+  readonly maxWaitingRequests: number;
   readonly clock: Clock;
   /** Built once per server, shared by every request. */
   readonly podResolution: ResolveCallerPodOptions;

@@ -82,7 +82,8 @@ export async function identityForPod(
   const { options } = context;
   const identityLookup = options.identityLookup;
   if (identityLookup.mode === 'standard') {
-    return lookupStandardIdentity(namespace, podName, request, identityLookup.lookup, context);
+    const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
+    return lookupStandardIdentity(namespace, podName, request, identityLookup.lookup, context, pod);
   }
   const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
   if (!pod) throw new NmiError('identity-not-found', `pod ${namespace}/${podName} not found on this node`);
@@ -100,7 +101,8 @@ export async function candidateIdentitiesForPod(
   const { options } = context;
   const identityLookup = options.identityLookup;
   if (identityLookup.mode === 'standard') {
-    return lookupStandardCandidates(namespace, podName, request, identityLookup.lookup, context);
+    const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
+    return lookupStandardCandidates(namespace, podName, request, identityLookup.lookup, context, pod);
   }
   const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
   if (!pod) throw new NmiError('identity-not-found', `pod ${namespace}/${podName} not found on this node`);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { msiIdentity, pod } from '../test-support/fake-cluster.js';
+import { binding, msiIdentity, pod } from '../test-support/fake-cluster.js';
 import { errorText } from '../test-support/http-client.js';
 import { type HarnessOptions, type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 
@@ -123,7 +123,7 @@ describe('token route (§3.5)', () => {
 
   test('row 53: no AzureAssignedIdentity → 404 after 16 sleeps of 5 s; stuck in Created → 404 after 20', async () => {
     const h = await start();
-    const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
+    const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2', { labels: { aadpodidbinding: 'app' } }));
     const nothing = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(nothing.status).toBe(404);
     expect(errorText(nothing)).toBe(
@@ -159,9 +159,33 @@ describe('token route (§3.5)', () => {
     expect((await h.get('127.0.0.2', `${TOKEN}?resource=x`)).status).toBe(200);
   });
 
+  test('issue 15 item 4: a pod without the label, or whose label no binding selects, is answered at once', async () => {
+    const h = await start();
+    h.cluster.addPod(pod('plain', 'demo', '127.0.0.3'));
+    const unlabelled = await h.get('127.0.0.3', `${TOKEN}?resource=x`);
+    expect(unlabelled.status).toBe(404);
+    expect(errorText(unlabelled)).toBe(
+      'getting assigned identities for pod demo/plain failed: the pod has no aadpodidbinding label, so no AzureIdentityBinding can select it. No identity will be assigned until that changes',
+    );
+    expect(h.clock.sleeps).toHaveLength(0);
+    // With bindings known (NMI watches them), a label that no binding selects is final at once too.
+    const selectors = new Map([['web', [binding('web-binding', 'demo', 'id-a', 'web')]]]);
+    Object.assign(h.cluster.standard, { bindingsWithSelector: (selector: string) => selectors.get(selector) ?? [] });
+    h.cluster.addPod(pod('typo', 'demo', '127.0.0.4', { labels: { aadpodidbinding: 'wbe' } }));
+    const typo = await h.get('127.0.0.4', `${TOKEN}?resource=x`);
+    expect(typo.status).toBe(404);
+    expect(errorText(typo)).toContain('no AzureIdentityBinding has selector "wbe"');
+    expect(h.clock.sleeps).toHaveLength(0);
+    // A label some binding selects still waits for MIC, as upstream.
+    h.cluster.addPod(pod('web', 'demo', '127.0.0.5', { labels: { aadpodidbinding: 'web' } }));
+    const waited = await h.get('127.0.0.5', `${TOKEN}?resource=x`);
+    expect(errorText(waited)).toContain('in CREATED state failed after 16 attempts');
+    expect(h.clock.sleeps.filter((ms) => ms === 5000)).toHaveLength(16);
+  });
+
   test('row 54: retry flags shorten the wait (created=1, interval=1 → one 1 s sleep)', async () => {
     const h = await start({ retryAttemptsForCreated: 1, findIdentityRetryIntervalSeconds: 1 });
-    h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
+    h.cluster.addPod(pod('app', 'demo', '127.0.0.2', { labels: { aadpodidbinding: 'app' } }));
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(404);
     expect(errorText(answer)).toContain('failed after 1 attempts, retry duration [1]s');
@@ -267,7 +291,7 @@ describe('token route (§3.5)', () => {
 
   test('a client that disconnects stops the identity wait', async () => {
     const h = await start({ realClock: true, findIdentityRetryIntervalSeconds: 0.05 });
-    h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
+    h.cluster.addPod(pod('app', 'demo', '127.0.0.2', { labels: { aadpodidbinding: 'app' } }));
     const http = await import('node:http');
     await new Promise<void>((resolve) => {
       const req = http.request({

@@ -67,7 +67,7 @@ export function answerCachedTokenNow(context: RouteContext): RouteOutcome | unde
   const resource = query.resource;
   // The object ID selector is checked against each candidate's tokens: always the full route.
   if (!callerIp || !resource || query.objectId) return undefined;
-  if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) return undefined;
+  if (options.metadataHeaderRequired && !hasMetadataHeader(req)) return undefined;
   let pod: Pod | undefined;
   let provided: ProvidedTokens | undefined;
   let identity: ReturnType<typeof identityForPodIfReady>;
@@ -103,7 +103,7 @@ export function answerCachedTokenNow(context: RouteContext): RouteOutcome | unde
 export async function handleTokenRoute(context: RouteContext): Promise<RouteOutcome> {
   // `context.signal` is read only where needed: creating it costs more than the whole cached-token path.
   const { req, res, query, options } = context;
-  if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) {
+  if (options.metadataHeaderRequired && !hasMetadataHeader(req)) {
     sendMetadataHeaderRequired(res);
     return { status: 400, errorCode: 'metadata-header-missing' };
   }
