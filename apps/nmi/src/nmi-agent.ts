@@ -164,6 +164,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       metadataHeaderRequired: config.metadataHeaderRequired,
       blockInstanceMetadata: config.blockInstanceMetadata,
       setRetryAfterHeader: config.setRetryAfterHeader,
+      errorFormat: config.errorFormat,
       retryAttemptsForCreated: config.lookup.retryAttemptsForCreated,
       retryAttemptsForAssigned: config.lookup.retryAttemptsForAssigned,
       findIdentityRetryIntervalSeconds: config.lookup.retryIntervalMs / 1000,

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { msiIdentity, pod } from '../test-support/fake-cluster.js';
-import { httpGet } from '../test-support/http-client.js';
+import { errorText, httpGet } from '../test-support/http-client.js';
 import { type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 
 const CLIENT_A = 'aaaaaaaa-1111-2222-3333-444444444444';
@@ -240,7 +240,7 @@ describe('issue 15 item 14: edge parsing as upstream’s Go server', () => {
     const before = proxiedCount();
     const answer = await h.get('127.0.0.2', '/host/tokenfoo?resource=x', PROBE);
     expect(answer.status).toBe(400);
-    expect(answer.body).toBe("missing 'podname' and 'podns' from request header\n");
+    expect(errorText(answer)).toBe("missing 'podname' and 'podns' from request header");
     expect(proxiedCount()).toBe(before);
   });
 
@@ -251,6 +251,6 @@ describe('issue 15 item 14: edge parsing as upstream’s Go server', () => {
       PROBE,
     );
     expect(answer.status).toBe(400);
-    expect(answer.body).toBe('parameter resource cannot be empty\n');
+    expect(errorText(answer)).toBe('parameter resource cannot be empty');
   });
 });

@@ -11,7 +11,8 @@ import {
   parseAllowedPaths,
   parseRequestTarget,
 } from '../routing/request-target.js';
-import { type TokenQuery, parseTokenQuery } from '../routing/token-query.js';
+import { parseTokenQuery } from '../routing/token-query.js';
+import { type SelectorQuery, withObjectId } from '../lookup/object-id-query.js';
 import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
@@ -83,6 +84,7 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     metadataHeaderRequired: options.metadataHeaderRequired ?? true,
     blockInstanceMetadata: options.blockInstanceMetadata ?? false,
     setRetryAfterHeader: options.setRetryAfterHeader ?? false,
+    errorFormat: options.errorFormat ?? 'json',
     retryAttemptsForCreated: options.retryAttemptsForCreated ?? 16,
     retryAttemptsForAssigned: options.retryAttemptsForAssigned ?? 4,
     findIdentityRetryIntervalSeconds: options.findIdentityRetryIntervalSeconds ?? 5,
@@ -99,15 +101,18 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
 interface RequestTarget {
   readonly parsed: ParsedTarget;
   /** The query as the token routes read it (empty for refused targets: they never reach a token route). */
-  readonly tokenQuery: TokenQuery;
+  readonly tokenQuery: SelectorQuery;
 }
 
-const NO_QUERY = parseTokenQuery('');
+const NO_QUERY = withObjectId(parseTokenQuery(''), '');
 
 function readRequestTarget(target: string): RequestTarget {
   const parsed = parseRequestTarget(target);
   const isTokenRoute = parsed.canonical && (parsed.route === 'token' || parsed.route === 'host-token');
-  return { parsed, tokenQuery: isTokenRoute ? parseTokenQuery(parsed.rawQuery) : NO_QUERY };
+  return {
+    parsed,
+    tokenQuery: isTokenRoute ? withObjectId(parseTokenQuery(parsed.rawQuery), parsed.rawQuery) : NO_QUERY,
+  };
 }
 
 /**
@@ -146,11 +151,12 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(tokenCache ? { cache: tokenCache } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  const proxy = createPassThroughProxy(options.imdsBaseUrl);
+  const proxy = createPassThroughProxy(options.imdsBaseUrl, { errorFormat: options.errorFormat });
   const waiting = new WaitingRequests(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
   const errorAnswerOptions = {
     retryAfterOnLookupFailure: false,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+    errorFormat: options.errorFormat,
   };
   // Checked once at start: an entry that is not canonical could never match a canonical path as its writer meant.
   const allowedPaths = options.allowedMetadataPaths ? parseAllowedPaths(options.allowedMetadataPaths) : undefined;
