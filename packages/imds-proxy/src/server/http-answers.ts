@@ -101,10 +101,10 @@ export function hasMetadataHeader(req: IncomingMessage): boolean {
  * A handler failed in a way it did not answer itself (a bug, or a value node:http refuses). The client gets a 500
  * with a fixed text (the error may quote request bytes or internals); a response already started is cut off.
  */
-export function answerInternalError(res: ServerResponse, _error: unknown): void {
+export function answerInternalError(res: ServerResponse, format: ErrorFormat): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendErrorText(res, 500, 'NMI failed to handle the request');
+  sendError(res, 500, 'NMI failed to handle the request', format);
 }

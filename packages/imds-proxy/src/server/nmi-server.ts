@@ -19,7 +19,7 @@ import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
 import { IdentityTokenProvider } from '../token/identity-token-provider.js';
 import { createImdsTokenClient } from '../token/imds-token-client.js';
 import { TokenCache } from '../token/token-cache.js';
-import { answerInternalError, hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
+import { answerInternalError, hasMetadataHeader, sendError, sendMetadataHeaderRequired } from './http-answers.js';
 import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
@@ -171,7 +171,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       return;
     }
     if (allowedPaths && !isAllowedPath(target.foldedPath, allowedPaths)) {
-      sendErrorText(res, 403, BLOCKED_MESSAGE);
+      sendError(res, 403, BLOCKED_MESSAGE, options.errorFormat);
       return;
     }
     // Exactly the bytes that were checked and routed: IMDS cannot read a path NMI did not.
@@ -202,7 +202,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       immediate = answerNow?.(context);
     } catch (error) {
       // Defensive, as below: a bug in the fast path is a 500 for this request, never a crash of the server.
-      answerInternalError(res, error);
+      answerInternalError(res, options.errorFormat);
       options.onHandlerError?.(error);
       finish({ status: 500, errorCode: 'internal' });
       return;
@@ -223,7 +223,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handler(context)
       .then(finish, (error: unknown) => {
         // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
-        answerInternalError(res, error);
+        answerInternalError(res, options.errorFormat);
         options.onHandlerError?.(error);
         finish({ status: 500, errorCode: 'internal' });
       })
@@ -269,7 +269,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     const parsed = target.parsed;
     if (!parsed.canonical) {
       // Upstream's answer to a token look-alike (route 2), for every target that is not in canonical form.
-      sendErrorText(res, 400, INVALID_REQUEST);
+      sendError(res, 400, INVALID_REQUEST, options.errorFormat);
       options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: parsed.reason });
       return;
     }
@@ -278,7 +278,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         runTokenRoute(req, res, TOKEN_ROUTE_PATH, target, handleTokenRoute, answerCachedTokenNow);
         return;
       case 'invalid-token-path':
-        sendErrorText(res, 400, INVALID_REQUEST);
+        sendError(res, 400, INVALID_REQUEST, options.errorFormat);
         options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: 'token endpoint look-alike' });
         return;
       case 'host-token':
@@ -286,7 +286,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         return;
       case 'instance':
         if (options.blockInstanceMetadata) {
-          sendErrorText(res, 403, BLOCKED_MESSAGE);
+          sendError(res, 403, BLOCKED_MESSAGE, options.errorFormat);
           return;
         }
         passThrough(req, res, parsed);
@@ -306,7 +306,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       try {
         route(req, res);
       } catch (error) {
-        answerInternalError(res, error);
+        answerInternalError(res, options.errorFormat);
         options.onHandlerError?.(error);
       }
     });
