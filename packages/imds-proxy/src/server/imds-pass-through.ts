@@ -11,6 +11,8 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // Already answered by NMI's own server (it sent the 100 Continue); IMDS must not be asked to hold the body back.
+  'expect',
 ]);
 
 export interface PassThroughProxy {
@@ -31,6 +33,14 @@ export function createPassThroughProxy(imdsBaseUrl: string): PassThroughProxy {
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
     headers['host'] = base.host;
+    // The pod's body is forwarded framed as the pod framed it. A chunked body (its Transfer-Encoding is hop-by-hop,
+    // so not copied above) must go out chunked again: node:http sends the body of a GET, HEAD, DELETE or OPTIONS
+    // without Content-Length or Transfer-Encoding as raw bytes, which IMDS reads as further requests on the
+    // kept-alive connection (a pod could smuggle a token request past every check). Without either header the
+    // request has no body (RFC 9112 §6.3) and none is sent.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
+      headers['transfer-encoding'] = 'chunked';
+    }
     const upstream = http.request({ host, port, method: req.method, path: pathAndQuery, headers, agent }, (answer) => {
       const responseHeaders: http.OutgoingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) {

@@ -1,0 +1,95 @@
+import net from 'node:net';
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
+
+/**
+ * A hostile pod against the pass-through, over raw sockets: the body of a request NMI forwards must reach IMDS
+ * framed as that request's body, never as bytes IMDS reads as a request of its own (request smuggling into the
+ * kept-alive upstream connection would reach the token endpoint without any pod check).
+ */
+
+const UNBOUND_CALLER = '127.0.1.9';
+const TOKEN_REQUEST =
+  'GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/ HTTP/1.1\r\n' +
+  'Host: imds\r\nMetadata: true\r\n\r\n';
+
+/** Writes `bytes` from `from` and collects everything NMI sends back until it closes or goes quiet. */
+function exchange(port: number, from: string, bytes: string, quietMs = 400): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress: from });
+    let received = '';
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(received);
+    };
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(done, quietMs);
+    };
+    socket.setEncoding('latin1');
+    socket.on('connect', () => {
+      socket.write(bytes);
+      quiet();
+    });
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      quiet();
+    });
+    socket.on('close', done);
+    socket.on('error', (error) => (received ? done() : reject(error)));
+  });
+}
+
+function chunked(body: string): string {
+  return `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+}
+
+describe('pass-through request bodies cannot smuggle a request to IMDS', () => {
+  let h: NmiHarness;
+  beforeEach(async () => {
+    h = await startNmiHarness();
+    h.imds.systemAssigned = true;
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  for (const method of ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'POST', 'PUT']) {
+    test(`${method} with a chunked body holding a token request`, async () => {
+      const smuggling =
+        `${method} /metadata/instance?api-version=2021-02-01 HTTP/1.1\r\nHost: x\r\nMetadata: true\r\n` +
+        `Transfer-Encoding: chunked\r\n\r\n${chunked(TOKEN_REQUEST)}`;
+      const answer = await exchange(h.port, UNBOUND_CALLER, smuggling);
+      // A follow-up pass-through on a fresh connection must get its own answer, not the smuggled one.
+      const followUp = await exchange(
+        h.port,
+        UNBOUND_CALLER,
+        'GET /metadata/instance?api-version=2021-02-01 HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nConnection: close\r\n\r\n',
+      );
+      expect(h.imds.tokenCalls()).toEqual([]);
+      expect(h.imds.calls.map((call) => call.path)).toEqual(['/metadata/instance', '/metadata/instance']);
+      expect(answer).not.toContain('access_token');
+      expect(followUp).not.toContain('access_token');
+      expect(followUp).toMatch(/^HTTP\/1\.1 200/);
+    });
+  }
+
+  test('a Content-Length body and Expect: 100-continue stay one request', async () => {
+    const withLength =
+      `GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nContent-Length: ${Buffer.byteLength(TOKEN_REQUEST)}\r\n` +
+      `\r\n${TOKEN_REQUEST}`;
+    const expecting =
+      'GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nExpect: 100-continue\r\n' +
+      `Transfer-Encoding: chunked\r\n\r\n${chunked(TOKEN_REQUEST)}`;
+    const answers = [
+      await exchange(h.port, UNBOUND_CALLER, withLength),
+      await exchange(h.port, UNBOUND_CALLER, expecting),
+    ];
+    expect(h.imds.tokenCalls()).toEqual([]);
+    expect(h.imds.calls.map((call) => call.path)).toEqual(['/metadata/instance', '/metadata/instance']);
+    expect(h.imds.calls[1]?.headers['expect']).toBeUndefined();
+    for (const answer of answers) expect(answer).toMatch(/HTTP\/1\.1 200 OK/);
+  });
+});
