@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 
 /**
@@ -92,4 +92,44 @@ describe('pass-through request bodies cannot smuggle a request to IMDS', () => {
     expect(h.imds.calls[1]?.headers['expect']).toBeUndefined();
     for (const answer of answers) expect(answer).toMatch(/HTTP\/1\.1 200 OK/);
   });
+});
+
+/**
+ * IMDS issues credentials under `/metadata/identity` beyond the v1 token endpoint: MSI v2's
+ * `POST /metadata/identity/issuecredential` returns an X.509 client credential of the VM's identity for a CSR (which
+ * the caller then trades for tokens at Entra ID), `/metadata/identity/credential` a short-lived one, and
+ * `getPlatformMetadata` names the VM's identity. A pod with no binding must reach none of them.
+ */
+describe('no pass-through under /metadata/identity', () => {
+  let h: NmiHarness;
+  beforeAll(async () => {
+    h = await startNmiHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const requests = [
+    'POST /metadata/identity/issuecredential?cred-api-version=1.0',
+    'POST /Metadata/Identity/IssueCredential?cred-api-version=1.0',
+    'GET /metadata/identity/getplatformmetadata?cred-api-version=1.0',
+    'GET /metadata/identity/getPlatformMetadata?cred-api-version=1.0',
+    'POST /metadata/identity/credential?api-version=2018-02-01',
+    'GET /metadata/identity/info?api-version=2018-02-01',
+    'GET /metadata/identity?api-version=2018-02-01',
+    'GET /metadata/identity/?api-version=2018-02-01',
+  ];
+  for (const line of requests) {
+    test(line, async () => {
+      const body = '{"csr":"MIIB"}';
+      const answer = await exchange(
+        h.port,
+        UNBOUND_CALLER,
+        `${line} HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(h.imds.calls).toEqual([]);
+    });
+  }
 });
