@@ -133,3 +133,45 @@ describe('no pass-through under /metadata/identity', () => {
     });
   }
 });
+
+/**
+ * A pod that opens pass-through requests and never finishes their bodies must not hold NMI's connections to IMDS:
+ * other pods' metadata requests are still answered while it stalls.
+ */
+describe('a stalled pass-through body does not starve other pods', () => {
+  let h: NmiHarness;
+  beforeAll(async () => {
+    h = await startNmiHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('64 stalled bodies from one pod, then another pod asks for the instance document', async () => {
+    const stalled: net.Socket[] = [];
+    let refused = 0;
+    for (let i = 0; i < 64; i++) {
+      const socket = net.connect({ port: h.port, host: '127.0.0.1', localAddress: UNBOUND_CALLER });
+      socket.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => {
+        if (chunk.toString('latin1').startsWith('HTTP/1.1 429 ')) refused++;
+      });
+      socket.write('POST /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nContent-Length: 1000\r\n\r\n{');
+      stalled.push(socket);
+    }
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const answer = await exchange(
+        h.port,
+        '127.0.0.2',
+        'GET /metadata/instance?api-version=2021-02-01 HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nConnection: close\r\n\r\n',
+        2000,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+      // The stalling pod keeps its own 16 and is told to come back for the rest.
+      expect(refused).toBe(48);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
+  });
+});

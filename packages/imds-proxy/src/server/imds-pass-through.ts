@@ -21,11 +21,12 @@ export interface PassThroughProxy {
   close(): void;
 }
 
-export function createPassThroughProxy(imdsBaseUrl: string): PassThroughProxy {
+export function createPassThroughProxy(imdsBaseUrl: string, limits: { maxSockets?: number } = {}): PassThroughProxy {
   const base = new URL(imdsBaseUrl);
   const host = base.hostname.replace(/^\[|\]$/g, '');
   const port = Number(base.port || 80);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  // Not the per-pod bound: the server bounds each pod's open requests, this only caps all of them together.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: limits.maxSockets ?? 16 });
 
   function forward(req: IncomingMessage, res: ServerResponse, pathAndQuery: string): void {
     const headers: http.OutgoingHttpHeaders = {};
