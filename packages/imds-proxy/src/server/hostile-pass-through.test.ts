@@ -175,3 +175,47 @@ describe('a stalled pass-through body does not starve other pods', () => {
     }
   });
 });
+
+/** Framing and syntax games node:http refuses itself: none may reach IMDS, and NMI keeps serving afterwards. */
+describe('malformed requests reach nothing and stop nothing', () => {
+  let h: NmiHarness;
+  beforeAll(async () => {
+    h = await startNmiHarness();
+    h.imds.systemAssigned = true;
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const TOKEN = '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/';
+  const ahead = `${TOKEN_REQUEST}`;
+  const cases: Record<string, string> = {
+    'CONNECT to IMDS': 'CONNECT 169.254.169.254:80 HTTP/1.1\r\nHost: 169.254.169.254:80\r\n\r\n',
+    'OPTIONS *': 'OPTIONS * HTTP/1.1\r\nHost: x\r\nMetadata: true\r\n\r\n',
+    'HTTP/0.9 request line': 'GET /metadata/instance\r\n\r\n',
+    'https absolute-form': `GET https://x${TOKEN} HTTP/1.1\r\nHost: x\r\nMetadata: true\r\n\r\n`,
+    'Transfer-Encoding with Content-Length': `POST /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nTransfer-Encoding: chunked\r\nContent-Length: ${ahead.length}\r\n\r\n${ahead}`,
+    'Transfer-Encoding without chunked': `GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nTransfer-Encoding: gzip\r\n\r\n${ahead}`,
+    'two Content-Length lines': `GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nContent-Length: 0\r\nContent-Length: ${ahead.length}\r\n\r\n${ahead}`,
+    'obsolete line folding': 'GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nX-A: a\r\n b\r\n\r\n',
+    'NUL in a header value': 'GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nX-A: a\x00b\r\n\r\n',
+    'unknown method': 'FOO /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\n\r\n',
+    'bare LF line ends': 'GET /metadata/instance HTTP/1.1\nHost: x\nMetadata: true\n\n',
+    'fragment in the target': `GET ${TOKEN}#x HTTP/1.1\r\nHost: x\r\nMetadata: true\r\n\r\n`,
+    '20 kB header': `GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\n`,
+  };
+  for (const [name, bytes] of Object.entries(cases)) {
+    test(name, async () => {
+      const answer = await exchange(h.port, UNBOUND_CALLER, bytes, 200);
+      expect(answer).not.toMatch(/^HTTP\/1\.1 [23]/);
+      expect(h.imds.calls).toEqual([]);
+      const healthy = await exchange(
+        h.port,
+        UNBOUND_CALLER,
+        'GET /metadata/instance HTTP/1.1\r\nHost: x\r\nMetadata: true\r\nConnection: close\r\n\r\n',
+      );
+      expect(healthy).toMatch(/^HTTP\/1\.1 200 OK/);
+      h.imds.calls.length = 0;
+    });
+  }
+});
