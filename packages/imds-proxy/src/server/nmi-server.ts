@@ -287,7 +287,10 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         return;
       case 'invalid-token-path':
         sendErrorText(res, 400, INVALID_REQUEST);
-        options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: 'token endpoint look-alike or identity endpoint' });
+        options.onRefusedRequest?.({
+          remote: req.socket.remoteAddress ?? '',
+          reason: 'token endpoint look-alike or identity endpoint',
+        });
         return;
       case 'host-token':
         runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, target, handleHostTokenRoute);
