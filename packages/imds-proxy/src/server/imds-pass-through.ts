@@ -12,6 +12,8 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // Already answered by NMI's own server (it sent the 100 Continue); IMDS must not be asked to hold the body back.
+  'expect',
 ]);
 
 export interface PassThroughProxy {
@@ -26,6 +28,8 @@ export interface PassThroughProxy {
 export interface PassThroughOptions {
   /** How a transport failure (500) is written; default `text`, upstream's `http.Error`. */
   readonly errorFormat?: ErrorFormat;
+  /** Connections to IMDS in all (default 16). Not the per-pod bound: the server bounds each pod's open requests. */
+  readonly maxSockets?: number;
 }
 
 /** Methods Go's transport (upstream) also resends after a kept-alive connection fails before any answer. */
@@ -37,7 +41,7 @@ export function createPassThroughProxy(imdsBaseUrl: string, options: PassThrough
   const base = new URL(imdsBaseUrl);
   const host = base.hostname.replace(/^\[|\]$/g, '');
   const port = Number(base.port || 80);
-  const agent = new http.Agent({ ...KEEP_ALIVE_AGENT_OPTIONS, maxSockets: 16 });
+  const agent = new http.Agent({ ...KEEP_ALIVE_AGENT_OPTIONS, maxSockets: options.maxSockets ?? 16 });
   const errorFormat = options.errorFormat ?? 'text';
 
   function forward(req: IncomingMessage, res: ServerResponse, pathAndQuery: string): void {
@@ -46,6 +50,14 @@ export function createPassThroughProxy(imdsBaseUrl: string, options: PassThrough
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
     headers['host'] = base.host;
+    // The pod's body is forwarded framed as the pod framed it. A chunked body (its Transfer-Encoding is hop-by-hop,
+    // so not copied above) must go out chunked again: node:http sends the streamed body of a DELETE or OPTIONS
+    // without Content-Length or Transfer-Encoding as raw bytes, which IMDS reads as further requests on the
+    // kept-alive connection (a pod could smuggle a token request past every check). Without either header the
+    // request has no body (RFC 9112 §6.3) and none is sent.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined) {
+      headers['transfer-encoding'] = 'chunked';
+    }
     let upstream: http.ClientRequest | undefined;
     res.on('close', () => {
       if (!res.writableFinished) upstream?.destroy();

@@ -50,6 +50,10 @@ const TOO_MANY_WAITING = new NmiError(
   'too-many-waiting-requests',
   'too many token requests from this pod are waiting for an answer; retry later',
 );
+const TOO_MANY_IN_FLIGHT = 'too many metadata requests from this pod are in flight; retry later';
+/** Pass-through requests one pod may have open at once (SDKs and agents send a few), and all pods together. */
+const MAX_PASS_THROUGH_PER_POD = 16;
+const MAX_PASS_THROUGH_TOTAL = 1024;
 const TOKEN_ROUTE_PATH = '/metadata/identity/oauth2/token';
 const HOST_TOKEN_ROUTE_PATH = '/host/token';
 
@@ -151,7 +155,11 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(tokenCache ? { cache: tokenCache } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  const proxy = createPassThroughProxy(options.imdsBaseUrl, { errorFormat: options.errorFormat });
+  const proxy = createPassThroughProxy(options.imdsBaseUrl, {
+    errorFormat: options.errorFormat,
+    maxSockets: MAX_PASS_THROUGH_TOTAL,
+  });
+  const passThroughSlots = new WaitingRequests(MAX_PASS_THROUGH_PER_POD, MAX_PASS_THROUGH_TOTAL);
   const waiting = new WaitingRequests(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
   const errorAnswerOptions = {
     retryAfterOnLookupFailure: false,
@@ -174,6 +182,17 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       sendError(res, 403, BLOCKED_MESSAGE, options.errorFormat);
       return;
     }
+    // A pod that never finishes its bodies (or never reads its answers) holds a connection to IMDS per request:
+    // bounded per pod, so it cannot take every connection and starve the other pods' metadata requests.
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    const callerKey = callerIpOf(remoteAddress) ?? remoteAddress;
+    if (!passThroughSlots.tryEnter(callerKey)) {
+      sendError(res, 429, TOO_MANY_IN_FLIGHT, options.errorFormat, {
+        'Retry-After': String(options.queueFullRetryAfterSeconds),
+      });
+      return;
+    }
+    res.on('close', () => passThroughSlots.leave(callerKey));
     // Exactly the bytes that were checked and routed: IMDS cannot read a path NMI did not.
     proxy.forward(req, res, target.forwardTarget);
   }
@@ -279,7 +298,10 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         return;
       case 'invalid-token-path':
         sendError(res, 400, INVALID_REQUEST, options.errorFormat);
-        options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: 'token endpoint look-alike' });
+        options.onRefusedRequest?.({
+          remote: req.socket.remoteAddress ?? '',
+          reason: 'token endpoint look-alike or identity endpoint',
+        });
         return;
       case 'host-token':
         runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, target, handleHostTokenRoute);
