@@ -17,9 +17,10 @@ import { decodeProtobufObject } from './protobuf-bodies.js';
 import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
+import { parseDryRun, queryBool } from './query-options.js';
 import { parseRoute, type Route } from './request-routing.js';
 import type { KubeObject, ResourceType } from './resource-types.js';
-import type { DeleteOptions, ResourceService } from './resource-service.js';
+import type { DeleteOptions, ResourceService, WriteOptions } from './resource-service.js';
 import {
   ApiError,
   badRequest,
@@ -107,7 +108,7 @@ function verbOf(
   route: Extract<Route, { kind: 'resource' }>,
   query: URLSearchParams,
 ): RequestVerb | undefined {
-  const watch = route.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';
+  const watch = route.legacyWatch || queryBool(query, 'watch');
   switch (method) {
     case 'GET':
       if (watch) return 'watch';
@@ -261,7 +262,7 @@ async function handleResource(
           namespace: route.namespace,
           predicate: service.selectorFor(rt, listOptions, undefined),
           resourceVersion: query.get('resourceVersion') ?? undefined,
-          allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+          allowBookmarks: queryBool(query, 'allowWatchBookmarks'),
           timeoutSeconds: optionalInt(query, 'timeoutSeconds'),
           table: table === undefined ? undefined : { includeObject: table },
         },
@@ -301,34 +302,71 @@ async function handleResource(
       }
       return sendJson(res, 200, obj);
     }
-    case 'create':
-      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readRawBody(req))));
-    case 'update':
-      return sendJson(
-        res,
-        200,
-        service.update(rt, namespace, name, parseObjectBody(req, await readRawBody(req)), subresource),
-      );
+    case 'create': {
+      const opts = writeOptions(req, query, 'CreateOptions');
+      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readRawBody(req)), opts));
+    }
+    case 'update': {
+      const opts = writeOptions(req, query, 'UpdateOptions');
+      const body = parseObjectBody(req, await readRawBody(req));
+      return sendJson(res, 200, service.update(rt, namespace, name, body, subresource, opts));
+    }
     case 'patch': {
+      const opts = writeOptions(req, query, 'PatchOptions');
       const kind = patchKindOf(req.headers['content-type'], rt);
       const raw = await readBody(req);
       const body = kind === 'apply' ? parseApplyBody(raw) : parseJsonBody(raw);
       const existed = service.exists(rt, namespace, name);
-      const result = service.patch(rt, namespace, name, kind, body, subresource);
+      const result = service.patch(rt, namespace, name, kind, body, subresource, opts);
       return sendJson(res, existed ? 200 : 201, result);
     }
     case 'delete': {
-      const rawOptions = await readRawBody(req);
-      // Typed clients may send DeleteOptions as protobuf; only preconditions matter here and those come as JSON.
-      const isProtobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
-      const options = (isProtobuf ? {} : (parseObjectBody(req, rawOptions) ?? {})) as DeleteOptions;
-      const result = service.delete(rt, namespace, name, options);
-      const stillThere = service.exists(rt, namespace, name);
+      const options = await readDeleteOptions(req, query);
+      const opts = writeOptions(req, query, 'DeleteOptions', options.dryRun);
+      const result = service.delete(rt, namespace, name, options, opts);
+      const stillThere = opts.dryRun !== true && service.exists(rt, namespace, name);
       return sendJson(res, stillThere && !isNamespaces(rt) ? 202 : 200, result);
     }
-    case 'deletecollection':
-      return sendJson(res, 200, service.deleteCollection(rt, route.namespace, listOptions));
+    case 'deletecollection': {
+      const options = await readDeleteOptions(req, query);
+      const opts = writeOptions(req, query, 'DeleteOptions', options.dryRun);
+      return sendJson(res, 200, service.deleteCollection(rt, route.namespace, listOptions, options, opts));
+    }
   }
+}
+
+/**
+ * DeleteOptions come in the body (JSON; typed clients may send protobuf, whose preconditions we do not decode) and,
+ * for `propagationPolicy`, `orphanDependents` and `dryRun`, in the query as well.
+ */
+async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
+  const rawOptions = await readRawBody(req);
+  const isProtobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
+  const options = (isProtobuf ? {} : (parseObjectBody(req, rawOptions) ?? {})) as DeleteOptions;
+  const policy = query.get('propagationPolicy');
+  if (policy !== null) options.propagationPolicy = policy;
+  if (query.has('orphanDependents')) options.orphanDependents = queryBool(query, 'orphanDependents');
+  return options;
+}
+
+/** The write options every mutating verb shares: `dryRun`, `fieldManager` (or the User-Agent's name), `force`. */
+function writeOptions(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions',
+  dryRunFromBody?: unknown,
+): WriteOptions {
+  const opts: WriteOptions = { dryRun: parseDryRun(query, optionsKind, dryRunFromBody) };
+  const manager = query.get('fieldManager');
+  if (manager !== null && manager !== '') opts.fieldManager = manager;
+  else opts.fieldManager = managerFromUserAgent(req.headers['user-agent']);
+  if (queryBool(query, 'force')) opts.force = true;
+  return opts;
+}
+
+/** The real server names an unnamed updater after its User-Agent's product (`kubectl-edit/v1.32 ...` → `kubectl-edit`). */
+function managerFromUserAgent(userAgent: string | undefined): string {
+  return (userAgent ?? 'unknown').split('/')[0]!.slice(0, 128);
 }
 
 function isNamespaces(rt: ResourceType): boolean {

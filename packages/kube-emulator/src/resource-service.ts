@@ -30,6 +30,18 @@ export interface ListOptions {
 
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+  orphanDependents?: boolean;
+  dryRun?: string[];
+}
+
+/** How a write is carried out: dry run (nothing stored, no event, no resourceVersion consumed) and who writes. */
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** The field manager (query `fieldManager`, else the User-Agent's product name as on the real server). */
+  fieldManager?: string;
+  /** Server-side apply: take ownership of conflicting fields. */
+  force?: boolean;
 }
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -126,7 +138,7 @@ export class ResourceService {
     return this.present(rt, obj);
   }
 
-  create(rt: ResourceType, namespace: string, body: unknown): KubeObject {
+  create(rt: ResourceType, namespace: string, body: unknown, opts: WriteOptions = {}): KubeObject {
     const obj = this.decode(rt, namespace, body);
     const meta = obj['metadata'];
     if (typeof meta.name !== 'string' || meta.name === '') {
@@ -147,6 +159,11 @@ export class ResourceService {
     delete meta.deletionGracePeriodSeconds;
     if (rt.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    if (opts.dryRun === true) {
+      // The real server answers a dry-run create without a resourceVersion: none was allocated.
+      delete meta.resourceVersion;
+      return this.present(rt, obj);
+    }
     meta.resourceVersion = String(this.store.nextRevision());
     this.store.put(storageKey, obj, 'ADDED');
     this.afterWrite(rt, obj);
@@ -163,14 +180,21 @@ export class ResourceService {
    * PUT. `subresource` 'status' takes only the status from the body; the main resource keeps the stored status when
    * the type has a status subresource.
    */
-  update(rt: ResourceType, namespace: string, name: string, body: unknown, subresource?: 'status'): KubeObject {
+  update(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    subresource?: 'status',
+    opts: WriteOptions = {},
+  ): KubeObject {
     const incoming = this.decode(rt, namespace, body);
     const bodyName = incoming['metadata'].name;
     if (bodyName !== undefined && bodyName !== name) {
       throw badRequest(`the name of the object (${String(bodyName)}) does not match the name on the URL (${name})`);
     }
     incoming['metadata'].name = name;
-    return this.replace(rt, namespace, name, incoming, subresource);
+    return this.replace(rt, namespace, name, incoming, subresource, opts);
   }
 
   private replace(
@@ -178,7 +202,8 @@ export class ResourceService {
     namespace: string,
     name: string,
     incoming: KubeObject,
-    subresource?: 'status',
+    subresource: 'status' | undefined,
+    opts: WriteOptions,
   ): KubeObject {
     const ns = rt.namespaced ? namespace : '';
     const storageKey = TypeRegistry.storageKey(rt);
@@ -226,6 +251,7 @@ export class ResourceService {
       next['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
     }
     if (sameContent(next, current)) return this.present(rt, current);
+    if (opts.dryRun === true) return this.present(rt, next);
     if (next['metadata'].deletionTimestamp !== undefined && (next['metadata'].finalizers ?? []).length === 0) {
       return this.present(rt, this.removeNow(rt, next));
     }
@@ -242,15 +268,18 @@ export class ResourceService {
     kind: PatchKind,
     body: unknown,
     subresource?: 'status',
+    opts: WriteOptions = {},
   ): KubeObject {
     const ns = rt.namespaced ? namespace : '';
     const current = this.store.get(TypeRegistry.storageKey(rt), ns, name);
     if (current === undefined) {
       if (kind === 'apply' && subresource === undefined)
-        return this.create(rt, namespace, {
-          ...(body as KubeObject),
-          metadata: { ...(body as KubeObject)['metadata'], name },
-        });
+        return this.create(
+          rt,
+          namespace,
+          { ...(body as KubeObject), metadata: { ...(body as KubeObject)['metadata'], name } },
+          opts,
+        );
       throw notFound(rt, name);
     }
     let patched: KubeObject;
@@ -273,10 +302,16 @@ export class ResourceService {
     if (!isObject(patched)) throw badRequest('the patch did not produce an object');
     const incoming = this.decode(rt, namespace, patched);
     incoming['metadata'].name = name;
-    return this.replace(rt, namespace, name, incoming, subresource);
+    return this.replace(rt, namespace, name, incoming, subresource, opts);
   }
 
-  delete(rt: ResourceType, namespace: string, name: string, options?: DeleteOptions): KubeObject {
+  delete(
+    rt: ResourceType,
+    namespace: string,
+    name: string,
+    options?: DeleteOptions,
+    opts: WriteOptions = {},
+  ): KubeObject {
     const ns = rt.namespaced ? namespace : '';
     const storageKey = TypeRegistry.storageKey(rt);
     const current = this.store.get(storageKey, ns, name);
@@ -297,7 +332,7 @@ export class ResourceService {
       );
     }
     if (rt.group === '' && rt.plural === 'namespaces')
-      return this.present(rt, this.beginNamespaceDeletion(rt, current));
+      return this.present(rt, this.beginNamespaceDeletion(rt, current, opts.dryRun === true));
     if ((current['metadata'].finalizers ?? []).length > 0) {
       if (current['metadata'].deletionTimestamp !== undefined) return this.present(rt, current);
       const marked: KubeObject = {
@@ -305,10 +340,12 @@ export class ResourceService {
         metadata: { ...current['metadata'], deletionTimestamp: this.timestamp(), deletionGracePeriodSeconds: 0 },
       };
       if (rt.tracksGeneration) marked['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
+      if (opts.dryRun === true) return this.present(rt, marked);
       marked['metadata'].resourceVersion = String(this.store.nextRevision());
       this.store.put(storageKey, marked, 'MODIFIED', current);
       return this.present(rt, marked);
     }
+    if (opts.dryRun === true) return deletedResponse(rt, this.present(rt, current));
     return deletedResponse(rt, this.present(rt, this.removeNow(rt, current)));
   }
 
@@ -340,19 +377,17 @@ export class ResourceService {
     }
   }
 
-  private beginNamespaceDeletion(rt: ResourceType, current: KubeObject): KubeObject {
+  private beginNamespaceDeletion(rt: ResourceType, current: KubeObject, dryRun: boolean): KubeObject {
     const name = String(current['metadata'].name);
     if (PROTECTED_NAMESPACES.has(name)) throw forbidden(rt, name, 'this namespace may not be deleted');
     if (current['metadata'].deletionTimestamp !== undefined) return current;
     const terminating: KubeObject = {
       ...current,
-      metadata: {
-        ...current['metadata'],
-        deletionTimestamp: this.timestamp(),
-        resourceVersion: String(this.store.nextRevision()),
-      },
+      metadata: { ...current['metadata'], deletionTimestamp: this.timestamp() },
       status: { ...current['status'], phase: 'Terminating' },
     };
+    if (dryRun) return terminating;
+    terminating['metadata'].resourceVersion = String(this.store.nextRevision());
     this.store.put(TypeRegistry.storageKey(rt), terminating, 'MODIFIED', current);
     // The namespace controller runs after the DELETE has answered, as on a real cluster.
     setImmediate(() => this.purgeNamespace(name));
@@ -425,12 +460,20 @@ export class ResourceService {
     return { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items };
   }
 
-  deleteCollection(rt: ResourceType, namespace: string | undefined, options: ListOptions): KubeObject {
+  deleteCollection(
+    rt: ResourceType,
+    namespace: string | undefined,
+    options: ListOptions,
+    deleteOptions: DeleteOptions = {},
+    opts: WriteOptions = {},
+  ): KubeObject {
     const listed = this.list(rt, namespace, { ...options, limit: undefined, continueToken: undefined });
     const deleted: KubeObject[] = [];
     for (const item of listed['items'] as KubeObject[]) {
       try {
-        deleted.push(this.delete(rt, String(item['metadata'].namespace ?? ''), String(item['metadata'].name)));
+        const itemNamespace = String(item['metadata'].namespace ?? '');
+        const itemName = String(item['metadata'].name);
+        deleted.push(this.delete(rt, itemNamespace, itemName, deleteOptions, opts));
       } catch (e) {
         if (!(e instanceof ApiError) || e.code !== 'NOT_FOUND') throw e;
       }
