@@ -157,7 +157,7 @@ describe('dryRun=All', () => {
     // client-node decodes a delete's answer as a Status, so read the object over plain HTTP.
     const marked = await changesNothing(async () => {
       const res = await fetch(`${emulator.url}/api/v1/namespaces/dry/configmaps/kept?dryRun=All`, { method: 'DELETE' });
-      return res.json();
+      return (await res.json()) as { metadata: { deletionTimestamp?: string } };
     });
     expect(marked.metadata.deletionTimestamp).toBeDefined();
     const live = await core.readNamespacedConfigMap({ namespace: 'dry', name: 'kept' });
@@ -193,7 +193,7 @@ describe('dryRun=All', () => {
       method: 'DELETE',
     });
     expect(del.status).toBe(422);
-    expect((await del.json()).message).toContain('DeleteOptions.meta.k8s.io "" is invalid');
+    expect(((await del.json()) as { message: string }).message).toContain('DeleteOptions.meta.k8s.io "" is invalid');
     await core.readNamespacedConfigMap({ namespace: 'dry', name: 'kept' });
   });
 });

@@ -359,7 +359,7 @@ function writeOptions(
   const opts: WriteOptions = { dryRun: parseDryRun(query, optionsKind, dryRunFromBody) };
   const manager = query.get('fieldManager');
   if (manager !== null && manager !== '') opts.fieldManager = manager;
-  else opts.fieldManager = managerFromUserAgent(req.headers['user-agent']);
+  opts.defaultFieldManager = managerFromUserAgent(req.headers['user-agent']);
   if (queryBool(query, 'force')) opts.force = true;
   return opts;
 }

@@ -41,7 +41,7 @@ describe('over HTTP', () => {
     } finally {
       w.close();
     }
-    const list = await (await fetch(`${emulator.url}/api/v1/namespaces?watch=False`)).json();
+    const list = (await (await fetch(`${emulator.url}/api/v1/namespaces?watch=False`)).json()) as { kind: string };
     expect(list.kind).toBe('NamespaceList');
   });
 

@@ -13,6 +13,7 @@ import {
   alreadyExists,
   badRequest,
   conflict,
+  failureStatus,
   forbidden,
   notFound,
   STALE_OBJECT_MESSAGE,
@@ -20,6 +21,13 @@ import {
 import { TypeRegistry } from './type-registry.js';
 import { crdStatus, deletedResponse, PROTECTED_NAMESPACES, prepareForCreate } from './type-strategies.js';
 import { checkDecodable, requireName, validateCrd, validateName } from './validation.js';
+import {
+  checkApply,
+  managedFieldsAfterApply,
+  managedFieldsAfterUpdate,
+  removeField,
+  type WriteIdentity,
+} from './managed-fields.js';
 
 export interface ListOptions {
   labelSelector?: string | undefined;
@@ -38,10 +46,22 @@ export interface DeleteOptions {
 /** How a write is carried out: dry run (nothing stored, no event, no resourceVersion consumed) and who writes. */
 export interface WriteOptions {
   dryRun?: boolean;
-  /** The field manager (query `fieldManager`, else the User-Agent's product name as on the real server). */
+  /** The field manager named by the query's `fieldManager`. */
   fieldManager?: string;
+  /** The manager of an update that names none: the User-Agent's product name, as on the real server. */
+  defaultFieldManager?: string;
   /** Server-side apply: take ownership of conflicting fields. */
   force?: boolean;
+}
+
+/** Internal: the write is a server-side apply of this configuration. */
+interface InternalWriteOptions extends WriteOptions {
+  applyConfig?: KubeObject;
+}
+
+function managedWithoutTimes(entries: unknown): string {
+  if (!Array.isArray(entries)) return '[]';
+  return JSON.stringify(entries.map((e: KubeObject) => ({ ...e, time: undefined })));
 }
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -62,6 +82,19 @@ function sameContent(a: KubeObject, b: KubeObject): boolean {
 function withoutMetaAndStatus(o: KubeObject): string {
   const { metadata: _m, status: _s, ...rest } = o;
   return JSON.stringify(rest);
+}
+
+/** Apply patches must name their manager; the real server's 422 on the PatchOptions. */
+function fieldManagerRequired(): ApiError {
+  const message = 'Required value: is required for apply patch';
+  return new ApiError(
+    'INVALID',
+    failureStatus(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: fieldManager: ${message}`, {
+      group: 'meta.k8s.io',
+      kind: 'PatchOptions',
+      causes: [{ reason: 'FieldValueRequired', message, field: 'fieldManager' }],
+    }),
+  );
 }
 
 export class ResourceService {
@@ -138,7 +171,16 @@ export class ResourceService {
     return this.present(rt, obj);
   }
 
-  create(rt: ResourceType, namespace: string, body: unknown, opts: WriteOptions = {}): KubeObject {
+  private identity(rt: ResourceType, opts: WriteOptions, subresource: string | undefined): WriteIdentity {
+    return {
+      manager: opts.fieldManager ?? opts.defaultFieldManager ?? 'kube-apiserver',
+      subresource,
+      apiVersion: apiVersionOf(rt),
+      time: this.timestamp(),
+    };
+  }
+
+  create(rt: ResourceType, namespace: string, body: unknown, opts: InternalWriteOptions = {}): KubeObject {
     const obj = this.decode(rt, namespace, body);
     const meta = obj['metadata'];
     if (typeof meta.name !== 'string' || meta.name === '') {
@@ -159,6 +201,13 @@ export class ResourceService {
     delete meta.deletionGracePeriodSeconds;
     if (rt.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    delete meta.managedFields;
+    const who = this.identity(rt, opts, undefined);
+    meta.managedFields =
+      opts.applyConfig === undefined
+        ? managedFieldsAfterUpdate(rt, undefined, obj, who)
+        : managedFieldsAfterApply(rt, undefined, opts.applyConfig, obj, who);
+    if (meta.managedFields.length === 0) delete meta.managedFields;
     if (opts.dryRun === true) {
       // The real server answers a dry-run create without a resourceVersion: none was allocated.
       delete meta.resourceVersion;
@@ -203,7 +252,7 @@ export class ResourceService {
     name: string,
     incoming: KubeObject,
     subresource: 'status' | undefined,
-    opts: WriteOptions,
+    opts: InternalWriteOptions,
   ): KubeObject {
     const ns = rt.namespaced ? namespace : '';
     const storageKey = TypeRegistry.storageKey(rt);
@@ -250,7 +299,16 @@ export class ResourceService {
     if (rt.tracksGeneration && withoutMetaAndStatus(next) !== withoutMetaAndStatus(current)) {
       next['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
     }
-    if (sameContent(next, current)) return this.present(rt, current);
+    const who = this.identity(rt, opts, subresource);
+    const managed =
+      opts.applyConfig === undefined
+        ? managedFieldsAfterUpdate(rt, current, next, who)
+        : managedFieldsAfterApply(rt, current, opts.applyConfig, next, who);
+    if (managed.length > 0) next['metadata'].managedFields = managed;
+    else delete next['metadata'].managedFields;
+    const ownershipChanged =
+      managedWithoutTimes(managed) !== managedWithoutTimes(current['metadata'].managedFields ?? []);
+    if (sameContent(next, current) && !ownershipChanged) return this.present(rt, current);
     if (opts.dryRun === true) return this.present(rt, next);
     if (next['metadata'].deletionTimestamp !== undefined && (next['metadata'].finalizers ?? []).length === 0) {
       return this.present(rt, this.removeNow(rt, next));
@@ -272,16 +330,26 @@ export class ResourceService {
   ): KubeObject {
     const ns = rt.namespaced ? namespace : '';
     const current = this.store.get(TypeRegistry.storageKey(rt), ns, name);
+    if (kind === 'apply') {
+      if (opts.fieldManager === undefined) throw fieldManagerRequired();
+      if (!isObject(body)) throw badRequest('error decoding YAML: the apply configuration must be an object');
+    }
+    const applyOpts: InternalWriteOptions = kind === 'apply' ? { ...opts, applyConfig: body as KubeObject } : opts;
     if (current === undefined) {
       if (kind === 'apply' && subresource === undefined)
         return this.create(
           rt,
           namespace,
           { ...(body as KubeObject), metadata: { ...(body as KubeObject)['metadata'], name } },
-          opts,
+          applyOpts,
         );
       throw notFound(rt, name);
     }
+    const removals =
+      kind === 'apply'
+        ? checkApply(rt, current, body as KubeObject, this.identity(rt, opts, subresource), opts.force === true)
+            .removals
+        : [];
     let patched: KubeObject;
     switch (kind) {
       case 'json':
@@ -301,8 +369,10 @@ export class ResourceService {
     }
     if (!isObject(patched)) throw badRequest('the patch did not produce an object');
     const incoming = this.decode(rt, namespace, patched);
+    // Fields the applier stopped applying, and nobody else owns, are removed (decode cloned, so this is safe).
+    for (const path of removals) removeField(incoming, path);
     incoming['metadata'].name = name;
-    return this.replace(rt, namespace, name, incoming, subresource, opts);
+    return this.replace(rt, namespace, name, incoming, subresource, applyOpts);
   }
 
   delete(
