@@ -18,6 +18,7 @@ import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath }
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
 import { parseDryRun, queryBool } from './query-options.js';
+import { parseFieldValidation } from './schema-validation.js';
 import { parseRoute, type Route } from './request-routing.js';
 import type { KubeObject, ResourceType } from './resource-types.js';
 import type { DeleteOptions, ResourceService, WriteOptions } from './resource-service.js';
@@ -47,10 +48,22 @@ export interface HandlerContext {
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** A write's answer with its warnings as `Warning: 299 - "<text>"` headers (kubectl prints them as `Warning: ...`). */
+function sendWritten(res: ServerResponse, code: number, body: unknown, opts: WriteOptions): void {
+  const warnings = opts.warnings ?? [];
+  const headers = warnings.length === 0 ? {} : { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
+  sendJson(res, code, body, headers);
 }
 
 function sendError(res: ServerResponse, err: ApiError): void {
@@ -304,12 +317,17 @@ async function handleResource(
     }
     case 'create': {
       const opts = writeOptions(req, query, 'CreateOptions');
-      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readRawBody(req)), opts));
+      return sendWritten(
+        res,
+        201,
+        service.create(rt, namespace, parseObjectBody(req, await readRawBody(req)), opts),
+        opts,
+      );
     }
     case 'update': {
       const opts = writeOptions(req, query, 'UpdateOptions');
       const body = parseObjectBody(req, await readRawBody(req));
-      return sendJson(res, 200, service.update(rt, namespace, name, body, subresource, opts));
+      return sendWritten(res, 200, service.update(rt, namespace, name, body, subresource, opts), opts);
     }
     case 'patch': {
       const opts = writeOptions(req, query, 'PatchOptions');
@@ -318,7 +336,7 @@ async function handleResource(
       const body = kind === 'apply' ? parseApplyBody(raw) : parseJsonBody(raw);
       const existed = service.exists(rt, namespace, name);
       const result = service.patch(rt, namespace, name, kind, body, subresource, opts);
-      return sendJson(res, existed ? 200 : 201, result);
+      return sendWritten(res, existed ? 200 : 201, result, opts);
     }
     case 'delete': {
       const options = await readDeleteOptions(req, query);
@@ -356,7 +374,8 @@ function writeOptions(
   optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions',
   dryRunFromBody?: unknown,
 ): WriteOptions {
-  const opts: WriteOptions = { dryRun: parseDryRun(query, optionsKind, dryRunFromBody) };
+  const opts: WriteOptions = { dryRun: parseDryRun(query, optionsKind, dryRunFromBody), warnings: [] };
+  if (optionsKind !== 'DeleteOptions') opts.fieldValidation = parseFieldValidation(query.get('fieldValidation'));
   const manager = query.get('fieldManager');
   if (manager !== null && manager !== '') opts.fieldManager = manager;
   opts.defaultFieldManager = managerFromUserAgent(req.headers['user-agent']);

@@ -21,6 +21,7 @@ import {
 import { TypeRegistry } from './type-registry.js';
 import { crdStatus, deletedResponse, PROTECTED_NAMESPACES, prepareForCreate } from './type-strategies.js';
 import { checkDecodable, requireName, validateCrd, validateName } from './validation.js';
+import { type FieldValidation, validateCustomResource } from './schema-validation.js';
 import {
   checkApply,
   managedFieldsAfterApply,
@@ -52,6 +53,10 @@ export interface WriteOptions {
   defaultFieldManager?: string;
   /** Server-side apply: take ownership of conflicting fields. */
   force?: boolean;
+  /** `fieldValidation` for custom resources' unknown fields (default Warn). */
+  fieldValidation?: FieldValidation;
+  /** Filled with the warnings the answer should carry (`Warning: 299 - "..."` headers). */
+  warnings?: string[];
 }
 
 /** Internal: the write is a server-side apply of this configuration. */
@@ -180,6 +185,12 @@ export class ResourceService {
     };
   }
 
+  private checkSchema(rt: ResourceType, obj: KubeObject, opts: WriteOptions): void {
+    if (!rt.isCustom) return;
+    const warnings = validateCustomResource(rt, obj, opts.fieldValidation ?? 'Warn');
+    if (warnings.length > 0) opts.warnings?.push(...warnings);
+  }
+
   create(rt: ResourceType, namespace: string, body: unknown, opts: InternalWriteOptions = {}): KubeObject {
     const obj = this.decode(rt, namespace, body);
     const meta = obj['metadata'];
@@ -192,6 +203,9 @@ export class ResourceService {
     validateName(rt, meta.name);
     this.requireNamespace(rt, namespace, meta.name, true);
     const storageKey = TypeRegistry.storageKey(rt);
+    // Decoding (pruning, strict field errors) and validation come before storage, so 400/422 win over 409.
+    if (rt.isCustom && rt.hasStatusSubresource) delete obj['status'];
+    this.checkSchema(rt, obj, opts);
     if (this.store.get(storageKey, rt.namespaced ? namespace : '', meta.name) !== undefined)
       throw alreadyExists(rt, meta.name);
     prepareForCreate(rt, obj, this.types, this.timestamp());
@@ -299,6 +313,7 @@ export class ResourceService {
     if (rt.tracksGeneration && withoutMetaAndStatus(next) !== withoutMetaAndStatus(current)) {
       next['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
     }
+    this.checkSchema(rt, next, opts);
     const who = this.identity(rt, opts, subresource);
     const managed =
       opts.applyConfig === undefined

@@ -35,6 +35,8 @@ export interface ResourceType {
   printerColumns: PrinterColumn[];
   /** `metadata.generation` is maintained (CRs and CRDs; not most built-ins, as on the real server). */
   tracksGeneration: boolean;
+  /** A CRD version's `schema.openAPIV3Schema`: custom resources are pruned and validated against it. */
+  schema?: KubeObject;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are schemaless JSON here.
@@ -260,7 +262,9 @@ export function resourceTypesFromCrd(crd: KubeObject): ResourceType[] {
     ];
     // Like the real server: Age is the default only when the CRD declares no columns of its own.
     if (extra.length === 0) columns.push({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
+    const schema = v.schema?.openAPIV3Schema;
     result.push({
+      ...(typeof schema === 'object' && schema !== null ? { schema } : {}),
       group: String(spec.group),
       version: String(v.name),
       kind: String(names.kind),
