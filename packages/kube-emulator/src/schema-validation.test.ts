@@ -43,6 +43,11 @@ const gadgetCrd = {
                   tags: { type: 'array', items: { type: 'string' } },
                   extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
                   labels: { type: 'object', additionalProperties: { type: 'string' } },
+                  ref: {
+                    type: 'object',
+                    'x-kubernetes-embedded-resource': true,
+                    properties: { metadata: { type: 'object' }, spec: { type: 'object' } },
+                  },
                 },
               },
             },
@@ -125,6 +130,7 @@ describe('validation', () => {
       tags: null,
       extra: { anything: { goes: 1 } },
       labels: { a: 'b' },
+      ref: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', uid: 'u' }, spec: { x: 1 } },
     });
     expect(status).toBe(201);
     expect(body.spec).toEqual({
@@ -134,8 +140,9 @@ describe('validation', () => {
       level: 3,
       extra: { anything: { goes: 1 } },
       labels: { a: 'b' },
+      ref: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', uid: 'u' }, spec: {} },
     });
-    expect(warnings).toBe('299 - "unknown field \\"spec.bogus\\""');
+    expect(warnings).toBe('299 - "unknown field \\"spec.bogus\\"", 299 - "unknown field \\"spec.ref.spec.x\\""');
     const stored = await custom.getNamespacedCustomObject({
       group: 'example.com',
       version: 'v1',

@@ -6,7 +6,8 @@
  * 2. `default`s are filled in;
  * 3. validation answers 422 Invalid with one cause per problem: FieldValueTypeInvalid, FieldValueRequired,
  *    FieldValueNotSupported (enum), FieldValueInvalid (minimum, maximum, pattern), in the real messages.
- * `metadata`, `apiVersion` and `kind` at the root are the server's and are never pruned here.
+ * `metadata`, `apiVersion` and `kind` at the root and in `x-kubernetes-embedded-resource` objects are ObjectMeta
+ * and type information, never pruned by the schema.
  */
 import type { KubeObject, ResourceType } from './resource-types.js';
 import { ApiError, badRequest, failureStatus, type StatusCause } from './status-errors.js';
@@ -86,8 +87,11 @@ class SchemaWalker {
     ) {
       this.invalid(path, value, `should match '${schema['pattern']}'`);
     }
-    if (isPlainObject(value)) this.visitObject(schema, value, path);
-    else if (Array.isArray(value)) value.forEach((item, i) => this.visit(schema['items'], item, `${path}[${i}]`));
+    // An embedded resource's apiVersion, kind and metadata are the object's own (ObjectMeta), as at the root.
+    if (isPlainObject(value)) this.visitObject(schema, value, path, schema['x-kubernetes-embedded-resource'] === true);
+    else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) this.visit(schema['items'], item, `${path}[${i}]`);
+    }
   }
 
   private invalid(path: string, value: unknown, why: string): void {
