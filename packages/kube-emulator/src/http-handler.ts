@@ -213,7 +213,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
           ? openApiRoot(ctx.service.types)
           : target === undefined
             ? undefined
-            : openApiGroupVersion(ctx.service.types, target.group, target.version);
+            : await openApiGroupVersion(ctx.service.types, target.group, target.version);
       if (doc === undefined) throw pathNotFound();
       return sendJson(res, 200, doc);
     }

@@ -213,6 +213,11 @@ function reorder(list: unknown[], order: unknown[], key: string | undefined): un
   return ranked.sort((a, b) => a.rank - b.rank).map((x) => x.v);
 }
 
+/** Every list with a merge strategy in a built-in type (dotted path → strategy), for the OpenAPI documents. */
+export function listStrategiesOf(plural: string): [string, ListStrategy][] {
+  return Object.entries({ ...METADATA_STRATEGIES, ...(STRATEGIES[plural] ?? {}) });
+}
+
 /**
  * How the list at `path` (dotted, `[]` for list elements: `spec.containers[].env`) of a built-in type merges, or
  * undefined for an atomic list (custom resources' lists are all atomic here, the CRD default).
