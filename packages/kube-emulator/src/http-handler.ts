@@ -17,6 +17,7 @@ import { decodeProtobufObject } from './protobuf-bodies.js';
 import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
+import { answerReview } from './access-reviews.js';
 import { parseDryRun, queryBool } from './query-options.js';
 import { parseFieldValidation } from './schema-validation.js';
 import { parseRoute, type Route } from './request-routing.js';
@@ -243,6 +244,11 @@ async function handleResource(
   if (route.namespace !== undefined && !rt.namespaced) throw pathNotFound();
   const verb = verbOf(method, route, query);
   if (verb === undefined) throw methodNotAllowed();
+  if (rt.review === true) {
+    if (verb !== 'create' || route.namespace !== undefined) throw methodNotAllowed();
+    parseDryRun(query, 'CreateOptions');
+    return sendJson(res, 201, answerReview(rt, parseObjectBody(req, await readRawBody(req))));
+  }
   if (route.subresource !== undefined && (route.subresource !== 'status' || !rt.hasStatusSubresource))
     throw pathNotFound();
   if (route.subresource !== undefined && !['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();

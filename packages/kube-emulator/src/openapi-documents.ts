@@ -29,6 +29,13 @@ function operation(rt: ResourceType, action: string, extraParams: string[] = [])
 const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation'];
 
 function pathsFor(rt: ResourceType): Record<string, KubeObject> {
+  if (rt.review === true) {
+    const post = {
+      ...operation(rt, 'post', WRITE_PARAMS),
+      requestBody: { content: { '*/*': { schema: { type: 'object' } } } },
+    };
+    return { [`/${gvPath(rt.group, rt.version)}/${rt.plural}`]: { post } };
+  }
   const prefix = `/${gvPath(rt.group, rt.version)}${rt.namespaced ? '/namespaces/{namespace}' : ''}/${rt.plural}`;
   const patchBody = {
     required: true,

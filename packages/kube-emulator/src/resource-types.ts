@@ -37,6 +37,8 @@ export interface ResourceType {
   tracksGeneration: boolean;
   /** A CRD version's `schema.openAPIV3Schema`: custom resources are pruned and validated against it. */
   schema?: KubeObject;
+  /** A review (SelfSubjectAccessReview...): create only, answered and never stored. */
+  review?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are schemaless JSON here.
@@ -45,6 +47,7 @@ export type KubeObject = Record<string, any>;
 export const VERBS_FULL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 export const VERBS_NAMESPACE = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 export const VERBS_STATUS = ['get', 'patch', 'update'];
+export const VERBS_REVIEW = ['create'];
 
 export function apiVersionOf(rt: Pick<ResourceType, 'group' | 'version'>): string {
   return rt.group === '' ? rt.version : `${rt.group}/${rt.version}`;
@@ -66,10 +69,12 @@ interface BuiltinSpec {
   status?: boolean;
   selectableFields?: string[];
   printerColumns: PrinterColumn[];
+  review?: boolean;
 }
 
 function builtin(spec: BuiltinSpec): ResourceType {
   return {
+    ...(spec.review === true ? { review: true } : {}),
     group: spec.group ?? '',
     version: spec.version ?? 'v1',
     kind: spec.kind,
@@ -203,6 +208,23 @@ export function builtinResourceTypes(): ResourceType[] {
         plural: `${kind.toLowerCase()}s`,
         namespaced: !kind.startsWith('Cluster'),
         printerColumns: builtinColumns.nameAndAge,
+      }),
+    ),
+    // Reviews: answered from the emulator's (absent) authorization, never stored.
+    ...(
+      [
+        ['authorization.k8s.io', 'SelfSubjectAccessReview'],
+        ['authorization.k8s.io', 'SelfSubjectRulesReview'],
+        ['authentication.k8s.io', 'SelfSubjectReview'],
+      ] as const
+    ).map(([group, kind]) =>
+      builtin({
+        group,
+        kind,
+        plural: `${kind.toLowerCase()}s`,
+        namespaced: false,
+        printerColumns: builtinColumns.nameAndAge,
+        review: true,
       }),
     ),
     builtin({
