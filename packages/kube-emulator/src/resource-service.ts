@@ -23,6 +23,14 @@ import { crdStatus, deletedResponse, PROTECTED_NAMESPACES, prepareForCreate } fr
 import { checkDecodable, requireName, validateCrd, validateName } from './validation.js';
 import { type FieldValidation, validateCustomResource } from './schema-validation.js';
 import {
+  FOREGROUND_FINALIZER,
+  GarbageCollector,
+  type GcHost,
+  type ObjectLocator,
+  ORPHAN_FINALIZER,
+  type PropagationPolicy,
+} from './garbage-collector.js';
+import {
   checkApply,
   managedFieldsAfterApply,
   managedFieldsAfterUpdate,
@@ -102,16 +110,106 @@ function fieldManagerRequired(): ApiError {
   );
 }
 
+/** DeleteOptions' propagation, validated as the real server does (`orphanDependents` is the old spelling). */
+function propagationPolicyOf(options: DeleteOptions | undefined): PropagationPolicy {
+  const policy = options?.propagationPolicy;
+  const orphan = options?.orphanDependents;
+  const fail = (field: string, message: string): ApiError =>
+    new ApiError(
+      'INVALID',
+      failureStatus(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: ${field}: ${message}`, {
+        group: 'meta.k8s.io',
+        kind: 'DeleteOptions',
+        causes: [{ reason: 'FieldValueInvalid', message, field }],
+      }),
+    );
+  if (policy !== undefined && orphan !== undefined) {
+    throw fail(
+      'propagationPolicy',
+      'Invalid value: "null": orphanDependents and deletionPropagation cannot be both set',
+    );
+  }
+  if (orphan !== undefined) return orphan ? 'Orphan' : 'Background';
+  if (policy === undefined || policy === '') return 'Background';
+  if (policy === 'Background' || policy === 'Foreground' || policy === 'Orphan') return policy;
+  throw fail(
+    'propagationPolicy',
+    `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+  );
+}
+
 export class ResourceService {
   readonly types = new TypeRegistry();
+  private readonly gc: GarbageCollector;
 
   constructor(
     readonly store: ObjectStore,
     private readonly now: () => number,
   ) {
+    this.gc = new GarbageCollector(this.gcHost());
+    store.observer = (type, storageKey, obj) => this.gc.observe(type, storageKey, obj);
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.create(this.namespaceType(), '', { metadata: { name } });
     }
+  }
+
+  /** Stops background work (garbage collection passes) when the server closes. */
+  stop(): void {
+    this.gc.stop();
+  }
+
+  private typeOfStorageKey(storageKey: string): ResourceType | undefined {
+    return this.types.all().find((t) => TypeRegistry.storageKey(t) === storageKey);
+  }
+
+  /** The garbage collector writes through the same paths as clients, as the real controller does. */
+  private gcHost(): GcHost {
+    const gcWrite: InternalWriteOptions = { fieldManager: 'generic-garbage-collector' };
+    const rewrite = (at: ObjectLocator, change: (meta: KubeObject) => void): void => {
+      const rt = this.typeOfStorageKey(at.storageKey);
+      const current = this.store.get(at.storageKey, at.namespace, at.name);
+      if (rt === undefined || current === undefined) return;
+      const incoming = structuredClone(current);
+      change(incoming['metadata']);
+      this.replace(rt, at.namespace, at.name, incoming, undefined, gcWrite);
+    };
+    return {
+      read: (at) => this.store.get(at.storageKey, at.namespace, at.name),
+      resolveOwner: (ref, dependentNamespace) => {
+        const [group, version] = String(ref.apiVersion ?? '').includes('/')
+          ? String(ref.apiVersion).split('/')
+          : ['', String(ref.apiVersion ?? '')];
+        const rt =
+          this.types.all().find((t) => t.group === group && t.version === version && t.kind === ref.kind) ??
+          this.types.all().find((t) => t.group === group && t.kind === ref.kind);
+        if (rt === undefined) return 'unresolvable';
+        const owner = this.store.get(
+          TypeRegistry.storageKey(rt),
+          rt.namespaced ? dependentNamespace : '',
+          String(ref.name),
+        );
+        return owner !== undefined && owner['metadata'].uid === ref.uid ? owner : undefined;
+      },
+      deleteObject: (at, policy) => {
+        const rt = this.typeOfStorageKey(at.storageKey);
+        if (rt === undefined) return;
+        try {
+          this.delete(rt, at.namespace, at.name, { propagationPolicy: policy });
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+        }
+      },
+      setOwnerReferences: (at, refs) =>
+        rewrite(at, (meta) => {
+          if (refs.length > 0) meta.ownerReferences = refs;
+          else delete meta.ownerReferences;
+        }),
+      removeFinalizer: (at, finalizer) =>
+        rewrite(at, (meta) => {
+          meta.finalizers = (meta.finalizers ?? []).filter((f: string) => f !== finalizer);
+          if (meta.finalizers.length === 0) delete meta.finalizers;
+        }),
+    };
   }
 
   namespaceType(): ResourceType {
@@ -416,14 +514,21 @@ export class ResourceService {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current['metadata'].resourceVersion}`,
       );
     }
+    const policy = propagationPolicyOf(options);
     if (rt.group === '' && rt.plural === 'namespaces')
       return this.present(rt, this.beginNamespaceDeletion(rt, current, opts.dryRun === true));
-    if ((current['metadata'].finalizers ?? []).length > 0) {
+    // Foreground and orphan deletion wait for the garbage collector behind a finalizer of their own.
+    const gcFinalizer =
+      policy === 'Foreground' ? FOREGROUND_FINALIZER : policy === 'Orphan' ? ORPHAN_FINALIZER : undefined;
+    const finalizers: string[] = current['metadata'].finalizers ?? [];
+    if (finalizers.length > 0 || gcFinalizer !== undefined) {
       if (current['metadata'].deletionTimestamp !== undefined) return this.present(rt, current);
       const marked: KubeObject = {
         ...current,
         metadata: { ...current['metadata'], deletionTimestamp: this.timestamp(), deletionGracePeriodSeconds: 0 },
       };
+      if (gcFinalizer !== undefined && !finalizers.includes(gcFinalizer))
+        marked['metadata'].finalizers = [...finalizers, gcFinalizer];
       if (rt.tracksGeneration) marked['metadata'].generation = Number(current['metadata'].generation ?? 0) + 1;
       if (opts.dryRun === true) return this.present(rt, marked);
       marked['metadata'].resourceVersion = String(this.store.nextRevision());
