@@ -8,7 +8,7 @@ import { startKubeEmulator, type KubeEmulator } from './start-emulator.js';
 import { widgetCrd } from './test-support/crd-fixtures.js';
 import { kubeConfigFor } from './test-support/kube-client.js';
 import { KubectlRunner, kubectlFound } from './test-support/kubectl-runner.js';
-import { fieldValues, fromFieldsV1, printPath, toFieldsV1 } from './managed-fields.js';
+import { allFieldsV1, fieldValues, fromFieldsV1, printPath, toFieldsV1 } from './managed-fields.js';
 import { builtinResourceTypes } from './resource-types.js';
 
 if (!kubectlFound) console.log('SKIP kube-emulator managed-fields kubectl tests: kubectl not found on PATH');
@@ -55,6 +55,14 @@ describe('field sets', () => {
       },
     });
     expect([...fromFieldsV1(fields)].sort()).toEqual(paths.sort());
+    // The direct builder used on create gives the same FieldsV1, key order included.
+    const pod = {
+      metadata: { name: 'p', labels: { a: '1' }, finalizers: ['x'], ownerReferences: [] },
+      spec: { containers: [{ name: 'b' }, { name: 'app', image: 'i', env: [{ name: 'E', value: 'v' }] }], volumes: [] },
+      status: { phase: 'Pending' },
+    };
+    const direct = allFieldsV1(pods, pod, undefined);
+    expect(JSON.stringify(direct)).toBe(JSON.stringify(toFieldsV1(fieldValues(pods, pod, undefined).keys())));
     expect(printPath('f:spec\nf:containers\nk:{"name":"app"}\nf:image')).toBe('.spec.containers[name="app"].image');
     expect(printPath('f:metadata\nf:finalizers\nv:"x"')).toBe('.metadata.finalizers[="x"]');
   });

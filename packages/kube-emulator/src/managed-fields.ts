@@ -83,6 +83,8 @@ function walk(rt: ResourceType, value: unknown, path: string, dotted: string, ou
       out.set(path, JSON.stringify(value));
       return;
     }
+    // An empty merged list is still a field (what allFieldsV1 records as `f:name: {}`).
+    if (value.length === 0) out.set(path, '[]');
     if (strategy.key === undefined) {
       for (const item of value) out.set(`${path}${SEP}v:${JSON.stringify(item)}`, '');
       return;
@@ -98,6 +100,56 @@ function walk(rt: ResourceType, value: unknown, path: string, dotted: string, ou
     return;
   }
   out.set(path, JSON.stringify(value));
+}
+
+/**
+ * FieldsV1 of every field of `obj` (what a create gives its creator), built directly: the same rules as
+ * fieldValues + toFieldsV1, without the intermediate path strings, because it runs on every create.
+ */
+export function allFieldsV1(rt: ResourceType, obj: KubeObject, subresource: string | undefined): KubeObject {
+  const root: KubeObject = {};
+  for (const key of Object.keys(obj).sort()) {
+    const value = obj[key];
+    if (key === 'apiVersion' || key === 'kind' || value === undefined) continue;
+    const isStatus = key === 'status';
+    if (subresource === 'status' ? !isStatus : isStatus && rt.hasStatusSubresource) continue;
+    if (key === 'metadata' && isPlainObject(value)) {
+      const meta: KubeObject = {};
+      for (const mk of Object.keys(value).sort()) {
+        if (!SERVER_METADATA.has(mk) && value[mk] !== undefined)
+          meta[`f:${mk}`] = treeOf(rt, value[mk], `metadata.${mk}`);
+      }
+      if (Object.keys(meta).length > 0) root['f:metadata'] = meta;
+      continue;
+    }
+    root[`f:${key}`] = treeOf(rt, value, key);
+  }
+  return root;
+}
+
+function treeOf(rt: ResourceType, value: unknown, dotted: string): KubeObject {
+  if (isPlainObject(value)) {
+    const node: KubeObject = {};
+    for (const k of Object.keys(value).sort()) {
+      if (value[k] !== undefined) node[`f:${k}`] = treeOf(rt, value[k], `${dotted}.${k}`);
+    }
+    return node;
+  }
+  if (!Array.isArray(value)) return {};
+  const strategy = listStrategyFor(rt.plural, dotted, rt.isCustom);
+  if (strategy === undefined) return {};
+  const entries: [string, KubeObject][] = [];
+  for (const item of value) {
+    if (strategy.key === undefined) {
+      entries.push([`v:${JSON.stringify(item)}`, {}]);
+    } else if (isPlainObject(item) && item[strategy.key] !== undefined) {
+      const element = treeOf(rt, item, `${dotted}[]`);
+      entries.push([`k:${JSON.stringify({ [strategy.key]: item[strategy.key] })}`, { '.': {}, ...element }]);
+    }
+  }
+  const node: KubeObject = {};
+  for (const [k, v] of entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) node[k] = v;
+  return node;
 }
 
 /** A set of paths as FieldsV1: nested keys, with `.` marking a member that also has members below it. */
@@ -216,7 +268,21 @@ export function managedFieldsAfterUpdate(
   after: KubeObject,
   who: WriteIdentity,
 ): ManagedFieldsEntry[] {
-  const old = before === undefined ? new Map<string, string>() : fieldValues(rt, before, who.subresource);
+  if (before === undefined) {
+    const fieldsV1 = allFieldsV1(rt, after, who.subresource);
+    if (Object.keys(fieldsV1).length === 0) return [];
+    const entry: ManagedFieldsEntry = {
+      manager: who.manager,
+      operation: 'Update',
+      apiVersion: who.apiVersion,
+      time: who.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1,
+    };
+    if (who.subresource !== undefined) entry.subresource = who.subresource;
+    return [entry];
+  }
+  const old = fieldValues(rt, before, who.subresource);
   const now = fieldValues(rt, after, who.subresource);
   const changed: string[] = [];
   for (const [path, value] of now) if (old.get(path) !== value) changed.push(path);
