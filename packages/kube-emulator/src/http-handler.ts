@@ -18,6 +18,7 @@ import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath }
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
 import { answerReview } from './access-reviews.js';
+import { listJson } from './object-json.js';
 import { parseDryRun, queryBool } from './query-options.js';
 import { parseFieldValidation } from './schema-validation.js';
 import { parseRoute, type Route } from './request-routing.js';
@@ -303,7 +304,10 @@ async function handleResource(
           }),
         );
       }
-      return sendJson(res, 200, list);
+      const text = listJson(list);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
     }
     case 'get': {
       const obj = service.get(rt, namespace, name);

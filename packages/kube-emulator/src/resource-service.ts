@@ -384,7 +384,8 @@ export class ResourceService {
     let next: KubeObject;
     if (subresource === 'status') {
       // Fresh metadata: the stored object (also history's "previous") must never be mutated.
-      next = { ...current, metadata: { ...current['metadata'] }, status: incoming['status'] };
+      // A deep copy: schema pruning and defaulting below work in place and stored objects must never change.
+      next = { ...structuredClone(current), status: incoming['status'] };
       if (incoming['status'] === undefined) delete next['status'];
     } else {
       next = incoming;
@@ -398,7 +399,9 @@ export class ResourceService {
         else delete next['metadata'][keep];
       }
       if (rt.hasStatusSubresource) {
-        if (current['status'] !== undefined) next['status'] = current['status'];
+        // Custom resources' schema pruning works in place: never on the stored status.
+        if (current['status'] !== undefined)
+          next['status'] = rt.isCustom ? structuredClone(current['status']) : current['status'];
         else delete next['status'];
       }
       if (rt.group === '' && rt.plural === 'namespaces') next['spec'] = current['spec'];
