@@ -103,6 +103,23 @@ function walk(rt: ResourceType, value: unknown, path: string, dotted: string, ou
 }
 
 /**
+ * Objects of one shape have the same FieldsV1 (values are not part of it), so identical trees are shared: tens of
+ * thousands of pods then cost one tree, not one each. Trees are never changed once built. Bounded: the cache
+ * starts over when it is full.
+ */
+const internedTrees = new Map<string, KubeObject>();
+const MAX_INTERNED = 4096;
+
+function intern(tree: KubeObject): KubeObject {
+  const key = JSON.stringify(tree);
+  const known = internedTrees.get(key);
+  if (known !== undefined) return known;
+  if (internedTrees.size >= MAX_INTERNED) internedTrees.clear();
+  internedTrees.set(key, tree);
+  return tree;
+}
+
+/**
  * FieldsV1 of every field of `obj` (what a create gives its creator), built directly: the same rules as
  * fieldValues + toFieldsV1, without the intermediate path strings, because it runs on every create.
  */
@@ -230,7 +247,7 @@ function sameIdentity(e: ManagedFieldsEntry, manager: string, operation: string,
 function entriesOf(owners: Owner[]): ManagedFieldsEntry[] {
   return owners
     .filter((o) => o.fields.size > 0)
-    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.fields) }));
+    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: intern(toFieldsV1(o.fields)) }));
 }
 
 export interface WriteIdentity {
@@ -271,13 +288,14 @@ export function managedFieldsAfterUpdate(
   if (before === undefined) {
     const fieldsV1 = allFieldsV1(rt, after, who.subresource);
     if (Object.keys(fieldsV1).length === 0) return [];
+    const shared = intern(fieldsV1);
     const entry: ManagedFieldsEntry = {
       manager: who.manager,
       operation: 'Update',
       apiVersion: who.apiVersion,
       time: who.time,
       fieldsType: 'FieldsV1',
-      fieldsV1,
+      fieldsV1: shared,
     };
     if (who.subresource !== undefined) entry.subresource = who.subresource;
     return [entry];
