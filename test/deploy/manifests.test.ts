@@ -25,7 +25,14 @@ interface Container {
 interface Workload {
   spec: {
     replicas?: number;
-    template: { spec: { containers: Container[]; hostNetwork?: boolean; serviceAccountName?: string } };
+    template: {
+      spec: {
+        containers: Container[];
+        hostNetwork?: boolean;
+        serviceAccountName?: string;
+        tolerations?: { key?: string; operator?: string; effect?: string }[];
+      };
+    };
   };
 }
 interface Rule {
@@ -73,6 +80,8 @@ describeWithKubectl.each(['standard', 'managed'])('deploy/overlays/%s', (overlay
     const ds = await getJson<Workload>(['daemonset', 'podid-nmi', '-n', 'default']);
     const pod = ds.spec.template.spec;
     expect(pod.hostNetwork).toBe(true);
+    // NMI runs on nodes registered with its own start-up taint (it removes the taint once it serves).
+    expect(pod.tolerations).toContainEqual({ key: 'podid.io/nmi-not-ready', operator: 'Exists', effect: 'NoSchedule' });
     const container = pod.containers[0] as Container;
     expect(container.securityContext?.capabilities).toEqual({
       drop: ['ALL'],
@@ -87,10 +96,16 @@ describeWithKubectl.each(['standard', 'managed'])('deploy/overlays/%s', (overlay
     expect(outcome.config.httpProbePort).toBe(8085);
   });
 
-  test('NMI RBAC is read-only', async () => {
+  test('NMI RBAC is read-only, except patching nodes (it removes its start-up taint)', async () => {
     const role = await getJson<{ rules: Rule[] }>(['clusterrole', 'podid-nmi']);
-    for (const rule of role.rules)
-      expect(rule.verbs.every((verb) => ['get', 'list', 'watch'].includes(verb))).toBe(true);
+    for (const rule of role.rules) {
+      const writes = rule.verbs.filter((verb) => !['get', 'list', 'watch'].includes(verb));
+      expect({ resources: rule.resources, writes }).toEqual({
+        resources: rule.resources,
+        writes: rule.resources.length === 1 && rule.resources[0] === 'nodes' ? ['patch'] : [],
+      });
+    }
+    expect(role.rules.some((rule) => rule.resources.includes('nodes') && rule.verbs.includes('patch'))).toBe(true);
     const crdRule = role.rules.find((rule) => rule.apiGroups.includes('aadpodidentity.k8s.io'));
     expect(crdRule?.resources.includes('azureassignedidentities')).toBe(overlay === 'standard');
   });

@@ -65,9 +65,14 @@ export function startClusterCache(options: ClusterCacheOptions): ClusterCache {
       ...settings,
       ...(options.watchOnlyThisNode ? { nodeName: options.nodeName } : {}),
     });
-    running.push(['AzureAssignedIdentity', assignedInformer]);
+    // Bindings too (NMI's RBAC already reads them, as upstream's does): a pod whose label no binding selects is
+    // answered at once rather than after the whole retry budget.
+    const bindingInformer = createBindingInformer(settings);
+    running.push(['AzureAssignedIdentity', assignedInformer], ['AzureIdentityBinding', bindingInformer]);
     identities = {
       mode: 'standard',
+      bindingsWithSelector: (selector) =>
+        bindingInformer.list().filter((binding) => binding.spec.selector === selector),
       assignedIdentitiesForPod: (namespace, podName) => assignedInformer.byIndex('byPod', podKey(namespace, podName)),
       // Wakes a request waiting for MIC the moment the pod's AzureAssignedIdentity changes (e.g. turns Assigned).
       assignedIdentitiesChanged: (namespace, podName, signal) =>

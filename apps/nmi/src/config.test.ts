@@ -26,6 +26,7 @@ describe('loadNmiConfig', () => {
         allowKubenet: false,
         kubeletConfigPath: '/etc/default/kubelet',
         setRouteLocalnet: false,
+        onExit: 'reject',
       },
       lookup: {
         retryAttemptsForCreated: 16,
@@ -36,7 +37,10 @@ describe('loadNmiConfig', () => {
       blockInstanceMetadata: false,
       metadataHeaderRequired: true,
       setRetryAfterHeader: false,
+      errorFormat: 'json',
+      startupTaint: { key: 'podid.io/nmi-not-ready', effect: 'NoSchedule' },
       tokenCache: { enabled: true, maxEntries: 1000 },
+      waitingRequests: { perPod: 100, total: 5000 },
       allowedMetadataPaths: undefined,
       upstreamConcurrency: { perPod: 2, total: 5, perSecond: 20 },
       httpProbePort: 8080,
@@ -106,15 +110,35 @@ describe('loadNmiConfig', () => {
     [['--retry-attempts-for-created=abc'], /--retry-attempts-for-created/],
     [['--find-identity-retry-interval=-1'], /--find-identity-retry-interval/],
     [['--log-format=yaml'], /--log-format: unknown logging format/],
+    [['--error-format=xml'], /--error-format: must be json or text/],
     [['--imds-endpoint=not a url'], /--imds-endpoint/],
     [['--metadata-header-required=maybe'], /--metadata-header-required/],
     [['--termination-wait=10'], /--termination-wait/],
     [['--termination-wait=-1s'], /--termination-wait: must not be negative/],
     [['--max-token-requests-per-second=-1'], /--max-token-requests-per-second: must not be negative/],
+    [
+      ['--allowed-metadata-paths=/metadata/instance,/metadata/%69dentity'],
+      /invalid value "\/metadata\/%69dentity" for flag --allowed-metadata-paths: not a canonical path \(percent-encoded path\)/,
+    ],
+    [['--allowed-metadata-paths=/metadata//instance'], /--allowed-metadata-paths: not a canonical path/],
+    [['--on-exit=delete'], /--on-exit: must be reject, remove or keep/],
+    [['--startup-taint=bad key'], /--startup-taint: must be a taint key/],
+    [['--startup-taint=podid.io/x:NoRun'], /--startup-taint: unknown taint effect "NoRun"/],
   ])('%j is refused naming the flag', (argv, message) => {
     const outcome = load(argv);
     expect(outcome.kind).toBe('error');
     if (outcome.kind === 'error') expect(outcome.message).toMatch(message);
+  });
+
+  test('--startup-taint: key, key:Effect, or empty to disable; --on-exit modes', () => {
+    expect(load(['--startup-taint=example.com/wait:NoExecute'])).toMatchObject({
+      config: { startupTaint: { key: 'example.com/wait', effect: 'NoExecute' } },
+    });
+    const disabled = load(['--startup-taint=']);
+    expect(disabled.kind === 'ok' && disabled.config.startupTaint).toBeUndefined();
+    for (const mode of ['reject', 'remove', 'keep']) {
+      expect(load([`--on-exit=${mode}`])).toMatchObject({ config: { iptables: { onExit: mode } } });
+    }
   });
 
   test('every flag parses from its own default value written on the command line', () => {
@@ -124,9 +148,11 @@ describe('loadNmiConfig', () => {
         definition.type === 'string' && definition.default === ''
           ? name === 'imds-endpoint'
             ? 'http://127.0.0.1:1'
-            : name === 'node'
-              ? 'n2'
-              : 'x'
+            : name === 'allowed-metadata-paths'
+              ? '/metadata/instance'
+              : name === 'node'
+                ? 'n2'
+                : 'x'
           : definition.type === 'duration'
             ? formatGoDuration(definition.default)
             : String(definition.default);

@@ -1,9 +1,38 @@
+import { nonCanonicalPathReason } from '@podid/imds-proxy/routing';
 import net from 'node:net';
 import { isLogFormat, type LogFormat } from '@podid/observability/cli';
 import { deepFreeze, type FlagValues, invalidFlagValue as invalid, parseGoFlags } from '@podid/go-flags';
 import { nmiFlags } from './flags.js';
 
 export type OperationMode = 'standard' | 'managed';
+
+/** `--on-exit`: what NMI leaves in iptables when it stops on SIGTERM/SIGINT. */
+export type OnExitMode = 'reject' | 'remove' | 'keep';
+export const ON_EXIT_MODES: readonly OnExitMode[] = ['reject', 'remove', 'keep'];
+
+/** The taint effects Kubernetes knows. */
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+// A qualified name with an optional DNS-subdomain prefix, as Kubernetes validates taint keys.
+const TAINT_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+export interface StartupTaint {
+  readonly key: string;
+  readonly effect: (typeof TAINT_EFFECTS)[number];
+}
+
+/** Parses `--startup-taint` (`key` or `key:Effect`); `undefined` for empty (disabled), a string for an error. */
+export function parseStartupTaint(text: string): StartupTaint | undefined | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const [key = '', effect = 'NoSchedule', ...extra] = trimmed.split(':');
+  if (extra.length > 0 || !TAINT_KEY.test(key))
+    return 'must be a taint key such as podid.io/nmi-not-ready[:NoSchedule]';
+  if (!(TAINT_EFFECTS as readonly string[]).includes(effect)) {
+    return `unknown taint effect ${JSON.stringify(effect)} (NoSchedule, PreferNoSchedule or NoExecute)`;
+  }
+  return { key, effect: effect as StartupTaint['effect'] };
+}
 
 /** Everything NMI needs from its command line and environment, parsed once and frozen. Durations in ms. */
 export interface NmiConfig {
@@ -26,7 +55,11 @@ export interface NmiConfig {
     readonly allowKubenet: boolean;
     readonly kubeletConfigPath: string;
     readonly setRouteLocalnet: boolean;
+    /** `--on-exit`: reject (podid default), remove (upstream) or keep the DNAT. */
+    readonly onExit: OnExitMode;
   };
+  /** `--startup-taint`: removed from this node once NMI serves; `undefined` when disabled. */
+  readonly startupTaint: StartupTaint | undefined;
   readonly lookup: {
     readonly retryAttemptsForCreated: number;
     readonly retryAttemptsForAssigned: number;
@@ -37,7 +70,11 @@ export interface NmiConfig {
   readonly blockInstanceMetadata: boolean;
   readonly metadataHeaderRequired: boolean;
   readonly setRetryAfterHeader: boolean;
+  /** `--error-format`: token-route error bodies as IMDS JSON (default) or upstream's plain text. */
+  readonly errorFormat: 'json' | 'text';
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
+  /** Token-route requests that may wait at once, per pod and on the node (beyond: 429). */
+  readonly waitingRequests: { readonly perPod: number; readonly total: number };
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
   readonly upstreamConcurrency: { readonly perPod: number; readonly total: number; readonly perSecond: number };
@@ -80,6 +117,8 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
     'token-cache-size',
     'max-concurrent-token-requests-per-pod',
     'max-concurrent-token-requests',
+    'max-waiting-requests-per-pod',
+    'max-waiting-requests',
   ] as const;
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
@@ -91,6 +130,14 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
   }
+  if (values['error-format'] !== 'json' && values['error-format'] !== 'text') {
+    return invalid('error-format', values['error-format'], 'must be json or text');
+  }
+  if (!(ON_EXIT_MODES as readonly string[]).includes(values['on-exit'])) {
+    return invalid('on-exit', values['on-exit'], 'must be reject, remove or keep');
+  }
+  const taint = parseStartupTaint(values['startup-taint']);
+  if (typeof taint === 'string') return invalid('startup-taint', values['startup-taint'], taint);
   if (values['imds-endpoint'] !== '' && !URL.canParse(values['imds-endpoint'])) {
     return invalid('imds-endpoint', values['imds-endpoint'], 'must be a URL such as http://169.254.169.254');
   }
@@ -123,6 +170,12 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     .split(',')
     .map((path) => path.trim())
     .filter((path) => path !== '');
+  for (const path of allowedPaths) {
+    // NMI only ever forwards canonical paths, so an entry in another spelling could never match what its writer meant.
+    const problem = nonCanonicalPathReason(path);
+    if (problem)
+      return { kind: 'error', message: invalid('allowed-metadata-paths', path, `not a canonical path (${problem})`) };
+  }
   const config: NmiConfig = {
     nodeName: values.node,
     operationMode,
@@ -144,7 +197,9 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
       allowKubenet: values['allow-network-plugin-kubenet'],
       kubeletConfigPath: values['kubelet-config'],
       setRouteLocalnet: values['set-route-localnet'],
+      onExit: values['on-exit'] as OnExitMode, // checked above
     },
+    startupTaint: parseStartupTaint(values['startup-taint']) as StartupTaint | undefined, // checked above
     lookup: {
       retryAttemptsForCreated: values['retry-attempts-for-created'],
       retryAttemptsForAssigned: values['retry-attempts-for-assigned'],
@@ -154,6 +209,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     blockInstanceMetadata: values['block-instance-metadata'],
     metadataHeaderRequired: values['metadata-header-required'],
     setRetryAfterHeader: values['set-retry-after-header'],
+    errorFormat: values['error-format'] as 'json' | 'text', // checked above
     tokenCache: { enabled: values['token-cache'], maxEntries: values['token-cache-size'] },
     allowedMetadataPaths: allowedPaths.length > 0 ? allowedPaths : undefined,
     upstreamConcurrency: {
@@ -161,6 +217,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
       total: values['max-concurrent-token-requests'],
       perSecond: values['max-token-requests-per-second'],
     },
+    waitingRequests: { perPod: values['max-waiting-requests-per-pod'], total: values['max-waiting-requests'] },
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],
     logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above

@@ -72,6 +72,16 @@ export const nmiFlags = {
     default: 2,
     description: 'podid: upstream token calls in flight for one pod',
   },
+  'max-waiting-requests-per-pod': {
+    type: 'int',
+    default: 100,
+    description: 'podid: token requests one pod may have waiting (for MIC, an upstream call) before it gets 429',
+  },
+  'max-waiting-requests': {
+    type: 'int',
+    default: 5000,
+    description: 'podid: token requests that may wait on this node at once before callers get 429',
+  },
   'max-concurrent-token-requests': {
     type: 'int',
     default: 5,
@@ -97,10 +107,28 @@ export const nmiFlags = {
     default: 10_000,
     description: 'podid: pause between removing the redirect on SIGTERM and exiting (upstream: a fixed 10s)',
   },
+  'error-format': {
+    type: 'string',
+    default: 'json',
+    description:
+      'podid: token-route error bodies: json (IMDS\'s {"error","error_description"}, upstream\'s text as the description) or text (upstream\'s plain text)',
+  },
   'set-route-localnet': {
     type: 'bool',
     default: false,
     description: 'podid: enable net.ipv4.conf.all.route_localnet when the redirect target is 127.0.0.1',
+  },
+  'on-exit': {
+    type: 'string',
+    default: 'reject',
+    description:
+      'podid: what to leave on SIGTERM: reject (pods get connection refused until the next NMI), remove (upstream), keep',
+  },
+  'startup-taint': {
+    type: 'string',
+    default: 'podid.io/nmi-not-ready',
+    description:
+      'podid: taint key (optionally key:Effect, default effect NoSchedule) removed from this node once NMI serves; empty: none',
   },
   ...loggingFlags,
 } as const satisfies FlagDefinitions;

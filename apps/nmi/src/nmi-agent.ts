@@ -18,7 +18,9 @@ import {
 import { type ClusterCache, startClusterCache } from './cluster-cache.js';
 import type { NmiConfig } from './config.js';
 import { bindNmiMetrics } from './metrics-binding.js';
-import { createRedirectManager, type RedirectManager } from './redirect-manager.js';
+import { createRedirectManager, type RedirectManager, type RedirectMode } from './redirect-manager.js';
+import { createRedirectModeMetric } from './redirect-mode-metric.js';
+import { removeStartupTaint, type StartupTaintRemoval } from './startup-taint.js';
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
@@ -47,8 +49,13 @@ export interface NmiAgent {
   readonly metrics: PodIdentityMetrics;
   /** Shutdown step 1: stop taking new connections (requests on open connections still finish). */
   stopAccepting(): void;
-  /** Shutdown step 2: remove the jump and the chain. Resolves false when that failed (exit code 1). */
-  removeRedirect(): Promise<boolean>;
+  /** What podid's iptables rules do now (`none` with `--manage-iptables=false`). */
+  redirectMode(): RedirectMode;
+  /**
+   * Shutdown step 2: leave iptables as `--on-exit` says (reject: refuse pods; remove: upstream; keep). Resolves false
+   * when that failed (exit code 1).
+   */
+  leaveRedirect(): Promise<boolean>;
   /** Last step: close the servers and stop the informers. */
   close(): Promise<void>;
 }
@@ -104,9 +111,11 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
     }
 
     const metrics = createPodIdentityMetrics();
-    const probe = await listenOrFail('probe', () =>
-      startHealthServer({ port: config.httpProbePort, isActive: () => active }),
-    );
+    const reportMode = createRedirectModeMetric(metrics.registry);
+    let redirect: RedirectManager | undefined;
+    // Active only while pods really reach NMI: with the reject rule in place (shutting down) it is not.
+    const isActive = () => active && (redirect === undefined || redirect.mode() === 'redirect');
+    const probe = await listenOrFail('probe', () => startHealthServer({ port: config.httpProbePort, isActive }));
     closers.push(() => probe.close());
     const metricsServer = await listenOrFail('metrics', () =>
       startMetricsServer({ port: config.prometheusPort, registry: metrics.registry }),
@@ -155,6 +164,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       metadataHeaderRequired: config.metadataHeaderRequired,
       blockInstanceMetadata: config.blockInstanceMetadata,
       setRetryAfterHeader: config.setRetryAfterHeader,
+      errorFormat: config.errorFormat,
       retryAttemptsForCreated: config.lookup.retryAttemptsForCreated,
       retryAttemptsForAssigned: config.lookup.retryAttemptsForAssigned,
       findIdentityRetryIntervalSeconds: config.lookup.retryIntervalMs / 1000,
@@ -165,15 +175,19 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
         maxConcurrentPerCaller: config.upstreamConcurrency.perPod,
         maxPerSecond: config.upstreamConcurrency.perSecond,
       },
+      maxWaitingRequestsPerPod: config.waitingRequests.perPod,
+      maxWaitingRequests: config.waitingRequests.total,
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),
+      // The reason only: the target itself is whatever a hostile pod chose to send.
+      onRefusedRequest: (refusal) => log.warn(refusal, 'request refused: target not in canonical form'),
+      onHandlerError: (error) => log.error({ err: error }, 'request handler failed; answered 500, still serving'),
     });
     closers.push(() => nmi.close());
     const tokenServer = await listenOrFail('token', () => nmi.listen(config.listen.port, config.listen.address));
     log.info({ address: tokenServer.address, port: tokenServer.port }, 'token server listening');
 
-    let redirect: RedirectManager | undefined;
     if (config.iptables.manage) {
       redirect = createRedirectManager({
         runner: options.runner ?? createProcessRunner(),
@@ -183,6 +197,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
         conntrackDeletion: config.iptables.conntrackDeletion,
         setRouteLocalnet: config.iptables.setRouteLocalnet,
         logger: log,
+        onModeChange: reportMode,
         ...(options.redirectTimer ? { timer: options.redirectTimer } : {}),
         ...(options.sysctl ? { sysctl: options.sysctl } : {}),
       });
@@ -199,8 +214,22 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
     active = true;
     log.info('NMI is active');
 
+    // Only now may the scheduler send pods here: every request from them reaches this NMI.
+    let taintRemoval: StartupTaintRemoval | undefined;
+    if (config.startupTaint) {
+      taintRemoval = removeStartupTaint({
+        connection,
+        nodeName: config.nodeName,
+        taint: config.startupTaint,
+        logger: log,
+      });
+      const removal = taintRemoval;
+      closers.push(async () => removal.stop());
+    }
+
     return {
-      isActive: () => active,
+      isActive,
+      redirectMode: () => redirect?.mode() ?? 'none',
       tokenServer,
       probePort: probe.port,
       metricsPort: metricsServer.port,
@@ -208,18 +237,29 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       stopAccepting: () => {
         nmi.server.close();
       },
-      removeRedirect: async () => {
+      leaveRedirect: async () => {
         active = false;
+        taintRemoval?.stop();
         if (!redirect) return true;
+        const onExit = config.iptables.onExit;
         try {
-          const removed = await redirect.remove();
-          log.info(
-            { jumpsRemoved: removed.jumpsRemoved, chainRemoved: removed.chainRemoved },
-            'removed iptables redirect',
-          );
+          const outcome = await redirect.stop(onExit);
+          if (outcome.mode === 'reject') {
+            log.info(
+              { redirectRemoved: outcome.redirectRemoved },
+              'replaced iptables redirect with reject rule (--on-exit=reject)',
+            );
+          } else if (outcome.mode === 'remove') {
+            log.info(
+              { jumpsRemoved: outcome.removed.jumpsRemoved, chainRemoved: outcome.removed.chainRemoved },
+              'removed iptables redirect',
+            );
+          } else {
+            log.info('left iptables redirect in place (--on-exit=keep)');
+          }
           return true;
         } catch (error) {
-          log.error({ error: errorMessage(error) }, 'failed to remove iptables redirect');
+          log.error({ error: errorMessage(error), onExit }, 'failed to leave iptables as --on-exit asks');
           return false;
         }
       },

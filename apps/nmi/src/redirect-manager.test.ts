@@ -60,7 +60,9 @@ describe('createRedirectManager', () => {
     const conntrackAt = netfilter.commands.findIndex((command) => command.startsWith('conntrack'));
     const jumpAt = netfilter.commands.findIndex((command) => command.includes('-I PREROUTING 1'));
     expect(conntrackAt).toBeGreaterThan(jumpAt);
-    expect(netfilter.commands[conntrackAt]).toBe('conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80');
+    expect(netfilter.commands[conntrackAt]).toBe(
+      'conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80 --reply-src 169.254.169.254 --reply-port-src 80',
+    );
     expect(netfilter.commands.filter((command) => command.startsWith('conntrack'))).toHaveLength(1);
   });
 
@@ -90,12 +92,40 @@ describe('createRedirectManager', () => {
     expect(netfilter.jump).toBe(true);
   });
 
-  test('remove stops the loop and deletes jump and chain', async () => {
+  test('stop(remove) stops the loop and deletes jump and chain (upstream)', async () => {
     const { netfilter, timer, manager } = setup();
     await manager.start();
-    await expect(manager.remove()).resolves.toEqual({ jumpsRemoved: 1, chainRemoved: true });
+    expect(manager.mode()).toBe('redirect');
+    await expect(manager.stop('remove')).resolves.toEqual({
+      mode: 'remove',
+      removed: { jumpsRemoved: 1, chainRemoved: true },
+    });
     expect(netfilter.chain).toBeUndefined();
     expect(netfilter.jump).toBe(false);
+    expect(timer.ticks).toHaveLength(0);
+    expect(manager.mode()).toBe('none');
+  });
+
+  test('stop(reject) swaps the DNAT for the reject rule in one restore', async () => {
+    const { netfilter, timer, manager } = setup();
+    await manager.start();
+    const restoresBefore = netfilter.commands.filter((line) => line.startsWith('iptables-restore')).length;
+    await expect(manager.stop('reject')).resolves.toEqual({ mode: 'reject', redirectRemoved: true });
+    expect(netfilter.commands.filter((line) => line.startsWith('iptables-restore'))).toHaveLength(restoresBefore + 1);
+    expect(netfilter.chain).toBeUndefined();
+    expect(netfilter.jump).toBe(false);
+    expect(netfilter.reject).toBe(true);
+    expect(timer.ticks).toHaveLength(0);
+    expect(manager.mode()).toBe('reject');
+  });
+
+  test('stop(keep) only stops the loop', async () => {
+    const { netfilter, timer, manager } = setup();
+    await manager.start();
+    await expect(manager.stop('keep')).resolves.toEqual({ mode: 'keep' });
+    expect(netfilter.chain).toBeDefined();
+    expect(netfilter.jump).toBe(true);
+    expect(netfilter.reject).toBe(false);
     expect(timer.ticks).toHaveLength(0);
   });
 

@@ -4,6 +4,7 @@ import {
   type EnsureRedirectResult,
   ensureRedirect,
   flushConntrack,
+  installReject,
   type RedirectSync,
   type RemoveRedirectResult,
   removeRedirect,
@@ -12,7 +13,19 @@ import {
   startRedirectSync,
 } from '@podid/iptables';
 import type { Logger } from '@podid/observability';
+import type { OnExitMode } from './config.js';
 import { errorMessage } from './startup-error.js';
+
+/**
+ * What podid's rules in this node's iptables do right now: `redirect` (pods reach NMI), `reject` (pods are refused:
+ * NMI is stopping or gone) or `none` (nothing of podid's; pods reach whatever answers the metadata address).
+ */
+export type RedirectMode = 'redirect' | 'reject' | 'none';
+
+export type ExitOutcome =
+  | { readonly mode: 'reject'; readonly redirectRemoved: boolean }
+  | { readonly mode: 'remove'; readonly removed: RemoveRedirectResult }
+  | { readonly mode: 'keep' };
 
 export interface RedirectManagerOptions {
   readonly runner: CommandRunner;
@@ -26,13 +39,19 @@ export interface RedirectManagerOptions {
   readonly logger: Logger;
   readonly timer?: SyncTimer;
   readonly sysctl?: SysctlAccess;
+  /** Called whenever the mode changes (the metric and /healthz follow it). */
+  readonly onModeChange?: (mode: RedirectMode) => void;
 }
 
 export interface RedirectManager {
   /** route_localnet check, first rule install, optional conntrack flush, then the resync loop. Throws on failure. */
   start(): Promise<void>;
-  /** Stops the loop and removes the jump and the chain (shutdown, spec §4). */
-  remove(): Promise<RemoveRedirectResult>;
+  /**
+   * Shutdown: stops the loop, then per `--on-exit` replaces the DNAT with the reject rule in one restore (`reject`),
+   * removes jump and chain as upstream does (`remove`), or leaves the DNAT to the soon-closed port (`keep`).
+   */
+  stop(onExit: OnExitMode): Promise<ExitOutcome>;
+  mode(): RedirectMode;
 }
 
 function describeRepairs(result: EnsureRedirectResult): Record<string, unknown> {
@@ -50,6 +69,12 @@ export function createRedirectManager(options: RedirectManagerOptions): Redirect
   };
   const log = options.logger;
   let sync: RedirectSync | undefined;
+  let mode: RedirectMode = 'none';
+  const setMode = (next: RedirectMode) => {
+    if (next === mode) return;
+    mode = next;
+    options.onModeChange?.(next);
+  };
 
   return {
     async start() {
@@ -63,6 +88,7 @@ export function createRedirectManager(options: RedirectManagerOptions): Redirect
       if (!localnet.ok) log.warn({ problem: localnet.problem }, 'redirect target needs route_localnet');
 
       const first = await ensureRedirect(redirect);
+      setMode('redirect');
       if (first.repairs.length > 0) log.info(describeRepairs(first), 'installed iptables redirect');
       log.debug({ chain: first.chainExpected }, 'iptables rules');
       if (options.conntrackDeletion) {
@@ -86,10 +112,28 @@ export function createRedirectManager(options: RedirectManagerOptions): Redirect
           log.error({ error: errorMessage(error) }, 'failed to sync iptables; retrying next interval'),
       });
     },
-    async remove() {
+    async stop(onExit) {
       sync?.stop();
       sync = undefined;
-      return removeRedirect({ runner: options.runner });
+      switch (onExit) {
+        case 'keep':
+          return { mode: 'keep' };
+        case 'remove': {
+          const removed = await removeRedirect({ runner: options.runner });
+          setMode('none');
+          return { mode: 'remove', removed };
+        }
+        case 'reject': {
+          const result = await installReject({
+            runner: options.runner,
+            metadataIp: options.metadata.ip,
+            metadataPort: options.metadata.port,
+          });
+          setMode('reject');
+          return { mode: 'reject', redirectRemoved: result.redirectRemoved };
+        }
+      }
     },
+    mode: () => mode,
   };
 }

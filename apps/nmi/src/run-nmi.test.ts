@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 /** runNmi in this process, with an in-memory netfilter, a hand-driven resync timer and fake signals. */
-function startInProcess(extraArgs: readonly string[] = []) {
+function startInProcess(extraArgs: readonly string[] = [], exit?: (code: number) => never) {
   const netfilter = new FakeNetfilter();
   const timer = new ManualTimer();
   const signals = new EventEmitter();
@@ -42,6 +42,7 @@ function startInProcess(extraArgs: readonly string[] = []) {
     stdout: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
     stderr: logs.stream,
     signals: signals as unknown as NmiProcessIo['signals'],
+    ...(exit ? { exit } : {}),
     platform: {
       runner: netfilter,
       redirectTimer: timer,
@@ -58,7 +59,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('runNmi in-process: iptables lifecycle and signals', () => {
   test('Active only after the redirect to the real listening port exists; SIGTERM removes it, exit 0', async () => {
-    const nmi = startInProcess();
+    const nmi = startInProcess(['--on-exit=remove']);
     await nmi.logged('NMI is active');
     const listening = nmi.logs.records.find((record) => record['msg'] === 'token server listening');
     expect(nmi.netfilter.chain?.[1]).toContain(`--to-destination 127.0.0.1:${String(listening?.['port'])}`);
@@ -73,6 +74,47 @@ describe('runNmi in-process: iptables lifecycle and signals', () => {
     const after = nmi.logs.messages();
     expect(after.indexOf('removed iptables redirect')).toBeLessThan(after.indexOf(TERMINATION_MESSAGE));
     expect(nmi.signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  test('default --on-exit=reject: SIGTERM leaves the reject rule, /healthz turns Not Active, the metric says reject', async () => {
+    const nmi = startInProcess(['--termination-wait=1h']);
+    await nmi.logged('NMI is active');
+    const servers = nmi.logs.records.find((record) => record['msg'] === 'probe and metrics servers listening');
+    const probeUrl = `http://127.0.0.1:${String(servers?.['probePort'])}/healthz`;
+    const metricsUrl = `http://127.0.0.1:${String(servers?.['metricsPort'])}/metrics`;
+    expect(await (await fetch(probeUrl)).text()).toBe('Active');
+    expect(await (await fetch(metricsUrl)).text()).toContain('podid_nmi_redirect_mode{mode="redirect"} 1');
+
+    nmi.signals.emit('SIGTERM');
+    await nmi.logged(TERMINATION_MESSAGE);
+    expect(nmi.netfilter.reject).toBe(true);
+    expect(nmi.netfilter.chain).toBeUndefined();
+    expect(await (await fetch(probeUrl)).text()).toBe('Not Active');
+    const metrics = await (await fetch(metricsUrl)).text();
+    expect(metrics).toContain('podid_nmi_redirect_mode{mode="reject"} 1');
+    expect(metrics).toContain('podid_nmi_redirect_mode{mode="redirect"} 0');
+    const messages = nmi.logs.messages();
+    expect(messages.indexOf('replaced iptables redirect with reject rule (--on-exit=reject)')).toBeLessThan(
+      messages.indexOf(TERMINATION_MESSAGE),
+    );
+    nmi.signals.emit('SIGINT');
+    await expect(nmi.exitCode).resolves.toBe(0);
+  });
+
+  test('a start after a reject replaces it with the redirect, and only then is NMI Active', async () => {
+    const first = startInProcess();
+    await first.logged('NMI is active');
+    first.signals.emit('SIGTERM');
+    await expect(first.exitCode).resolves.toBe(0);
+    const second = startInProcess();
+    second.netfilter.reject = true;
+    await second.logged('NMI is active');
+    expect(second.netfilter.reject).toBe(false);
+    expect(second.netfilter.jump).toBe(true);
+    const installed = second.logs.records.find((record) => record['msg'] === 'installed iptables redirect');
+    expect(installed?.['repairs']).toEqual(['chain_created', 'jump_inserted', 'reject_replaced']);
+    second.signals.emit('SIGTERM');
+    await expect(second.exitCode).resolves.toBe(0);
   });
 
   test('a failed resync does not stop NMI: logged, the redirect stays, /healthz stays Active', async () => {
@@ -129,3 +171,35 @@ describe('runNmi in-process: iptables lifecycle and signals', () => {
     await expect(nmi.exitCode).resolves.toBe(0);
   });
 });
+
+describe('runNmi: the process-level last resort', () => {
+  test('an error raised in request handling is logged and NMI keeps serving; any other uncaught error exits 1', async () => {
+    const exits: number[] = [];
+    const nmi = startInProcess([], ((code: number) => {
+      exits.push(code);
+    }) as (code: number) => never);
+    await nmi.logged('NMI is active');
+    const { runInRequestScope } = await import('@podid/imds-proxy/request-scope');
+    runInRequestScope(() => {
+      nmi.signals.emit('uncaughtException', new Error('stream error nobody listened to'));
+    });
+    await nmi.logged('error raised while handling a request; NMI keeps serving');
+    expect(exits).toEqual([]);
+    const healthy = await fetch(`http://127.0.0.1:${listeningPort(nmi.logs)}/metadata/instance`, {
+      headers: { Metadata: 'true' },
+    });
+    expect(healthy.status).toBeLessThan(500);
+
+    nmi.signals.emit('uncaughtException', new Error('a fault in the agent itself'));
+    await nmi.logged('uncaught error, exiting');
+    expect(exits).toEqual([1]);
+    nmi.signals.emit('SIGTERM');
+    await expect(nmi.exitCode).resolves.toBe(0);
+    expect(nmi.signals.listenerCount('uncaughtException')).toBe(0);
+  });
+});
+
+function listeningPort(logs: JsonLogCapture): number {
+  const listening = logs.records.find((record) => record['msg'] === 'token server listening');
+  return Number(listening?.['port']);
+}

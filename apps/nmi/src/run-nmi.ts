@@ -1,4 +1,5 @@
 import { formatVersionLine, readBuildInfo } from '@podid/observability/cli';
+import { CLEANUP_COMMAND, runCleanup } from './cleanup-command.js';
 import { loadNmiConfig } from './config.js';
 import type { NmiAgent, NmiAgentOptions } from './nmi-agent.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
@@ -9,7 +10,14 @@ export interface NmiProcessIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /**
+   * Where the log goes when given: this file descriptor, written asynchronously and flushed at exit (the real
+   * process passes standard error's, 2). Without it, lines are written to `stderr` one by one (tests).
+   */
+  readonly logFd?: number;
   readonly signals: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** Ends the process at once (a fault outside request handling); default `process.exit`. */
+  readonly exit?: (code: number) => never;
   /** Node plumbing to use instead of the real one (tests): iptables runner, resync timer, sysctl access. */
   readonly platform?: Pick<NmiAgentOptions, 'runner' | 'redirectTimer' | 'sysctl'>;
 }
@@ -41,6 +49,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * fails or the redirect could not be removed on shutdown, 2 for a bad command line.
  */
 export async function runNmi(io: NmiProcessIo): Promise<number> {
+  if (io.argv[0] === CLEANUP_COMMAND) return runCleanup(io);
   const outcome = loadNmiConfig({ argv: io.argv, env: io.env });
   const version = readBuildInfo(new URL('../package.json', import.meta.url), '@podid/nmi', io.env);
   switch (outcome.kind) {
@@ -67,7 +76,7 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     component: 'NMI',
     format: config.logFormat,
     verbosity: config.logVerbosity,
-    destination: io.stderr,
+    destination: io.logFd === undefined ? io.stderr : { fd: io.logFd },
   });
   log.info(
     { version: version.version, commit: version.gitCommit, node: config.nodeName, mode: config.operationMode },
@@ -88,6 +97,18 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
   };
   const handlers = SHUTDOWN_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, handler] of handlers) io.signals.on(signal, handler);
+  // The last resort: an error that escapes a request's handling asynchronously costs that request, not the node's
+  // tokens (a crash-looping NMI serves no pod). Anything else is a fault in the agent itself: log it and exit 1.
+  const { isInRequestScope } = await import('@podid/imds-proxy');
+  const onUncaught = (error: unknown) => {
+    if (isInRequestScope()) {
+      log.error({ err: error }, 'error raised while handling a request; NMI keeps serving');
+      return;
+    }
+    log.fatal({ err: error }, 'uncaught error, exiting');
+    (io.exit ?? process.exit)(1);
+  };
+  io.signals.on('uncaughtException', onUncaught);
 
   try {
     let agent: NmiAgent;
@@ -114,7 +135,7 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     });
 
     agent.stopAccepting();
-    const removed = await agent.removeRedirect();
+    const removed = await agent.leaveRedirect();
     log.info(TERMINATION_MESSAGE);
     await sleep(config.terminationWaitMs, hurry.signal);
     await agent.close();
@@ -122,5 +143,6 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     return removed ? 0 : 1;
   } finally {
     for (const [signal, handler] of handlers) io.signals.off(signal, handler);
+    io.signals.off('uncaughtException', onUncaught);
   }
 }

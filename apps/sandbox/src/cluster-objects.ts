@@ -4,7 +4,7 @@ import type { KubeObject } from './kube-rest.js';
 
 const GROUP_VERSION = 'aadpodidentity.k8s.io/v1';
 
-export function nodeObject(node: SandboxNode): KubeObject {
+export function nodeObject(node: SandboxNode, taints: readonly object[] = []): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -12,7 +12,7 @@ export function nodeObject(node: SandboxNode): KubeObject {
       name: node.name,
       labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'podid.sandbox/kind': node.kind },
     },
-    spec: { providerID: node.providerID },
+    spec: { providerID: node.providerID, ...(taints.length > 0 ? { taints: [...taints] } : {}) },
     status: { conditions: [{ type: 'Ready', status: 'True' }] },
   };
 }

@@ -1,13 +1,15 @@
 /**
  * The sandbox's stand-in for the scheduler and the kubelets: there are no real nodes, so something has to put pods on
  * nodes and give them an address and a phase. It watches pods; a pod without `spec.nodeName` is placed on one of the
- * sandbox's nodes (round robin), a pod on a sandbox node without an address gets one and phase Running, and a deleted
- * pod frees its address.
+ * sandbox's nodes (round robin), a pod on a sandbox node without an address gets one and the status a kubelet reports
+ * for started containers (Running, Ready, one running status per container), and a deleted pod frees its address.
  */
 import { createPodInformer, type KubeConnection } from '@podid/kube-client';
 import type { Pod } from '@podid/crd-types';
 import type { KubeRest } from './kube-rest.js';
+import type { NodeFilter } from './taint-scheduling.js';
 import type { PodAddressPool } from './pod-address-pool.js';
+import { runningPodStatus } from './pod-status.js';
 
 export interface FakeKubeletOptions {
   connection: KubeConnection;
@@ -22,6 +24,8 @@ export interface FakeKubeletOptions {
   onPodGone?: (pod: Pod, address: string | undefined) => Promise<void>;
   pool: PodAddressPool;
   log: (line: string) => void;
+  /** Taints and tolerations: which nodes take a pod (default: all). Pods no node takes wait for a node change. */
+  nodeFilter?: NodeFilter;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -38,12 +42,20 @@ export class FakeKubelet {
   private readonly addresses = new Map<string, string>();
   private roundRobin = 0;
   private stopped = false;
+  /** Pods no node would take yet, retried whenever a node changes (e.g. NMI removed its start-up taint). */
+  private readonly unschedulable = new Map<string, Pod>();
+  private readonly reportedUnschedulable = new Set<string>();
 
   constructor(private readonly options: FakeKubeletOptions) {
     this.informer = createPodInformer({ connection: options.connection, initialBackoffMs: 100, maxBackoffMs: 2000 });
     this.informer.onAdd((pod) => this.enqueue(pod));
     this.informer.onUpdate((pod) => this.enqueue(pod));
     this.informer.onDelete((pod) => this.forget(pod));
+    options.nodeFilter?.onChange(() => {
+      const waiting = [...this.unschedulable.values()];
+      this.unschedulable.clear();
+      for (const pod of waiting) this.enqueue(pod);
+    });
   }
 
   async start(): Promise<void> {
@@ -84,7 +96,20 @@ export class FakeKubelet {
       try {
         let nodeName = pod.spec?.nodeName;
         if (!nodeName) {
-          nodeName = this.options.nodeNames[this.roundRobin++ % this.options.nodeNames.length]!;
+          const candidates = this.options.nodeFilter
+            ? this.options.nodeFilter.schedulable(pod, this.options.nodeNames)
+            : this.options.nodeNames;
+          if (candidates.length === 0) {
+            if (!this.reportedUnschedulable.has(key)) {
+              this.reportedUnschedulable.add(key);
+              this.options.log(
+                `pod ${namespace}/${name} is unschedulable: every node has a taint it does not tolerate`,
+              );
+            }
+            this.unschedulable.set(key, pod);
+            return;
+          }
+          nodeName = candidates[this.roundRobin++ % candidates.length]!;
           await this.options.rest.mergePatch('pods', namespace, name, { spec: { nodeName } });
           this.options.log(`scheduled pod ${namespace}/${name} to ${nodeName}`);
         }
@@ -96,16 +121,8 @@ export class FakeKubelet {
             : this.options.pool.allocate();
           this.addresses.set(key, address);
         }
-        const now = new Date().toISOString();
         await this.options.rest.mergePatchStatus('pods', namespace, name, {
-          status: {
-            phase: 'Running',
-            podIP: address,
-            podIPs: [{ ip: address }],
-            hostIP: this.options.hostIp(nodeName),
-            startTime: now,
-            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-          },
+          status: runningPodStatus({ pod, podIP: address, hostIP: this.options.hostIp(nodeName), now: new Date() }),
         });
         this.options.log(`pod ${namespace}/${name} on ${nodeName} is Running with IP ${address}`);
         return;
@@ -122,6 +139,8 @@ export class FakeKubelet {
 
   private forget(pod: Pod): void {
     const key = this.keyOf(pod);
+    this.unschedulable.delete(key);
+    this.reportedUnschedulable.delete(key);
     const address = this.addresses.get(key) ?? pod.status?.podIP;
     this.addresses.delete(key);
     if (address !== undefined) this.options.pool.release(address);

@@ -17,19 +17,35 @@ export interface LoopbackRelay {
 
 const RELAY_IN_NAMESPACE = `
 import { createConnection, createServer } from 'node:net';
-const unixPath = process.argv[1];
+const [unixPath, host, port, report] = process.argv.slice(1);
 const server = createServer((client) => {
+  if (report === 'report') console.log('CONN ' + client.remoteAddress);
   const upstream = createConnection(unixPath);
   client.pipe(upstream).pipe(client);
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());
 });
-server.listen(0, '127.0.0.1', () => console.log('RELAY ' + server.address().port));
+server.listen(Number(port), host, () => console.log('RELAY ' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-export async function relayIntoNamespace(ns: string, target: URL, dir: string): Promise<LoopbackRelay> {
-  const unixPath = join(dir, `relay-${ns}-${target.port}.sock`);
+export interface RelayListenOptions {
+  /** Address to listen on inside the namespace (default 127.0.0.1; it must be an address of the namespace). */
+  readonly host?: string;
+  /** Port inside the namespace (default: any free one). */
+  readonly port?: number;
+  /** Called with the source address of every connection the relay accepts. */
+  readonly onConnection?: (remoteAddress: string) => void;
+}
+
+export async function relayIntoNamespace(
+  ns: string,
+  target: URL,
+  dir: string,
+  listen: RelayListenOptions = {},
+): Promise<LoopbackRelay> {
+  const host = listen.host ?? '127.0.0.1';
+  const unixPath = join(dir, `relay-${ns}-${host}-${listen.port ?? 0}-${target.port}.sock`);
   const sockets = new Set<Socket>();
   const server = createServer((inbound) => {
     const outbound = createConnection(Number(target.port), target.hostname);
@@ -51,7 +67,19 @@ export async function relayIntoNamespace(ns: string, target: URL, dir: string): 
   try {
     child = spawn(
       'ip',
-      ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', RELAY_IN_NAMESPACE, unixPath],
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        RELAY_IN_NAMESPACE,
+        unixPath,
+        host,
+        String(listen.port ?? 0),
+        listen.onConnection ? 'report' : 'quiet',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -59,12 +87,20 @@ export async function relayIntoNamespace(ns: string, target: URL, dir: string): 
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`relay in ${ns} did not start`)), 15_000);
+      let ready = false;
       child?.stdout?.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        const match = /RELAY (\d+)/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
+        const lines = out.split('\n');
+        out = lines.pop() ?? '';
+        for (const line of lines) {
+          const relayPort = /^RELAY (\d+)$/.exec(line);
+          if (relayPort && !ready) {
+            ready = true;
+            clearTimeout(timer);
+            resolve(Number(relayPort[1]));
+          }
+          const connection = /^CONN (.*)$/.exec(line);
+          if (connection) listen.onConnection?.(connection[1] ?? '');
         }
       });
       child?.once('exit', (code) => {

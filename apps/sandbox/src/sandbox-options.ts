@@ -14,6 +14,12 @@ export interface SandboxOptions {
    * 169.254.169.254 with real iptables; pods get 10.x addresses and reach IMDS as in a cluster.
    */
   netns?: boolean;
+  /**
+   * Register the nodes with NMI's start-up taint (`podid.io/nmi-not-ready:NoSchedule`), which each NMI removes once
+   * it serves; the stand-in scheduler keeps pods that do not tolerate it off the node until then. Default: on when
+   * NMIs run.
+   */
+  startupTaint?: boolean;
   /** Extra MIC flags, e.g. `--immutable-user-msis=<id>`; a function when they name the world's (random) IDs. */
   micArgs?: readonly string[] | ((world: AzureWorld) => readonly string[]);
   /** Extra NMI flags for every node, e.g. `--block-instance-metadata`. */

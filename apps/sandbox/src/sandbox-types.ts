@@ -79,6 +79,16 @@ export interface Sandbox {
     extraArgs?: readonly string[];
     waitActive?: boolean;
   }): Promise<LaunchedComponent>;
+  /**
+   * Starts NMI on a node that has none (sandboxes started with `nmi: false`); resolves once it is active and, with
+   * the start-up taint, once it has taken the taint off its node.
+   */
+  startNmi(nodeName: string): Promise<SandboxNmi>;
+  /**
+   * Netns mode: TCP connections that reached the node's own IMDS at 169.254.169.254 (requests that escaped NMI and
+   * got the node's identities), from `source` or from anywhere. Always 0 outside netns mode.
+   */
+  nodeImdsConnections(nodeName: string, source?: string): number;
   /** Polls `predicate` until it holds. */
   eventually(predicate: () => boolean | Promise<boolean>, what: string, options?: WaitOptions): Promise<void>;
   close(): Promise<void>;

@@ -32,7 +32,9 @@ import { type KubeObject, KubeRest } from './kube-rest.js';
 import type { ManagedProcess } from './managed-process.js';
 import { httpGetInNamespace } from './netns-commands.js';
 import { NetnsNetwork } from './netns-network.js';
+import { startNodeImdsRelays, type NodeImdsRelays } from './netns-node-imds.js';
 import { netnsNmiSettings } from './netns-nmi.js';
+import { NMI_STARTUP_TAINT, NodeTaintWatch, taintsOf } from './taint-scheduling.js';
 import { PodAddressPool } from './pod-address-pool.js';
 import { SANDBOX_MIC_ARGS, SANDBOX_NMI_ARGS, type SandboxOptions } from './sandbox-options.js';
 import {
@@ -124,7 +126,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         metadata: { name: namespace },
       });
     }
-    for (const node of world.nodes) await rest.create('nodes', undefined, nodeObject(node));
+    // As on a node pool registered with NMI's start-up taint: no pod is scheduled to a node before its NMI serves.
+    const startupTaint = options.startupTaint ?? options.nmi ?? true;
+    for (const node of world.nodes) {
+      await rest.create('nodes', undefined, nodeObject(node, startupTaint ? [NMI_STARTUP_TAINT] : []));
+    }
     mark(`kube-emulator: ${kube.url} with podid's CRDs and ${world.nodes.length} nodes`);
 
     const files = writeEmulatorFiles(workDir, world, azure, {
@@ -137,10 +143,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     const pool = new PodAddressPool();
     const network = options.netns ? await NetnsNetwork.create(world.nodes.map((node) => node.name)) : undefined;
+    let nodeImds: NodeImdsRelays | undefined;
     if (network) {
       cleanups.push(() => network.destroy());
-      mark(`network namespaces for ${world.nodes.length} nodes`);
+      nodeImds = await startNodeImdsRelays(
+        world.nodes.map((node) => ({ name: node.name, ns: network.nodeNamespace(node.name), imdsUrl: node.imdsUrl })),
+        workDir,
+      );
+      const relays = nodeImds;
+      cleanups.push(() => relays.close());
+      mark(`network namespaces for ${world.nodes.length} nodes, each with an IMDS at 169.254.169.254`);
     }
+    const nodeTaints = new NodeTaintWatch(connection);
+    await nodeTaints.start();
+    cleanups.push(() => nodeTaints.stop());
     const kubelet = new FakeKubelet({
       connection,
       rest,
@@ -148,6 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       hostIp: () => '127.0.0.1',
       pool,
       log: progress,
+      nodeFilter: nodeTaints,
       ...(network
         ? {
             addressFor: async (pod: Pod, nodeName: string) => {
@@ -192,9 +209,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return launched;
     };
 
+    const nodeByName = (nodeName: string) => {
+      const node = world.nodes.find((candidate) => candidate.name === nodeName);
+      if (!node) throw Object.assign(new Error(`no sandbox node ${nodeName}`), { code: 'unknown_node' });
+      return node;
+    };
+
     const nmis = new Map<string, SandboxNmi>();
-    const nmiNodes = (options.nmi ?? true) ? world.nodes : [];
-    const nmiStarts = nmiNodes.map(async (node) => {
+    const nodeTainted = async (nodeName: string) =>
+      taintsOf((await rest.get('nodes', undefined, nodeName)) as never).some(
+        (taint) => taint.key === NMI_STARTUP_TAINT.key,
+      );
+    const startNmi = async (nodeName: string): Promise<SandboxNmi> => {
+      const node = nodeByName(nodeName);
+      if (nmis.has(node.name))
+        throw Object.assign(new Error(`NMI already runs on ${node.name}`), { code: 'nmi_running' });
       const netnsSettings = network
         ? await netnsNmiSettings(network, node.name, node.imdsUrl, kube, workDir, cleanups)
         : {};
@@ -204,16 +233,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...netnsSettings,
         extraArgs: [...SANDBOX_NMI_ARGS, ...(network ? ['--set-route-localnet'] : []), ...(options.nmiArgs ?? [])],
       });
-      nmis.set(node.name, {
+      const nmi: SandboxNmi = {
         ...launched,
         nodeName: node.name,
         imdsUrl: node.imdsUrl,
         ...(network ? { namespace: network.nodeNamespace(node.name), url: 'http://169.254.169.254' } : {}),
-      });
+      };
+      nmis.set(node.name, nmi);
       cleanups.push(() => launched.process.stop());
       watchExit(`NMI ${node.name}`, launched.process);
       await launched.process.waitUntil('active');
-    });
+      // NMI takes its start-up taint off once it serves; wait for that so the node takes pods when this returns.
+      if (startupTaint) {
+        await eventually(
+          async () => !(await nodeTainted(node.name)),
+          `NMI on ${node.name} to remove its start-up taint`,
+        );
+        progress(`node ${node.name} accepts pods: its NMI removed the start-up taint`);
+      }
+      return nmi;
+    };
+    const nmiNodes = (options.nmi ?? true) ? world.nodes : [];
+    const nmiStarts = nmiNodes.map((node) => startNmi(node.name));
     if (options.mic ?? true) {
       await settleAll([startMic(), ...nmiStarts]);
       mark(`MIC leading; NMI ready on ${nmiNodes.length} nodes`);
@@ -292,12 +333,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return { status: answer.status, headers: answer.headers, body: answer.body, json };
     };
 
-    const nodeByName = (nodeName: string) => {
-      const node = world.nodes.find((candidate) => candidate.name === nodeName);
-      if (!node) throw Object.assign(new Error(`no sandbox node ${nodeName}`), { code: 'unknown_node' });
-      return node;
-    };
-
     const sandbox: Sandbox = {
       workDir,
       kube: { url: kube.url, kubeconfigPath: kube.kubeconfigPath, rest, emulator: kube },
@@ -365,6 +400,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         await removeIdentityFromCompute(azure, world, nodeByName(nodeName).computeId, identityResourceId);
       },
       startMic,
+      startNmi,
+      nodeImdsConnections: (nodeName, source) => nodeImds?.connections(nodeName, source) ?? 0,
       eventually,
       close: closeAll,
     };

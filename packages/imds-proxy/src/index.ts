@@ -1,5 +1,6 @@
 export { createNmiServer, type NmiServer } from './server/nmi-server.js';
-export type { NmiServerOptions, TokenCacheSettings } from './server/nmi-server-options.js';
+export { isInRequestScope } from './request-scope.js';
+export type { NmiServerOptions, RefusedRequest, TokenCacheSettings } from './server/nmi-server-options.js';
 export type {
   Clock,
   ExceptionLookup,
@@ -22,8 +23,16 @@ export type {
   TokenCacheEvent,
 } from './observability.js';
 export { NmiError, type NmiErrorCode, isNmiError } from './errors.js';
-export { classifyRoute, type ClassifiedRoute, type RouteKind } from './routing/classify-route.js';
-export { normalisePath, type NormalisedPath } from './routing/normalise-path.js';
+export {
+  parseRequestTarget,
+  nonCanonicalPathReason,
+  isAllowedPath,
+  parseAllowedPaths,
+  type ParsedTarget,
+  type CanonicalTarget,
+  type RefusedTarget,
+  type TargetRoute,
+} from './routing/request-target.js';
 export { canonicalCallerIp } from './routing/caller-address.js';
 export { TokenCache, type TokenCacheOptions, type CacheOutcome } from './token/token-cache.js';
 export { FairUpstreamLimiter, type FairUpstreamLimiterOptions, type RateTimer } from './token/fair-upstream-limiter.js';

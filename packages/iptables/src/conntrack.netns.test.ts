@@ -90,6 +90,11 @@ describeIfNetns(
       expect(after).not.toContain('real-imds');
       expect(after[1]).toBe('nmi');
 
+      // A connection the redirect already sent to NMI is not touched by a later flush: it keeps working.
+      const flushedAgain = await flushConntrack({ runner: nodeRunner });
+      expect(flushedAgain.deleted).toBe(0);
+      expect(serverOf(await session.request({ url, timeoutMs: 1500 }))).toBe('nmi');
+
       // Nothing left to delete is not an error.
       await removeRedirect({ runner: nodeRunner });
       await session.close();

@@ -10,7 +10,7 @@ describe('flushConntrack', () => {
     }));
     expect(await flushConntrack({ runner })).toEqual({ deleted: 2 });
     expect(runner.calls.map((call) => call.line)).toEqual([
-      'conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80',
+      'conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80 --reply-src 169.254.169.254 --reply-port-src 80',
     ]);
   });
 
@@ -20,7 +20,21 @@ describe('flushConntrack', () => {
       stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n',
     }));
     expect(await flushConntrack({ runner, metadataIp: '169.254.170.2', metadataPort: 8080 })).toEqual({ deleted: 0 });
-    expect(runner.calls[0]?.args).toEqual(['-D', '-f', 'ipv4', '-p', 'tcp', '-d', '169.254.170.2', '--dport', '8080']);
+    expect(runner.calls[0]?.args).toEqual([
+      '-D',
+      '-f',
+      'ipv4',
+      '-p',
+      'tcp',
+      '-d',
+      '169.254.170.2',
+      '--dport',
+      '8080',
+      '--reply-src',
+      '169.254.170.2',
+      '--reply-port-src',
+      '8080',
+    ]);
   });
 
   test('uses the ipv6 family for an IPv6 metadata address', async () => {
@@ -34,7 +48,8 @@ describe('flushConntrack', () => {
     const runner = createFakeRunner(() => ({ exitCode: 1, stderr }));
     await expect(flushConntrack({ runner })).rejects.toMatchObject({
       code: 'command_failed',
-      command: 'conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80',
+      command:
+        'conntrack -D -f ipv4 -p tcp -d 169.254.169.254 --dport 80 --reply-src 169.254.169.254 --reply-port-src 80',
       exitCode: 1,
       stderr,
     });

@@ -13,23 +13,26 @@ const CORRECT_CHAIN = [
 const LIST = 'iptables -w -t nat -S aad-metadata';
 const CHECK_JUMP = 'iptables -w -t nat -C PREROUTING -j aad-metadata';
 const INSERT_JUMP = 'iptables -w -t nat -I PREROUTING 1 -j aad-metadata';
+const REJECT_LIST = 'iptables -w -t filter -S aad-metadata-reject';
+const NO_CHAIN = { exitCode: 1, stderr: 'iptables: No chain/target/match by that name.\n' };
 const NFT_WARNING = '# Warning: iptables-legacy tables present, use iptables-legacy to see them\n';
 
 describe('ensureRedirect', () => {
   test('on a fresh node writes the chain with one atomic restore and inserts the jump at position 1', async () => {
     const runner = createFakeRunner(({ line }) => {
-      if (line === LIST) return { exitCode: 1, stderr: 'iptables: No chain/target/match by that name.\n' };
+      if (line === LIST || line === REJECT_LIST) return NO_CHAIN;
       if (line === CHECK_JUMP) return { exitCode: 1 };
       return undefined;
     });
     const result = await ensureRedirect({ runner });
     expect(runner.calls.map((call) => call.line)).toEqual([
       LIST,
+      REJECT_LIST,
       'iptables-restore -w --noflush',
       CHECK_JUMP,
       INSERT_JUMP,
     ]);
-    expect(runner.calls[1]?.input).toBe(
+    expect(runner.calls[2]?.input).toBe(
       [
         '*nat',
         ':aad-metadata - [0:0]',
@@ -45,16 +48,24 @@ describe('ensureRedirect', () => {
 
   test('changes nothing when chain and jump are already right, even with nft warnings on stderr', async () => {
     const runner = createFakeRunner(({ line }) =>
-      line === LIST ? { stdout: `${CORRECT_CHAIN}\n`, stderr: NFT_WARNING } : { stderr: NFT_WARNING },
+      line === LIST
+        ? { stdout: `${CORRECT_CHAIN}\n`, stderr: NFT_WARNING }
+        : line === REJECT_LIST
+          ? NO_CHAIN
+          : { stderr: NFT_WARNING },
     );
     const result = await ensureRedirect({ runner });
-    expect(runner.calls.map((call) => call.line)).toEqual([LIST, CHECK_JUMP]);
+    expect(runner.calls.map((call) => call.line)).toEqual([LIST, REJECT_LIST, CHECK_JUMP]);
     expect(result.repairs).toEqual([]);
   });
 
   test('rewrites a chain whose DNAT rule was deleted and reports what it saw', async () => {
     const runner = createFakeRunner(({ line }) =>
-      line === LIST ? { stdout: '-N aad-metadata\n-A aad-metadata -j RETURN\n' } : undefined,
+      line === LIST
+        ? { stdout: '-N aad-metadata\n-A aad-metadata -j RETURN\n' }
+        : line === REJECT_LIST
+          ? NO_CHAIN
+          : undefined,
     );
     const result = await ensureRedirect({ runner });
     expect(result.repairs).toEqual(['chain_rewritten']);
@@ -64,13 +75,17 @@ describe('ensureRedirect', () => {
 
   test('rewrites a chain with an extra rule appended', async () => {
     const runner = createFakeRunner(({ line }) =>
-      line === LIST ? { stdout: `${CORRECT_CHAIN}\n-A aad-metadata -j ACCEPT\n` } : undefined,
+      line === LIST
+        ? { stdout: `${CORRECT_CHAIN}\n-A aad-metadata -j ACCEPT\n` }
+        : line === REJECT_LIST
+          ? NO_CHAIN
+          : undefined,
     );
     expect((await ensureRedirect({ runner })).repairs).toEqual(['chain_rewritten']);
   });
 
   test('uses the configured metadata endpoint and target', async () => {
-    const runner = createFakeRunner(({ line }) => (line === LIST ? { exitCode: 1 } : undefined));
+    const runner = createFakeRunner(({ line }) => (line === LIST || line === REJECT_LIST ? NO_CHAIN : undefined));
     const result = await ensureRedirect({
       runner,
       metadataIp: '169.254.170.2',
@@ -81,7 +96,7 @@ describe('ensureRedirect', () => {
     const rule =
       '-A aad-metadata ! -s 127.0.0.1/32 -d 169.254.170.2/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.0.4:12579';
     expect(result.chainExpected).toEqual(['-N aad-metadata', rule, '-A aad-metadata -j RETURN']);
-    expect(runner.calls[1]?.input).toContain(`${rule}\n`);
+    expect(runner.calls[2]?.input).toContain(`${rule}\n`);
   });
 
   test.each([
@@ -102,7 +117,7 @@ describe('ensureRedirect', () => {
   test('a refused restore becomes command_failed with the full (prefixed) command line, exit code and stderr', async () => {
     const stderr = "iptables-restore v1.8.9 (nf_tables): host/network `x' not found\nError occurred at line: 3\n";
     const inner = createFakeRunner(({ args }) => {
-      if (args.includes('-S')) return { exitCode: 1 };
+      if (args.includes('-S')) return NO_CHAIN;
       if (args.includes('iptables-restore')) return { exitCode: 2, stderr };
       return undefined;
     });
@@ -120,6 +135,7 @@ describe('ensureRedirect', () => {
   test('an unexpected exit of the jump check (not 0 or 1) is an error, not "missing"', async () => {
     const runner = createFakeRunner(({ line }) => {
       if (line === LIST) return { stdout: CORRECT_CHAIN };
+      if (line === REJECT_LIST) return NO_CHAIN;
       if (line === CHECK_JUMP) return { exitCode: 4, stderr: 'Another app is currently holding the xtables lock.' };
       return undefined;
     });

@@ -10,9 +10,10 @@ import {
   type RedirectTarget,
   resolveRedirectTarget,
 } from './redirect-options.js';
+import { readRejectRules, rejectRemovalLines, tableSection } from './reject-rules.js';
 
 /** What an ensure pass had to change; an empty list means the rules were already right. */
-export type RedirectRepair = 'chain_created' | 'chain_rewritten' | 'jump_inserted';
+export type RedirectRepair = 'chain_created' | 'chain_rewritten' | 'jump_inserted' | 'reject_replaced';
 
 export interface EnsureRedirectResult {
   readonly repairs: readonly RedirectRepair[];
@@ -53,12 +54,30 @@ async function ensureWithTarget(runner: CommandRunner, target: RedirectTarget): 
   const repairs: RedirectRepair[] = [];
   const chainExpected = expectedChainLines(target);
   const chainBefore = await listMetadataChain(runner);
+  const chainWrong = chainBefore === undefined || !sameLines(chainBefore, chainExpected);
+  const chainRepair: RedirectRepair = chainBefore === undefined ? 'chain_created' : 'chain_rewritten';
+
+  // A predecessor that stopped with --on-exit=reject left pods refused. The redirect replaces the reject rule in the
+  // same restore (nat committed first, then filter), so there is no moment with neither in place.
+  const rejectState = await readRejectRules(runner);
+  if (rejectState !== undefined) {
+    // `-C` cannot ask about a chain that does not exist (exit 2); without the chain there is no jump to it.
+    const jumpMissing = chainBefore === undefined || !(await hasPreroutingJump(runner));
+    const nat = chainWrong ? chainRestoreInput(target).split('\n').slice(1, -2) : [];
+    if (jumpMissing) nat.push(`-I PREROUTING 1 ${JUMP_RULE.join(' ')}`);
+    const input = [...tableSection('nat', nat), ...tableSection('filter', rejectRemovalLines(rejectState)), ''];
+    await runChecked(runner, IPTABLES_RESTORE, ['-w', '--noflush'], { input: input.join('\n') });
+    if (chainWrong) repairs.push(chainRepair);
+    if (jumpMissing) repairs.push('jump_inserted');
+    repairs.push('reject_replaced');
+    return { repairs, chainBefore: chainBefore ?? [], chainExpected };
+  }
 
   // Like upstream, any difference (a deleted, altered, reordered or extra rule) rewrites the whole chain; unlike
   // upstream the rewrite is one atomic restore, so pods never hit a moment with the chain flushed.
-  if (chainBefore === undefined || !sameLines(chainBefore, chainExpected)) {
+  if (chainWrong) {
     await runChecked(runner, IPTABLES_RESTORE, ['-w', '--noflush'], { input: chainRestoreInput(target) });
-    repairs.push(chainBefore === undefined ? 'chain_created' : 'chain_rewritten');
+    repairs.push(chainRepair);
   }
 
   // Upstream only checks that the jump exists, not where; position 1 matters only when it is first inserted.

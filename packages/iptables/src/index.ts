@@ -29,6 +29,20 @@ export {
   startRedirectSync,
 } from './redirect-sync.js';
 
+// Fail closed: the reject rule NMI leaves on exit, and the uninstall of everything
+export {
+  type CleanupResult,
+  cleanupMetadataRules,
+  expectedRejectChainLines,
+  type InstallRejectResult,
+  installReject,
+  type MetadataRulesState,
+  readMetadataRules,
+  REJECT_CHAIN,
+  REJECT_HOOKS,
+  rejectRuleLine,
+} from './reject-rules.js';
+
 // Conntrack (--enable-conntrack-deletion)
 export { type FlushConntrackOptions, type FlushConntrackResult, flushConntrack } from './conntrack.js';
 

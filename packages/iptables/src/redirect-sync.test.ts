@@ -37,6 +37,7 @@ function manualTimer() {
 function nodeState() {
   const state = { chain: CORRECT_CHAIN as string | undefined, jump: true };
   const runner = createFakeRunner(({ line, input }) => {
+    if (line.endsWith('-S aad-metadata-reject')) return { exitCode: 1 };
     if (line.endsWith('-S aad-metadata')) return state.chain === undefined ? { exitCode: 1 } : { stdout: state.chain };
     if (line.endsWith('-C PREROUTING -j aad-metadata')) return { exitCode: state.jump ? 0 : 1 };
     if (line.startsWith('iptables-restore')) state.chain = input?.includes('DNAT') ? CORRECT_CHAIN : state.chain;
@@ -88,6 +89,7 @@ describe('startRedirectSync', () => {
     let fail = true;
     const runner = createFakeRunner(({ line }) => {
       if (fail) return { exitCode: 4, stderr: 'xtables lock timeout' };
+      if (line.endsWith('-S aad-metadata-reject')) return { exitCode: 1 };
       if (line.endsWith('-S aad-metadata')) return { stdout: CORRECT_CHAIN };
       return undefined;
     });

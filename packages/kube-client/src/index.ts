@@ -52,6 +52,14 @@ export {
   podKey,
 } from './informer/typed-informers.js';
 
+// Nodes
+export {
+  type NodeTaint,
+  type RemoveNodeTaintOptions,
+  type RemoveNodeTaintResult,
+  removeNodeTaint,
+} from './nodes/node-taints.js';
+
 // Leader election
 export {
   DEFAULT_LEASE_DURATION_MS,

@@ -84,17 +84,26 @@ const CONTAINER = (prefix: string): Record<string, ListStrategy> => ({
   [`${prefix}[].volumeDevices`]: { key: 'devicePath' },
 });
 
+/** A PodSpec's lists at `prefix` (`spec` in a Pod, `spec.template.spec` in a workload's pod template). */
+const POD_SPEC = (prefix: string): Record<string, ListStrategy> => ({
+  ...CONTAINER(`${prefix}.containers`),
+  ...CONTAINER(`${prefix}.initContainers`),
+  ...CONTAINER(`${prefix}.ephemeralContainers`),
+  [`${prefix}.volumes`]: { key: 'name' },
+  [`${prefix}.imagePullSecrets`]: { key: 'name' },
+  [`${prefix}.hostAliases`]: { key: 'ip' },
+  [`${prefix}.resourceClaims`]: { key: 'name' },
+  [`${prefix}.schedulingGates`]: { key: 'name' },
+});
+
 /** Patch strategies of the real built-in types (the `patchStrategy`/`patchMergeKey` struct tags). */
 const STRATEGIES: Record<string, Record<string, ListStrategy>> = {
+  // Helm's upgrades and `kubectl apply` send strategic merge patches of the pod template: without these, a patched
+  // list would replace the stored one and drop every field the patch does not repeat.
+  deployments: { ...POD_SPEC('spec.template.spec'), 'status.conditions': { key: 'type' } },
+  daemonsets: { ...POD_SPEC('spec.template.spec'), 'status.conditions': { key: 'type' } },
   pods: {
-    ...CONTAINER('spec.containers'),
-    ...CONTAINER('spec.initContainers'),
-    ...CONTAINER('spec.ephemeralContainers'),
-    'spec.volumes': { key: 'name' },
-    'spec.imagePullSecrets': { key: 'name' },
-    'spec.hostAliases': { key: 'ip' },
-    'spec.resourceClaims': { key: 'name' },
-    'spec.schedulingGates': { key: 'name' },
+    ...POD_SPEC('spec'),
     'status.conditions': { key: 'type' },
     'status.podIPs': { key: 'ip' },
     'status.hostIPs': { key: 'ip' },

@@ -374,7 +374,9 @@ export class ResourceService {
     if (wantedRv !== undefined && wantedRv !== '' && String(wantedRv) !== current['metadata'].resourceVersion) {
       throw conflict(rt, name, STALE_OBJECT_MESSAGE);
     }
-    if (incoming['metadata'].uid !== undefined && incoming['metadata'].uid !== current['metadata'].uid) {
+    // An empty uid is no precondition (the API server's rule): Helm's release storage PUTs Secrets with uid "".
+    const wantedUid = incoming['metadata'].uid;
+    if (wantedUid !== undefined && wantedUid !== '' && wantedUid !== current['metadata'].uid) {
       throw conflict(
         rt,
         name,

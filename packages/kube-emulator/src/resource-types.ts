@@ -201,6 +201,16 @@ export function builtinResourceTypes(): ResourceType[] {
       status: true,
       printerColumns: builtinColumns.nameAndAge,
     }),
+    // Stored only (no eviction API behind it): charts such as deploy/helm/podid render one.
+    builtin({
+      group: 'policy',
+      kind: 'PodDisruptionBudget',
+      plural: 'poddisruptionbudgets',
+      shortNames: ['pdb'],
+      namespaced: true,
+      status: true,
+      printerColumns: builtinColumns.nameAndAge,
+    }),
     ...(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'] as const).map((kind) =>
       builtin({
         group: 'rbac.authorization.k8s.io',

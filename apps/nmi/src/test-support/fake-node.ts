@@ -2,12 +2,15 @@ import { Writable } from 'node:stream';
 import type { CommandResult, CommandRunner, SyncTimer, SysctlAccess } from '@podid/iptables';
 
 /**
- * A small in-memory `iptables -t nat` + `conntrack`: enough state (the chain's lines, the PREROUTING jump) for the
- * manager's sequence to be observable, with a switch to make one command fail.
+ * A small in-memory `iptables -t nat` + `conntrack`: enough state (the chain's lines, the PREROUTING jump, whether
+ * the filter table's reject chain and its jumps exist) for the manager's sequence to be observable, with a switch to
+ * make one command fail.
  */
 export class FakeNetfilter implements CommandRunner {
   chain: string[] | undefined;
   jump = false;
+  /** The `aad-metadata-reject` chain with its INPUT and FORWARD jumps. */
+  reject = false;
   readonly commands: string[] = [];
   failing: RegExp | undefined;
 
@@ -18,11 +21,26 @@ export class FakeNetfilter implements CommandRunner {
     const ok = (stdout = '', stderr = ''): CommandResult => ({ stdout, stderr, exitCode: 0 });
     if (file === 'conntrack') return { stdout: '', stderr: '3 flow entries have been deleted.', exitCode: 0 };
     if (file === 'iptables-restore') {
-      const rules = (options.input ?? '').split('\n').filter((rule) => rule.startsWith('-A aad-metadata'));
-      this.chain = ['-N aad-metadata', ...rules];
+      const lines = (options.input ?? '').split('\n');
+      if (lines.includes('-X aad-metadata-reject')) this.reject = false;
+      if (lines.some((line) => line.startsWith('-A aad-metadata-reject '))) this.reject = true;
+      if (lines.includes('-D PREROUTING -j aad-metadata')) this.jump = false;
+      if (lines.includes('-X aad-metadata')) this.chain = undefined;
+      const rules = lines.filter((rule) => rule.startsWith('-A aad-metadata '));
+      if (rules.length > 0) this.chain = ['-N aad-metadata', ...rules];
+      if (lines.includes('-I PREROUTING 1 -j aad-metadata')) this.jump = true;
       return ok();
     }
     const rest = args.filter((arg) => arg !== '-w').join(' ');
+    if (rest === '-t filter -S aad-metadata-reject') {
+      return this.reject
+        ? ok('-N aad-metadata-reject\n-A aad-metadata-reject -j REJECT --reject-with tcp-reset\n')
+        : { stdout: '', stderr: 'No chain', exitCode: 1 };
+    }
+    if (rest === '-t filter -S INPUT' || rest === '-t filter -S FORWARD') {
+      const hook = args[args.length - 1];
+      return ok(`-P ${hook} ACCEPT\n${this.reject ? `-A ${hook} -j aad-metadata-reject\n` : ''}`);
+    }
     if (rest === '-t nat -S aad-metadata') {
       return this.chain ? ok(`${this.chain.join('\n')}\n`) : { stdout: '', stderr: 'No chain', exitCode: 1 };
     }

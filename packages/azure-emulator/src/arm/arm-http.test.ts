@@ -98,6 +98,30 @@ describe('ARM over the wire', () => {
     });
   });
 
+  describe('subscription list (what az login reads after getting its token)', () => {
+    test("GET /subscriptions lists the subscriptions of the caller's tenant only", async () => {
+      const second = world.emulator.admin.createSubscription({ tenantId: world.tenantId });
+      world.emulator.admin.createSubscription(); // another tenant's
+      const res = await arm(`/subscriptions?api-version=2022-12-01`);
+      expect(res.status).toBe(200);
+      const listed = (res.json.value as { subscriptionId: string; tenantId: string; id: string; state: string }[])
+        .map((s) => ({ subscriptionId: s.subscriptionId, tenantId: s.tenantId, id: s.id, state: s.state }))
+        .sort((a, b) => a.subscriptionId.localeCompare(b.subscriptionId));
+      const expected = [world.subscriptionId, second.subscriptionId]
+        .sort()
+        .map((id) => ({ subscriptionId: id, tenantId: world.tenantId, id: `/subscriptions/${id}`, state: 'Enabled' }));
+      expect(listed).toEqual(expected);
+      expect(res.json.count).toEqual({ type: 'Total', value: 2 });
+    });
+
+    test('the list needs a token and allows only GET', async () => {
+      expect((await arm(`/subscriptions?${API}`, { auth: null })).status).toBe(401);
+      expect((await arm(`/subscriptions?${API}`, { method: 'POST', body: '{}' })).json.error.code).toBe(
+        'MethodNotAllowed',
+      );
+    });
+  });
+
   describe('bad requests get ARM error bodies', () => {
     test('unknown subscription, resource group and VM', async () => {
       const unknownSub = await arm(

@@ -10,6 +10,7 @@ import { ArmError } from './arm-error.js';
 import { applyIdentityPatch, type IdentityLookupResult } from './identity-patch.js';
 import { getUserAssignedIdentity, putUserAssignedIdentity } from './identity-resources.js';
 import { computeToJson } from './resource-json.js';
+import { listSubscriptions } from './subscription-list.js';
 import type { UpdateOperations } from './update-operations.js';
 
 /** Operation kinds, named like upstream's `cloud_provider_operations_*` metric labels where one exists. */
@@ -21,6 +22,7 @@ export type ArmOperationKind =
   | 'identity_get'
   | 'identity_put'
   | 'operation_get'
+  | 'subscription_list'
   | 'unknown';
 
 const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
@@ -30,6 +32,7 @@ type Route =
   | { type: 'identity'; subscriptionId: string; resourceGroup: string; name: string }
   | { type: 'operationStatus'; subscriptionId: string; operationId: string }
   | { type: 'operationResult'; subscriptionId: string; operationId: string }
+  | { type: 'subscriptionList'; subscriptionId?: undefined }
   | { type: 'unknown'; subscriptionId: string | undefined };
 
 const RESOURCE_PATH =
@@ -37,8 +40,10 @@ const RESOURCE_PATH =
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/[^/]+\/(operations|operationresults)\/([^/]+)\/?$/i;
 const SUBSCRIPTION_PREFIX = /^\/subscriptions\/([^/]+)/i;
+const SUBSCRIPTION_LIST = /^\/subscriptions\/?$/i;
 
 function route(pathname: string): Route {
+  if (SUBSCRIPTION_LIST.test(pathname)) return { type: 'subscriptionList' };
   const resource = RESOURCE_PATH.exec(pathname);
   if (resource) {
     const [, subscriptionId, resourceGroup, type, name] = resource as unknown as [
@@ -71,12 +76,20 @@ function operationKind(r: Route, method: string): ArmOperationKind {
     case 'operationStatus':
     case 'operationResult':
       return 'operation_get';
+    case 'subscriptionList':
+      return 'subscription_list';
     default:
       return 'unknown';
   }
 }
 
-function faultError(status: number, retryAfterSeconds: number): ArmError {
+function faultError(status: number, retryAfterSeconds: number, message?: string): ArmError {
+  if (message !== undefined) {
+    const code = status === 429 ? 'TooManyRequests' : status >= 500 ? 'InternalServerError' : 'BadRequest';
+    const headers: Record<string, string> =
+      status === 429 || status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {};
+    return new ArmError(status, code, message, headers);
+  }
   if (status === 429) {
     return new ArmError(
       429,
@@ -135,7 +148,7 @@ export class ArmRouter {
       const caller = authenticateArmRequest(this.ctx, req);
       const budgetHeaders = this.spendBudget(r.subscriptionId ?? '', method);
       const fault = this.ctx.armFaults.take(kind);
-      if (fault) throw faultError(fault.status, fault.retryAfterSeconds);
+      if (fault) throw faultError(fault.status, fault.retryAfterSeconds, fault.message);
       this.requireApiVersion(url);
       const result = await this.dispatch(r, method, url, rawBody, caller);
       if (patchEntry) patchEntry.status = result.status;
@@ -213,6 +226,10 @@ export class ArmRouter {
     if (r.type === 'unknown') {
       if (r.subscriptionId) this.requireScope(r.subscriptionId, caller);
       throw new ArmError(404, 'NotFound', `No HTTP resource was found that matches the request URI '${url.pathname}'.`);
+    }
+    if (r.type === 'subscriptionList') {
+      if (method !== 'GET') throw methodNotAllowed(method);
+      return listSubscriptions(this.ctx, caller);
     }
     if (r.type === 'operationStatus' || r.type === 'operationResult') {
       this.requireScope(r.subscriptionId, caller);

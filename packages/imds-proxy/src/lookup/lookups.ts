@@ -38,6 +38,11 @@ export interface StandardIdentitySource {
    * identity turns Assigned instead of at the next `--find-identity-retry-interval` tick.
    */
   assignedIdentitiesChanged?(namespace: string, podName: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: every AzureIdentityBinding (any namespace) whose selector is `selector`. With it, a pod whose label no
+   * binding selects is answered at once instead of after the whole retry budget: MIC can assign it nothing.
+   */
+  bindingsWithSelector?(selector: string): MaybePromise<readonly AzureIdentityBinding[]>;
 }
 
 /** Managed mode (§3.9): bindings and identities read directly, no MIC. */

@@ -18,3 +18,20 @@ describe('boundedMemo', () => {
     expect(calls).toBe(6);
   });
 });
+
+test('inputs longer than maxInputLength are computed every time and never remembered', () => {
+  let calls = 0;
+  const memo = boundedMemo(
+    (input: string) => {
+      calls++;
+      return input.length;
+    },
+    { capacity: 10, maxInputLength: 4 },
+  );
+  memo('short');
+  memo('short');
+  expect(calls).toBe(2);
+  memo('ok');
+  memo('ok');
+  expect(calls).toBe(3);
+});

@@ -1,6 +1,7 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { msiIdentity, pod } from '../test-support/fake-cluster.js';
-import { httpGet } from '../test-support/http-client.js';
+import { errorText, httpGet } from '../test-support/http-client.js';
 import { type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 
 const CLIENT_A = 'aaaaaaaa-1111-2222-3333-444444444444';
@@ -150,18 +151,30 @@ test('a request target starting with a backslash is rejected by the HTTP parser 
 });
 
 describe('instance metadata blocking and the allow-list', () => {
-  test('row 64: --block-instance-metadata → 403, also for normalised spellings, without a Metadata check', async () => {
+  test('row 64: --block-instance-metadata → 403 without a Metadata check; other spellings refused, never proxied', async () => {
     const blocked = await startNmiHarness({ blockInstanceMetadata: true });
     try {
       for (const path of [
         '/metadata/instance',
         '/Metadata/instance/compute',
-        '//metadata/./instance',
-        '/metadata%2Finstance',
+        '/metadata/INSTANCE/',
+        '/metadata/instancex',
       ]) {
         const answer = await blocked.get('127.0.0.2', path, {});
         expect(answer.status).toBe(403);
         expect(answer.body).toBe('Request blocked by AAD Pod Identity NMI\n');
+      }
+      for (const path of [
+        '//metadata/./instance',
+        '/metadata%2Finstance',
+        '/metadata//../instance',
+        '/metadata/instance//..',
+        '/metadata/x/../instance',
+        '/metadata/%69nstance',
+      ]) {
+        const answer = await blocked.get('127.0.0.2', path, PROBE);
+        expect(answer.status).toBe(400);
+        expect(answer.body).toBe('Invalid request\n');
       }
       expect(blocked.imds.calls).toHaveLength(0);
     } finally {
@@ -169,19 +182,75 @@ describe('instance metadata blocking and the allow-list', () => {
     }
   });
 
-  test('allowedMetadataPaths: listed paths pass (normalised spelling forwarded), others get 403', async () => {
+  test('allowedMetadataPaths: listed paths pass as sent, others get 403, other spellings 400', async () => {
     const filtered = await startNmiHarness({ allowedMetadataPaths: ['/metadata/instance/compute'] });
     try {
-      const allowed = await filtered.get('127.0.0.2', '/metadata//instance/compute?api-version=1', PROBE);
+      const allowed = await filtered.get('127.0.0.2', '/metadata/instance/Compute/tagsList?api-version=1', PROBE);
       expect(allowed.status).toBe(404);
-      expect(filtered.imds.calls.at(-1)?.path).toBe('/metadata/instance/compute');
-      for (const path of ['/metadata/instance', '/metadata/instance/network', '/metadata/scheduledevents', '/']) {
+      expect(filtered.imds.calls.at(-1)?.path).toBe('/metadata/instance/Compute/tagsList');
+      for (const path of ['/metadata/instance', '/metadata/instance/network', '/metadata/instance/computex', '/']) {
         const answer = await filtered.get('127.0.0.2', path, PROBE);
         expect(answer.status).toBe(403);
+      }
+      for (const path of [
+        '/metadata//instance/compute',
+        '/metadata/instance/compute/%2e%2e/%2e%2e/identity/oauth2/token',
+        '/metadata/instance/x/%252525252e%252525252e/%252525252e%252525252e/identity/oauth2/token',
+        '/metadata/instance/compute/..',
+      ]) {
+        const answer = await filtered.get('127.0.0.2', path, PROBE);
+        expect(answer.status).toBe(400);
       }
       expect(filtered.imds.calls).toHaveLength(1);
     } finally {
       await filtered.close();
     }
+  });
+});
+
+describe('issue 15 item 14: edge parsing as upstream’s Go server', () => {
+  function getWithHeaderLines(path: string, metadataLines: string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: h.port,
+          path,
+          headers: { Metadata: metadataLines },
+          localAddress: '127.0.0.2',
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  test('two Metadata lines: the first decides, as Go’s Header.Get', async () => {
+    expect(await getWithHeaderLines('/metadata/identity/oauth2/token?resource=x', ['true', 'false'])).toBe(200);
+    expect(await getWithHeaderLines('/metadata/identity/oauth2/token?resource=x', ['false', 'true'])).toBe(400);
+    expect(await getWithHeaderLines('/metadata/instance', ['true', 'true'])).toBe(200);
+  });
+
+  test('/host/tokenfoo reaches the host-token handler (a plain prefix, as upstream), never IMDS', async () => {
+    const before = proxiedCount();
+    const answer = await h.get('127.0.0.2', '/host/tokenfoo?resource=x', PROBE);
+    expect(answer.status).toBe(400);
+    expect(errorText(answer)).toBe("missing 'podname' and 'podns' from request header");
+    expect(proxiedCount()).toBe(before);
+  });
+
+  test('resource=https://vault.azure.net;x is no resource (400), not a token for an odd resource', async () => {
+    const answer = await h.get(
+      '127.0.0.2',
+      '/metadata/identity/oauth2/token?resource=https://vault.azure.net;x',
+      PROBE,
+    );
+    expect(answer.status).toBe(400);
+    expect(errorText(answer)).toBe('parameter resource cannot be empty');
   });
 });

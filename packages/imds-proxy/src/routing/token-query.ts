@@ -6,25 +6,29 @@ export interface TokenQuery {
   readonly resourceId: string;
 }
 
+/** A `%` not followed by two hex digits: Go's `QueryUnescape` refuses the whole pair, and so does NMI. */
+const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/;
+
 /**
- * Form-urlencoded decoding with URLSearchParams' leniency: `+` is a space, valid `%XX` escapes are bytes (UTF-8),
- * invalid escapes stay as written.
+ * Go's `url.QueryUnescape`: `+` is a space, `%XX` escapes are bytes (read as UTF-8; bytes that are not UTF-8 become
+ * U+FFFD, as in URL), and any other `%` makes the component invalid (undefined).
  */
-function decodeComponent(text: string): string {
+function decodeComponent(text: string): string | undefined {
   if (!text.includes('%')) return text.includes('+') ? text.replace(/\+/g, ' ') : text;
+  if (BAD_ESCAPE.test(text)) return undefined;
   const spaced = text.replace(/\+/g, ' ');
   try {
-    // Well-formed escapes (every SDK's query): the built-in decoder gives the same result, much faster.
+    // Well-formed UTF-8 escapes (every SDK's query): the built-in decoder gives the same result, much faster.
     return decodeURIComponent(spaced);
   } catch {
-    return decodeLeniently(spaced);
+    return decodeBytes(spaced);
   }
 }
 
-function decodeLeniently(spaced: string): string {
+function decodeBytes(spaced: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < spaced.length; i++) {
-    if (spaced.charCodeAt(i) === 0x25 && /^[0-9a-fA-F]{2}$/.test(spaced.slice(i + 1, i + 3))) {
+    if (spaced.charCodeAt(i) === 0x25) {
       bytes.push(Number.parseInt(spaced.slice(i + 1, i + 3), 16));
       i += 2;
       continue;
@@ -38,7 +42,9 @@ function decodeLeniently(spaced: string): string {
 }
 
 /**
- * Reads the four parameters NMI uses, first occurrence wins (as Go's `Query().Get` and URLSearchParams#get).
+ * Reads the four parameters NMI uses as upstream's Go did (`url.ParseQuery`, then `Get`: first occurrence wins).
+ * A pair containing `;` or a malformed `%` escape is dropped whole, as Go drops it, so
+ * `resource=https://vault.azure.net;x` is no resource at all (400), never a token for a resource nobody spelt.
  * Much cheaper than building a URLSearchParams on every token request.
  */
 export function parseTokenQuery(rawQuery: string): TokenQuery {
@@ -48,14 +54,16 @@ export function parseTokenQuery(rawQuery: string): TokenQuery {
   let miResId: string | undefined;
   if (rawQuery.length > 0) {
     for (const pair of rawQuery.split('&')) {
-      if (pair.length === 0) continue;
+      if (pair.length === 0 || pair.includes(';')) continue;
       const equals = pair.indexOf('=');
       const key = decodeComponent(equals === -1 ? pair : pair.slice(0, equals));
-      const value = () => (equals === -1 ? '' : decodeComponent(pair.slice(equals + 1)));
-      if (key === 'resource') resource ??= value();
-      else if (key === 'client_id') clientId ??= value();
-      else if (key === 'msi_res_id') msiResId ??= value();
-      else if (key === 'mi_res_id') miResId ??= value();
+      if (key === undefined) continue;
+      const value = equals === -1 ? '' : decodeComponent(pair.slice(equals + 1));
+      if (value === undefined) continue;
+      if (key === 'resource') resource ??= value;
+      else if (key === 'client_id') clientId ??= value;
+      else if (key === 'msi_res_id') msiResId ??= value;
+      else if (key === 'mi_res_id') miResId ??= value;
     }
   }
   // Frozen: the server memoises parsed queries and shares them between requests.

@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { NmiError, describeError, isNmiError } from '../errors.js';
-import { sendErrorText } from './http-answers.js';
+import { type ErrorFormat, sendError } from './http-answers.js';
 
 export interface ErrorAnswerOptions {
   /** Token route with `--set-retry-after-header`: lookup failures become 503 + `Retry-After: 20`. */
   readonly retryAfterOnLookupFailure: boolean;
   readonly queueFullRetryAfterSeconds: number;
+  /** How the answer is written (default `json`, see `ErrorFormat`). */
+  readonly errorFormat?: ErrorFormat;
 }
 
 /** Status for each failure (§3.5 table; 429 for the fairness queue is a podid addition). */
@@ -16,6 +18,7 @@ export function statusForError(
   switch (error.code) {
     case 'identity-not-assigned':
     case 'identity-not-found':
+    case 'identity-invalid':
       return options.retryAfterOnLookupFailure
         ? { status: 503, headers: { 'Retry-After': '20' } }
         : { status: 404, headers: {} };
@@ -27,6 +30,7 @@ export function statusForError(
     case 'secret-invalid':
       return { status: 503, headers: {} };
     case 'upstream-queue-full':
+    case 'too-many-waiting-requests':
       return { status: 429, headers: { 'Retry-After': String(options.queueFullRetryAfterSeconds) } };
     default:
       return { status: 500, headers: {} };
@@ -38,7 +42,7 @@ export function answerWithError(res: ServerResponse, error: unknown, options: Er
   const nmiError = isNmiError(error) ? error : new NmiError('internal-error', describeError(error), { cause: error });
   if (nmiError.code === 'request-aborted' || res.destroyed) return 499;
   const { status, headers } = statusForError(nmiError, options);
-  sendErrorText(res, status, nmiError.message, headers);
+  sendError(res, status, nmiError.message, options.errorFormat ?? 'json', headers);
   return status;
 }
 

@@ -10,10 +10,12 @@ import type {
 import type { NmiMetrics, RequestLogger } from '../observability.js';
 import type { ResolveCallerPodOptions } from '../lookup/resolve-caller-pod.js';
 import type { StandardLookupOptions } from '../lookup/standard-identity-lookup.js';
+import type { ErrorFormat } from './http-answers.js';
 import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.js';
 
 export interface TokenCacheSettings {
   readonly maxEntries?: number;
+  readonly maxBytes?: number;
   readonly minRemainingMs?: number;
   readonly refreshAheadMs?: number;
 }
@@ -38,6 +40,11 @@ export interface NmiServerOptions {
   readonly metadataHeaderRequired?: boolean;
   /** `--block-instance-metadata` (default false). */
   readonly blockInstanceMetadata?: boolean;
+  /**
+   * podid `--error-format`: how the token routes write their error answers. `json` (default): IMDS's
+   * `{"error","error_description"}` with upstream's text as the description; `text`: upstream's plain text.
+   */
+  readonly errorFormat?: ErrorFormat;
   /** `--set-retry-after-header` (default false). */
   readonly setRetryAfterHeader?: boolean;
   /** `--retry-attempts-for-created` (default 16). */
@@ -50,14 +57,21 @@ export interface NmiServerOptions {
   readonly podLookupAttempts?: number;
   readonly podLookupRetryIntervalMs?: number;
   /**
-   * When set, only these IMDS paths (and paths below them) are passed through; everything else gets 403.
-   * Compared case-insensitively on the normalised path. Unset: everything is passed through, as upstream.
+   * When set, only these IMDS paths (and paths below them, by whole segments) are passed through; everything else
+   * gets 403. Each entry must be a canonical path (see `parseRequestTarget`); compared case-insensitively.
+   * Unset: every canonical path is passed through, as upstream.
    */
   readonly allowedMetadataPaths?: readonly string[];
   /** `false` restores upstream's behaviour (every request goes to IMDS/AAD). Default: on. */
   readonly tokenCache?: false | TokenCacheSettings;
   readonly upstreamConcurrency?: FairUpstreamLimiterOptions;
-  /** Seconds announced in `Retry-After` when the upstream queue is full (default 1). */
+  /**
+   * Token-route requests that may wait at once (for MIC, a pod, an upstream call) per calling pod (default 100) and
+   * on the node (default 5000); beyond, 429 with `Retry-After`. Cached answers never wait and are not counted.
+   */
+  readonly maxWaitingRequestsPerPod?: number;
+  readonly maxWaitingRequests?: number;
+  /** Seconds announced in `Retry-After` when the upstream queue or the waiting bound is full (default 1). */
   readonly queueFullRetryAfterSeconds?: number;
   /** IMDS attempts per token (default 5) and first backoff (default 1000 ms, doubling). */
   readonly imdsMaxAttempts?: number;
@@ -66,6 +80,15 @@ export interface NmiServerOptions {
   readonly clock?: Clock;
   readonly metrics?: NmiMetrics;
   readonly onRequest?: RequestLogger;
+  /** A request refused before routing (400): its target is not in canonical form. Never holds the target itself. */
+  readonly onRefusedRequest?: (refusal: RefusedRequest) => void;
+  /** A request handler threw; the request got a 500 and the server kept serving. */
+  readonly onHandlerError?: (error: unknown) => void;
+}
+
+export interface RefusedRequest {
+  readonly remote: string;
+  readonly reason: string;
 }
 
 /** Options with every default applied. */
@@ -75,12 +98,15 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly metadataHeaderRequired: boolean;
   readonly blockInstanceMetadata: boolean;
   readonly setRetryAfterHeader: boolean;
+  readonly errorFormat: ErrorFormat;
   readonly retryAttemptsForCreated: number;
   readonly retryAttemptsForAssigned: number;
   readonly findIdentityRetryIntervalSeconds: number;
   readonly podLookupAttempts: number;
   readonly podLookupRetryIntervalMs: number;
   readonly queueFullRetryAfterSeconds: number;
+  readonly maxWaitingRequestsPerPod: number;
+  readonly maxWaitingRequests: number;
   readonly clock: Clock;
   /** Built once per server, shared by every request. */
   readonly podResolution: ResolveCallerPodOptions;

@@ -4,20 +4,30 @@ import { redactClientId } from '@podid/crd-types';
 import { systemClock } from '../lookup/system-clock.js';
 import { canonicalCallerIp } from '../routing/caller-address.js';
 import { boundedMemo } from '../routing/bounded-memo.js';
-import { type ClassifiedRoute, classifyRoute } from '../routing/classify-route.js';
-import { splitRequestTarget } from '../routing/normalise-path.js';
-import { type TokenQuery, parseTokenQuery } from '../routing/token-query.js';
+import {
+  type CanonicalTarget,
+  type ParsedTarget,
+  isAllowedPath,
+  parseAllowedPaths,
+  parseRequestTarget,
+} from '../routing/request-target.js';
+import { parseTokenQuery } from '../routing/token-query.js';
+import { type SelectorQuery, withObjectId } from '../lookup/object-id-query.js';
 import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
 import { IdentityTokenProvider } from '../token/identity-token-provider.js';
 import { createImdsTokenClient } from '../token/imds-token-client.js';
 import { TokenCache } from '../token/token-cache.js';
-import { hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
+import { answerInternalError, hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
 import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
 import { RouteContext, type RouteOutcome } from './route-context.js';
+import { WaitingRequests } from './waiting-requests.js';
+import { answerWithError } from './error-status.js';
+import { NmiError } from '../errors.js';
+import { runInRequestScope } from '../request-scope.js';
 import { answerCachedTokenNow, handleTokenRoute } from './token-route.js';
 
 export interface NmiServer {
@@ -28,11 +38,18 @@ export interface NmiServer {
   /** The token cache, when enabled (diagnostics, tests). */
   readonly tokenCache: TokenCache | undefined;
   readonly limiter: FairUpstreamLimiter;
+  /** Token-route requests waiting now, and the callers they come from (diagnostics, tests). */
+  readonly waitingRequests: { readonly requests: number; readonly callers: number };
   listen(port: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
 }
 
 const BLOCKED_MESSAGE = 'Request blocked by AAD Pod Identity NMI';
+const INVALID_REQUEST = 'Invalid request';
+const TOO_MANY_WAITING = new NmiError(
+  'too-many-waiting-requests',
+  'too many token requests from this pod are waiting for an answer; retry later',
+);
 const TOKEN_ROUTE_PATH = '/metadata/identity/oauth2/token';
 const HOST_TOKEN_ROUTE_PATH = '/host/token';
 
@@ -67,34 +84,35 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     metadataHeaderRequired: options.metadataHeaderRequired ?? true,
     blockInstanceMetadata: options.blockInstanceMetadata ?? false,
     setRetryAfterHeader: options.setRetryAfterHeader ?? false,
+    errorFormat: options.errorFormat ?? 'json',
     retryAttemptsForCreated: options.retryAttemptsForCreated ?? 16,
     retryAttemptsForAssigned: options.retryAttemptsForAssigned ?? 4,
     findIdentityRetryIntervalSeconds: options.findIdentityRetryIntervalSeconds ?? 5,
     podLookupAttempts: Math.max(1, options.podLookupAttempts ?? 5),
     podLookupRetryIntervalMs: options.podLookupRetryIntervalMs ?? 300,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds ?? 1,
+    maxWaitingRequestsPerPod: Math.max(1, options.maxWaitingRequestsPerPod ?? 100),
+    maxWaitingRequests: Math.max(1, options.maxWaitingRequests ?? 5000),
     clock,
   };
 }
 
-/** A request target split, routed and (for the token routes) its query read; memoised per distinct target. */
+/** A request target checked, routed and (for the token routes) its query read; memoised per distinct target. */
 interface RequestTarget {
-  readonly rawPath: string;
-  readonly rawQuery: string;
-  readonly route: ClassifiedRoute;
-  readonly tokenQuery: TokenQuery;
+  readonly parsed: ParsedTarget;
+  /** The query as the token routes read it (empty for refused targets: they never reach a token route). */
+  readonly tokenQuery: SelectorQuery;
 }
 
-function parseRequestTarget(target: string): RequestTarget {
-  const { rawPath, rawQuery } = splitRequestTarget(target);
-  return { rawPath, rawQuery, route: classifyRoute(rawPath), tokenQuery: parseTokenQuery(rawQuery) };
-}
+const NO_QUERY = withObjectId(parseTokenQuery(''), '');
 
-function isAllowedPath(foldedPath: string, allowed: readonly string[]): boolean {
-  return allowed.some((entry) => {
-    const prefix = entry.toLowerCase().replace(/\/+$/, '');
-    return foldedPath === prefix || foldedPath === `${prefix}/` || foldedPath.startsWith(`${prefix}/`);
-  });
+function readRequestTarget(target: string): RequestTarget {
+  const parsed = parseRequestTarget(target);
+  const isTokenRoute = parsed.canonical && (parsed.route === 'token' || parsed.route === 'host-token');
+  return {
+    parsed,
+    tokenQuery: isTokenRoute ? withObjectId(parseTokenQuery(parsed.rawQuery), parsed.rawQuery) : NO_QUERY,
+  };
 }
 
 /**
@@ -133,32 +151,31 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     ...(tokenCache ? { cache: tokenCache } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  const proxy = createPassThroughProxy(options.imdsBaseUrl);
-  // SDKs send the same few request targets from the same few addresses over and over: parse each once.
-  const requestTargetOf = boundedMemo(parseRequestTarget);
-  const callerIpOf = boundedMemo(canonicalCallerIp);
+  const proxy = createPassThroughProxy(options.imdsBaseUrl, { errorFormat: options.errorFormat });
+  const waiting = new WaitingRequests(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
+  const errorAnswerOptions = {
+    retryAfterOnLookupFailure: false,
+    queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+    errorFormat: options.errorFormat,
+  };
+  // Checked once at start: an entry that is not canonical could never match a canonical path as its writer meant.
+  const allowedPaths = options.allowedMetadataPaths ? parseAllowedPaths(options.allowedMetadataPaths) : undefined;
+  // SDKs send the same few request targets from the same few addresses over and over: parse each once. Long inputs
+  // are not remembered, so a pod sending endless distinct targets cannot grow these (entries and bytes bounded).
+  const requestTargetOf = boundedMemo(readRequestTarget, { capacity: 512, maxInputLength: 512 });
+  const callerIpOf = boundedMemo(canonicalCallerIp, { capacity: 512, maxInputLength: 64 });
 
-  function passThrough(
-    req: IncomingMessage,
-    res: ServerResponse,
-    normalisedPath: string,
-    foldedPath: string,
-    rawQuery: string,
-  ) {
-    if (options.metadataHeaderRequired && !hasMetadataHeader(req.headers['metadata'])) {
+  function passThrough(req: IncomingMessage, res: ServerResponse, target: CanonicalTarget): void {
+    if (options.metadataHeaderRequired && !hasMetadataHeader(req)) {
       sendMetadataHeaderRequired(res);
       return;
     }
-    if (options.allowedMetadataPaths) {
-      if (!isAllowedPath(foldedPath, options.allowedMetadataPaths)) {
-        sendErrorText(res, 403, BLOCKED_MESSAGE);
-        return;
-      }
-      // Forward the spelling that was checked, so IMDS cannot read a different path than the allow-list did.
-      proxy.forward(req, res, `${normalisedPath}${rawQuery ? `?${rawQuery}` : ''}`);
+    if (allowedPaths && !isAllowedPath(target.foldedPath, allowedPaths)) {
+      sendErrorText(res, 403, BLOCKED_MESSAGE);
       return;
     }
-    proxy.forward(req, res, req.url ?? '/');
+    // Exactly the bytes that were checked and routed: IMDS cannot read a path NMI did not.
+    proxy.forward(req, res, target.forwardTarget);
   }
 
   function runTokenRoute(
@@ -169,11 +186,12 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handler: (context: RouteContext) => Promise<RouteOutcome>,
     answerNow?: (context: RouteContext) => RouteOutcome | undefined,
   ): void {
+    const parsed = target.parsed as CanonicalTarget;
     const started = performance.now();
     const remoteAddress = req.socket.remoteAddress;
     const callerIp = remoteAddress ? callerIpOf(remoteAddress) : undefined;
     const context = new RouteContext(req, res, target.tokenQuery, callerIp, options, tokens);
-    const rawPath = target.rawPath;
+    const rawPath = parsed.path;
     const finish = (outcome: RouteOutcome) => {
       if (options.metrics || options.onRequest) {
         report(req, routePath, rawPath, callerIp, outcome, (performance.now() - started) / 1000);
@@ -184,7 +202,8 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       immediate = answerNow?.(context);
     } catch (error) {
       // Defensive, as below: a bug in the fast path is a 500 for this request, never a crash of the server.
-      sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
+      answerInternalError(res, error);
+      options.onHandlerError?.(error);
       finish({ status: 500, errorCode: 'internal' });
       return;
     }
@@ -192,14 +211,23 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       finish(immediate);
       return;
     }
+    const waitingKey = callerIp ?? remoteAddress ?? '';
+    if (!waiting.tryEnter(waitingKey)) {
+      const status = answerWithError(res, TOO_MANY_WAITING, errorAnswerOptions);
+      finish({ status, errorCode: TOO_MANY_WAITING.code });
+      return;
+    }
     res.on('close', () => {
       if (!res.writableFinished) context.clientDisconnected();
     });
-    handler(context).then(finish, (error: unknown) => {
-      // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
-      sendErrorText(res, 500, error instanceof Error ? error.message : String(error));
-      finish({ status: 500, errorCode: 'internal' });
-    });
+    handler(context)
+      .then(finish, (error: unknown) => {
+        // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
+        answerInternalError(res, error);
+        options.onHandlerError?.(error);
+        finish({ status: 500, errorCode: 'internal' });
+      })
+      .finally(() => waiting.leave(waitingKey));
   }
 
   function report(
@@ -236,15 +264,22 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     });
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const target = requestTargetOf(req.url ?? '/');
-    const { route, rawQuery } = target;
-    switch (route.kind) {
+    const parsed = target.parsed;
+    if (!parsed.canonical) {
+      // Upstream's answer to a token look-alike (route 2), for every target that is not in canonical form.
+      sendErrorText(res, 400, INVALID_REQUEST);
+      options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: parsed.reason });
+      return;
+    }
+    switch (parsed.route) {
       case 'token':
         runTokenRoute(req, res, TOKEN_ROUTE_PATH, target, handleTokenRoute, answerCachedTokenNow);
         return;
       case 'invalid-token-path':
-        sendErrorText(res, 400, 'Invalid request');
+        sendErrorText(res, 400, INVALID_REQUEST);
+        options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: 'token endpoint look-alike' });
         return;
       case 'host-token':
         runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, target, handleHostTokenRoute);
@@ -254,12 +289,27 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
           sendErrorText(res, 403, BLOCKED_MESSAGE);
           return;
         }
-        passThrough(req, res, route.normalisedPath, route.foldedPath, rawQuery);
+        passThrough(req, res, parsed);
         return;
       case 'pass-through':
-        passThrough(req, res, route.normalisedPath, route.foldedPath, rawQuery);
+        passThrough(req, res, parsed);
         return;
     }
+  }
+
+  /**
+   * No request can stop NMI: whatever a handler throws synchronously (a header value `http.request` refuses, a bug)
+   * becomes a 500 for that request and a report, never an exception that unwinds into the HTTP server.
+   */
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    runInRequestScope(() => {
+      try {
+        route(req, res);
+      } catch (error) {
+        answerInternalError(res, error);
+        options.onHandlerError?.(error);
+      }
+    });
   }
 
   const server = http.createServer({ keepAlive: true }, handle);
@@ -269,6 +319,9 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handle,
     tokenCache,
     limiter,
+    get waitingRequests() {
+      return waiting.size;
+    },
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AzureIdentity } from '@podid/crd-types';
 import { DEFAULT_AD_ENDPOINT, IdentityType, identityTypeOf } from '@podid/crd-types';
 import { NmiError, isNmiError } from '../errors.js';
@@ -40,6 +41,7 @@ export interface TokenCaller {
  */
 const identityKeys = new WeakMap<AzureIdentity, { prefix: string; byResource: Map<string, string> }>();
 const KEYS_PER_IDENTITY = 64;
+const MAX_REMEMBERED_RESOURCE_LENGTH = 256;
 
 /**
  * Everything that decides which token AAD/IMDS would issue, plus, for service principals, WHICH CREDENTIAL obtains
@@ -56,6 +58,8 @@ function identityCacheKey(identity: AzureIdentity, resource: string): string {
   let key = keys.byResource.get(resource);
   if (key === undefined) {
     key = `${keys.prefix}${resource}`;
+    // Real resource URIs are short; a long one is keyed every time rather than remembered (bytes stay bounded).
+    if (resource.length > MAX_REMEMBERED_RESOURCE_LENGTH) return key;
     if (keys.byResource.size >= KEYS_PER_IDENTITY) keys.byResource.clear();
     keys.byResource.set(resource, key);
   }
@@ -85,6 +89,8 @@ function isSupportedType(type: number): boolean {
 }
 
 const NEVER_ABORTED = new AbortController().signal;
+// Every shared upstream call in flight listens on it (and stops when done): as many as the concurrency bound allows.
+setMaxListeners(0, NEVER_ABORTED);
 
 /** Waits for a shared upstream call, but lets this caller leave early when its client disconnects. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -133,21 +139,33 @@ export class IdentityTokenProvider {
     if (!isSupportedType(type)) {
       throw new NmiError('unsupported-identity-type', `unsupported identity type ${type}`);
     }
+    const clientId = identity.spec.clientID ?? '';
+    if (type === IdentityType.UserAssignedMSI && clientId.trim() === '') {
+      // IMDS answers a token request without a selector with the VM's own (system-assigned) identity: a pod must
+      // never be handed that because its AzureIdentity forgot to name one. Exception pods have their own path.
+      throw new NmiError(
+        'identity-invalid',
+        `azure identity ${identity.metadata.namespace}/${identity.metadata.name} is invalid: a user-assigned identity (type 0) needs spec.clientID`,
+      );
+    }
     return {
       key: identityCacheKey(identity, resource),
       operation: type === IdentityType.UserAssignedMSI ? 'adal_token_msi_userassignedid' : 'adal_token',
       acquire: (signal) =>
         type === IdentityType.UserAssignedMSI
-          ? this.imdsToken(identity.spec.clientID ?? '', resource, signal)
+          ? this.imdsToken(clientId, resource, signal)
           : this.servicePrincipalTokens(identity, resource),
     };
   }
 
-  /** Excepted and MIC pods: the identity they name by client_id, else the VM's system-assigned identity. */
-  async forNode(clientId: string, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
-    const operation: ImdsOperationType = clientId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
-    const key = JSON.stringify(['node', clientId.toLowerCase(), resource]);
-    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal));
+  /**
+   * Excepted and MIC pods: the identity they name by client_id (or object_id: IMDS itself then selects), else the
+   * VM's system-assigned identity.
+   */
+  async forNode(clientId: string, resource: string, caller: TokenCaller, objectId = ''): Promise<ProvidedTokens> {
+    const operation: ImdsOperationType = clientId || objectId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
+    const key = JSON.stringify(['node', clientId.toLowerCase(), objectId.toLowerCase(), resource]);
+    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal, objectId));
   }
 
   private async viaCache(
@@ -207,8 +225,11 @@ export class IdentityTokenProvider {
     }
   }
 
-  private async imdsToken(clientId: string, resource: string, signal: AbortSignal): Promise<TokenSet> {
-    const token = await this.options.imds.getToken({ resource, ...(clientId ? { clientId } : {}) }, signal);
+  private async imdsToken(clientId: string, resource: string, signal: AbortSignal, objectId = ''): Promise<TokenSet> {
+    const token = await this.options.imds.getToken(
+      { resource, ...(clientId ? { clientId } : {}), ...(objectId ? { objectId } : {}) },
+      signal,
+    );
     return tokenSetOf([token]);
   }
 

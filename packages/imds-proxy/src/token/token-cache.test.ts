@@ -22,6 +22,31 @@ function tokenExpiringAt(ms: number, label = 't'): TokenSet {
 }
 
 describe('TokenCache', () => {
+  test('bounded in bytes as well as entries: long keys and tokens evict the least recently used', async () => {
+    const clock = new ManualClock();
+    const cache = new TokenCache({ clock, maxEntries: 1000, maxBytes: 100_000 });
+    const fetch = async () => tokenExpiringAt(clock.now() + 60 * MINUTE, 'x'.repeat(2000));
+    await cache.get('keep', fetch);
+    for (let i = 0; i < 200; i++) {
+      // Each entry: a 1,000-character key (a hostile resource value) and a 2,000-character token ≈ 6 kB.
+      await cache.get(`${i}`.padEnd(1000, 'r'), fetch);
+      if (i % 10 === 0) cache.peek('keep', fetch);
+      expect(cache.bytes).toBeLessThanOrEqual(100_000);
+    }
+    expect(cache.size).toBeLessThan(20);
+    expect(cache.keys()).toContain('keep');
+    cache.delete('keep');
+    cache.clear();
+    expect(cache.bytes).toBe(0);
+  });
+
+  test('a failed fetch leaves no bytes counted', async () => {
+    const cache = new TokenCache({ clock: new ManualClock() });
+    await expect(cache.get('k', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(cache.bytes).toBe(0);
+    expect(cache.size).toBe(0);
+  });
+
   test('single-flight: concurrent misses share one fetch', async () => {
     const clock = new ManualClock();
     const cache = new TokenCache({ clock });
