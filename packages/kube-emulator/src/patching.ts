@@ -66,7 +66,7 @@ export function applyJsonPatch(
 }
 
 /** How a list field merges under strategic merge patch. No entry means "replace", as for fields without tags. */
-interface ListStrategy {
+export interface ListStrategy {
   /** Merge key for lists of objects; absent for lists of primitives merged as a set. */
   key?: string;
 }
@@ -220,6 +220,20 @@ function reorder(list: unknown[], order: unknown[], key: string | undefined): un
     return { v, rank: r === -1 ? wanted.length + i : r };
   });
   return ranked.sort((a, b) => a.rank - b.rank).map((x) => x.v);
+}
+
+/** Every list with a merge strategy in a built-in type (dotted path → strategy), for the OpenAPI documents. */
+export function listStrategiesOf(plural: string): [string, ListStrategy][] {
+  return Object.entries({ ...METADATA_STRATEGIES, ...(STRATEGIES[plural] ?? {}) });
+}
+
+/**
+ * How the list at `path` (dotted, `[]` for list elements: `spec.containers[].env`) of a built-in type merges, or
+ * undefined for an atomic list (custom resources' lists are all atomic here, the CRD default).
+ */
+export function listStrategyFor(plural: string, path: string, isCustom: boolean): ListStrategy | undefined {
+  if (isCustom) return METADATA_STRATEGIES[path];
+  return METADATA_STRATEGIES[path] ?? STRATEGIES[plural]?.[path];
 }
 
 export function applyStrategicMergePatch(original: KubeObject, patch: unknown, plural: string): KubeObject {
