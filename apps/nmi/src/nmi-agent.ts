@@ -21,6 +21,7 @@ import { bindNmiMetrics } from './metrics-binding.js';
 import { createRedirectManager, type RedirectManager, type RedirectMode } from './redirect-manager.js';
 import { createRedirectModeMetric } from './redirect-mode-metric.js';
 import { removeStartupTaint, type StartupTaintRemoval } from './startup-taint.js';
+import { createRefusalLogger } from './refusal-log.js';
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
@@ -181,7 +182,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),
       // The reason only: the target itself is whatever a hostile pod chose to send.
-      onRefusedRequest: (refusal) => log.warn(refusal, 'request refused: target not in canonical form'),
+      onRefusedRequest: createRefusalLogger(log),
       onHandlerError: (error) => log.error({ err: error }, 'request handler failed; answered 500, still serving'),
     });
     closers.push(() => nmi.close());
