@@ -41,6 +41,7 @@ describe('loadNmiConfig', () => {
       startupTaint: { key: 'podid.io/nmi-not-ready', effect: 'NoSchedule' },
       tokenCache: { enabled: true, maxEntries: 1000 },
       waitingRequests: { perPod: 100, total: 5000 },
+      maxConnectionsPerPod: 512,
       allowedMetadataPaths: undefined,
       upstreamConcurrency: { perPod: 2, total: 5, perSecond: 20 },
       httpProbePort: 8080,

@@ -75,6 +75,8 @@ export interface NmiConfig {
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
   /** Token-route requests that may wait at once, per pod and on the node (beyond: 429). */
   readonly waitingRequests: { readonly perPod: number; readonly total: number };
+  /** Connections one source address may hold open (beyond: closed at once). */
+  readonly maxConnectionsPerPod: number;
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
   readonly upstreamConcurrency: { readonly perPod: number; readonly total: number; readonly perSecond: number };
@@ -119,6 +121,7 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
     'max-concurrent-token-requests',
     'max-waiting-requests-per-pod',
     'max-waiting-requests',
+    'max-connections-per-pod',
   ] as const;
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
@@ -218,6 +221,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
       perSecond: values['max-token-requests-per-second'],
     },
     waitingRequests: { perPod: values['max-waiting-requests-per-pod'], total: values['max-waiting-requests'] },
+    maxConnectionsPerPod: values['max-connections-per-pod'],
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],
     logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above

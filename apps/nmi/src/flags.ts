@@ -77,6 +77,11 @@ export const nmiFlags = {
     default: 100,
     description: 'podid: token requests one pod may have waiting (for MIC, an upstream call) before it gets 429',
   },
+  'max-connections-per-pod': {
+    type: 'int',
+    default: 512,
+    description: 'podid: connections one pod (source address) may hold open to NMI; more are closed at once',
+  },
   'max-waiting-requests': {
     type: 'int',
     default: 5000,

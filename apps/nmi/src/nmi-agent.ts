@@ -178,6 +178,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       },
       maxWaitingRequestsPerPod: config.waitingRequests.perPod,
       maxWaitingRequests: config.waitingRequests.total,
+      maxConnectionsPerPod: config.maxConnectionsPerPod,
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),

@@ -15,5 +15,5 @@ test('a caller sending refused targets gets one log line per interval, counting 
   logRefusal({ remote: '10.0.0.5', reason: 'dot segment' });
   expect(lines).toHaveLength(3);
   expect(lines[2]?.fields).toEqual({ remote: '10.0.0.5', reason: 'dot segment', refusedSinceLastLine: 999 });
-  expect(lines[2]?.message).toBe('request refused: target not in canonical form');
+  expect(lines[2]?.message).toBe('request refused before routing');
 });

@@ -27,7 +27,7 @@ export function createRefusalLogger(
     callers.set(refusal.remote, { lastLoggedMs: at, suppressed: 0 });
     log.warn(
       { ...refusal, ...(suppressed > 0 ? { refusedSinceLastLine: suppressed } : {}) },
-      'request refused: target not in canonical form',
+      'request refused before routing',
     );
   };
 }

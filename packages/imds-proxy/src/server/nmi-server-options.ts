@@ -71,6 +71,8 @@ export interface NmiServerOptions {
    */
   readonly maxWaitingRequestsPerPod?: number;
   readonly maxWaitingRequests?: number;
+  /** Connections one caller address may hold open at once (default 512); more are closed at once. */
+  readonly maxConnectionsPerPod?: number;
   /** Seconds announced in `Retry-After` when the upstream queue or the waiting bound is full (default 1). */
   readonly queueFullRetryAfterSeconds?: number;
   /** IMDS attempts per token (default 5) and first backoff (default 1000 ms, doubling). */
@@ -107,6 +109,7 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly queueFullRetryAfterSeconds: number;
   readonly maxWaitingRequestsPerPod: number;
   readonly maxWaitingRequests: number;
+  readonly maxConnectionsPerPod: number;
   readonly clock: Clock;
   /** Built once per server, shared by every request. */
   readonly podResolution: ResolveCallerPodOptions;

@@ -40,6 +40,8 @@ export interface NmiServer {
   readonly limiter: FairUpstreamLimiter;
   /** Token-route requests waiting now, and the callers they come from (diagnostics, tests). */
   readonly waitingRequests: { readonly requests: number; readonly callers: number };
+  /** Connections open now, and the caller addresses they come from. */
+  readonly openConnections: { readonly requests: number; readonly callers: number };
   listen(port: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds ?? 1,
     maxWaitingRequestsPerPod: Math.max(1, options.maxWaitingRequestsPerPod ?? 100),
     maxWaitingRequests: Math.max(1, options.maxWaitingRequests ?? 5000),
+    maxConnectionsPerPod: Math.max(1, options.maxConnectionsPerPod ?? 512),
     clock,
   };
 }
@@ -335,6 +338,19 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
   }
 
   const server = http.createServer({ keepAlive: true }, handle);
+  // Connections per caller address: a pod opening thousands (idle, or Slowloris-style with headers that never end)
+  // would otherwise hold sockets, parsers and file descriptors until the server's header timeout.
+  const connections = new WaitingRequests(options.maxConnectionsPerPod, Number.POSITIVE_INFINITY);
+  server.on('connection', (socket) => {
+    const remote = socket.remoteAddress ?? '';
+    const caller = callerIpOf(remote) ?? remote;
+    if (!connections.tryEnter(caller)) {
+      socket.destroy();
+      options.onRefusedRequest?.({ remote, reason: 'too many connections from this address' });
+      return;
+    }
+    socket.once('close', () => connections.leave(caller));
+  });
 
   return {
     server,
@@ -343,6 +359,9 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     limiter,
     get waitingRequests() {
       return waiting.size;
+    },
+    get openConnections() {
+      return connections.size;
     },
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
