@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireFederatedIdentityFields } from './federated-identity-fields.js';
 import { listMetaSchema, objectMetaSchema, unusedObjectMetaSchema } from './object-meta.js';
 
 /** Core `SecretReference`: where a service principal's credentials live (§1.2). */
@@ -10,19 +11,22 @@ export const secretReferenceSchema = z.looseObject({
 /**
  * `AzureIdentity.spec` (§1.2). `type` is absent on objects written by upstream for type 0 (Go `omitempty`), so
  * read it with `identityTypeOf`. Any integer is accepted, as by the API server; consumers decide what is supported.
+ * A federated identity (type 3, podid's extension) must name `clientID` and `tenantID`.
  */
-export const azureIdentitySpecSchema = z.looseObject({
-  metadata: unusedObjectMetaSchema.optional(),
-  type: z.int().optional(),
-  resourceID: z.string().optional(),
-  clientID: z.string().optional(),
-  clientPassword: secretReferenceSchema.optional(),
-  tenantID: z.string().optional(),
-  auxiliaryTenantIDs: z.array(z.string()).nullable().optional(),
-  adResourceID: z.string().optional(),
-  adEndpoint: z.string().optional(),
-  replicas: z.int().nullable().optional(),
-});
+export const azureIdentitySpecSchema = z
+  .looseObject({
+    metadata: unusedObjectMetaSchema.optional(),
+    type: z.int().optional(),
+    resourceID: z.string().optional(),
+    clientID: z.string().optional(),
+    clientPassword: secretReferenceSchema.optional(),
+    tenantID: z.string().optional(),
+    auxiliaryTenantIDs: z.array(z.string()).nullable().optional(),
+    adResourceID: z.string().optional(),
+    adEndpoint: z.string().optional(),
+    replicas: z.int().nullable().optional(),
+  })
+  .superRefine(requireFederatedIdentityFields);
 
 export const azureIdentityStatusSchema = z.looseObject({
   metadata: unusedObjectMetaSchema.optional(),

@@ -50,7 +50,7 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
 export function hasMetadataHeader(req: IncomingMessage): boolean {
   const joined = req.headers['metadata'];
   if (joined === 'true') return true;
-  if (joined === undefined || !joined.startsWith('true,')) return false;
+  if (typeof joined !== 'string' || !joined.startsWith('true,')) return false;
   return req.headersDistinct['metadata']?.[0] === 'true';
 }
 
