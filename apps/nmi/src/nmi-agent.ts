@@ -23,6 +23,7 @@ import { createRedirectModeMetric } from './redirect-mode-metric.js';
 import { removeStartupTaint, type StartupTaintRemoval } from './startup-taint.js';
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
+import { createServiceAccountTokenLookup } from './service-account-token-lookup.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
 import type { BuildInfo } from '@podid/observability/cli';
 
@@ -158,6 +159,12 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       exceptions: cache.exceptions,
       identities: cache.identities,
       secrets: createSecretLookup(connection),
+      ...(config.federated.enabled
+        ? {
+            serviceAccountTokens: createServiceAccountTokenLookup(connection),
+            federatedAuthorityHost: config.federated.authorityHost,
+          }
+        : {}),
       imdsBaseUrl: config.imdsEndpoint,
       forceNamespaced: config.namespaced,
       micNamespace: config.micNamespace,

@@ -36,7 +36,7 @@ const cluster = new FakeCluster();
 const lookup = { tokens: undefined as unknown as ReturnType<typeof kubeTokenLookup> };
 const apps: Record<string, { clientId: string; id: string; principalId: string }> = {};
 
-async function kubePost(emulator: KubeEmulator, path: string, body: object): Promise<Record<string, any>> {
+async function kubePost(emulator: KubeEmulator, path: string, body: object): Promise<Record<string, unknown>> {
   const response = await fetch(`${emulator.url}${path}`, {
     method: 'POST',
     headers: {
@@ -45,7 +45,7 @@ async function kubePost(emulator: KubeEmulator, path: string, body: object): Pro
     },
     body: JSON.stringify(body),
   });
-  return (await response.json()) as Record<string, any>;
+  return (await response.json()) as Record<string, unknown>;
 }
 
 async function kubeDelete(emulator: KubeEmulator, path: string): Promise<void> {
