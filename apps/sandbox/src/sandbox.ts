@@ -345,7 +345,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
       createIdentity: (input) => {
         const object = azureIdentityObject(input);
-        if (input.kind === 'service-principal') {
+        if (input.kind === 'service-principal' || input.kind === 'federated') {
           (object['spec'] as Record<string, unknown>)['adEndpoint'] = `${azure.aadUrl}/`;
         }
         return rest.create('azureidentities', input.namespace ?? 'default', object);
