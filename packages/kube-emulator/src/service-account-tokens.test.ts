@@ -50,7 +50,11 @@ async function createPod(name: string, serviceAccountName?: string): Promise<k8s
     namespace: 'apps',
     body: {
       metadata: { name },
-      spec: { nodeName: 'node-a', serviceAccountName, containers: [{ name: 'app', image: 'app:1' }] },
+      spec: {
+        nodeName: 'node-a',
+        ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
+        containers: [{ name: 'app', image: 'app:1' }],
+      },
     },
   });
 }
@@ -83,8 +87,8 @@ describe('TokenRequest and OIDC discovery', () => {
       body: tokenRequest({ name: 'bound', uid: pod.metadata!.uid! }),
     });
     expect(answer.kind).toBe('TokenRequest');
-    expect(answer.spec.boundObjectRef?.uid).toBe(pod.metadata!.uid);
-    const token = answer.status!.token;
+    expect(answer.spec?.boundObjectRef?.uid).toBe(pod.metadata!.uid);
+    const token = answer.status?.token ?? '';
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', kid: expect.any(String) });
 
     // Discovery needs no credentials (plain fetch, no Authorization header), while the API itself does.
@@ -117,7 +121,7 @@ describe('TokenRequest and OIDC discovery', () => {
       serviceaccount: { name: 'default', uid: sa.metadata!.uid },
       node: { name: 'node-a', uid: node.metadata!.uid },
     });
-    expect(new Date(answer.status!.expirationTimestamp).getTime() / 1000).toBe(payload.exp);
+    expect(new Date(answer.status?.expirationTimestamp ?? 0).getTime() / 1000).toBe(payload.exp);
   });
 
   test('refuses a bound pod that does not exist, or whose uid differs, as the real server does', async () => {
@@ -182,7 +186,7 @@ describe('TokenRequest and OIDC discovery', () => {
       body: { spec: { audiences: [] } },
     });
     const keys = createRemoteJWKSet(new URL(`${emulator.url}/openid/v1/jwks`));
-    const { payload } = await jwtVerify(answer.status!.token, keys, { audience: emulator.serviceAccountIssuer });
+    const { payload } = await jwtVerify(answer.status?.token ?? '', keys, { audience: emulator.serviceAccountIssuer });
     expect(payload['kubernetes.io']).toEqual({
       namespace: 'apps',
       serviceaccount: { name: 'default', uid: expect.any(String) },
