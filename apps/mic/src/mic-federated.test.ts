@@ -33,10 +33,12 @@ describe('MIC process: a federated identity needs no ARM update', () => {
       metadata: { name: 'fed-binding', namespace: 'default' },
       spec: { azureIdentity: 'fed-identity', selector: 'fed' },
     });
-    const mic = world.startMic(['--clientQps=100']);
-    await mic.waitForLine(/sync loop started/);
+    // Both pods exist before MIC starts, so its first cycle plans them together (MIC runs one cycle at a time: a pod
+    // created while a cycle waits on this 10-minute update would be planned only after it).
     await world.createPod('slow-0', node0 as string, 'slow');
     await world.createPod('fed-0', node1 as string, 'fed');
+    const mic = world.startMic(['--clientQps=100']);
+    await mic.waitForLine(/sync loop started/);
 
     const byPod = async () =>
       Object.fromEntries((await world.assignedIdentities()).map((a) => [a.spec.pod, a.status?.status ?? '']));
