@@ -70,6 +70,8 @@ export interface NmiConfig {
   readonly blockInstanceMetadata: boolean;
   readonly metadataHeaderRequired: boolean;
   readonly setRetryAfterHeader: boolean;
+  /** `--error-format`: token-route error bodies as IMDS JSON (default) or upstream's plain text. */
+  readonly errorFormat: 'json' | 'text';
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
   /** Type-3 identities: served (TokenRequest + exchange at `authorityHost`) or refused as not configured. */
   readonly federated: { readonly enabled: boolean; readonly authorityHost: string };
@@ -132,6 +134,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   }
   if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
+  }
+  if (values['error-format'] !== 'json' && values['error-format'] !== 'text') {
+    return invalid('error-format', values['error-format'], 'must be json or text');
   }
   if (!(ON_EXIT_MODES as readonly string[]).includes(values['on-exit'])) {
     return invalid('on-exit', values['on-exit'], 'must be reject, remove or keep');
@@ -209,6 +214,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     blockInstanceMetadata: values['block-instance-metadata'],
     metadataHeaderRequired: values['metadata-header-required'],
     setRetryAfterHeader: values['set-retry-after-header'],
+    errorFormat: values['error-format'] as 'json' | 'text', // checked above
     tokenCache: { enabled: values['token-cache'], maxEntries: values['token-cache-size'] },
     federated: { enabled: values['federated-identities'], authorityHost: values['federated-authority-host'] },
     allowedMetadataPaths: allowedPaths.length > 0 ? allowedPaths : undefined,

@@ -118,6 +118,12 @@ export const nmiFlags = {
     default: 10_000,
     description: 'podid: pause between removing the redirect on SIGTERM and exiting (upstream: a fixed 10s)',
   },
+  'error-format': {
+    type: 'string',
+    default: 'json',
+    description:
+      'podid: token-route error bodies: json (IMDS\'s {"error","error_description"}, upstream\'s text as the description) or text (upstream\'s plain text)',
+  },
   'set-route-localnet': {
     type: 'bool',
     default: false,

@@ -21,6 +21,7 @@ import { bindNmiMetrics } from './metrics-binding.js';
 import { createRedirectManager, type RedirectManager, type RedirectMode } from './redirect-manager.js';
 import { createRedirectModeMetric } from './redirect-mode-metric.js';
 import { removeStartupTaint, type StartupTaintRemoval } from './startup-taint.js';
+import { createRefusalLogger } from './refusal-log.js';
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
 import { createServiceAccountTokenLookup } from './service-account-token-lookup.js';
@@ -171,6 +172,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       metadataHeaderRequired: config.metadataHeaderRequired,
       blockInstanceMetadata: config.blockInstanceMetadata,
       setRetryAfterHeader: config.setRetryAfterHeader,
+      errorFormat: config.errorFormat,
       retryAttemptsForCreated: config.lookup.retryAttemptsForCreated,
       retryAttemptsForAssigned: config.lookup.retryAttemptsForAssigned,
       findIdentityRetryIntervalSeconds: config.lookup.retryIntervalMs / 1000,
@@ -187,7 +189,7 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),
       // The reason only: the target itself is whatever a hostile pod chose to send.
-      onRefusedRequest: (refusal) => log.warn(refusal, 'request refused: target not in canonical form'),
+      onRefusedRequest: createRefusalLogger(log),
       onHandlerError: (error) => log.error({ err: error }, 'request handler failed; answered 500, still serving'),
     });
     closers.push(() => nmi.close());

@@ -136,6 +136,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     kubeconfigPath,
     admin,
     close: async () => {
+      service.stop();
       watches.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

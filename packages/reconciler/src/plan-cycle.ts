@@ -78,7 +78,10 @@ export function planCycle(input: PlanCycleInput): Plan {
       continue;
     }
     if (place.kind === 'unmappable') {
-      diagnostics.unmappable(nodeName, place.providerID, `${namespace}/${name}`, 'not assigned');
+      diagnostics.unmappable(nodeName, place.providerID, `${namespace}/${name}`, 'not assigned', {
+        namespace: assignment.podNamespace,
+        name: assignment.podName,
+      });
       continue;
     }
     const resourceId = resourceIds.of(assignment.identity);
@@ -143,6 +146,7 @@ export function planCycle(input: PlanCycleInput): Plan {
           place.providerID,
           `${assigned.metadata.namespace}/${assigned.metadata.name}`,
           'release held: its identity may be on an unknown VM',
+          assigned.spec.pod ? { namespace: assigned.spec.podNamespace ?? '', name: assigned.spec.pod } : undefined,
         );
       continue;
     }
@@ -320,6 +324,7 @@ class DiagnosticLog {
       message: `AzureAssignedIdentity ${key} is desired twice; the first assignment is kept`,
       nodeName: assignment.nodeName,
       assignedIdentity: key,
+      pod: { namespace: assignment.podNamespace, name: assignment.podName },
     });
   }
 
@@ -330,6 +335,7 @@ class DiagnosticLog {
       message: `${key}: user-assigned identity ${assignment.identity.metadata.namespace}/${assignment.identity.metadata.name} has no resourceID; not assigned`,
       nodeName: assignment.nodeName,
       assignedIdentity: key,
+      pod: { namespace: assignment.podNamespace, name: assignment.podName },
     });
   }
 
@@ -341,16 +347,24 @@ class DiagnosticLog {
       message: `node ${nodeName} not found: ${key} is not assigned this cycle`,
       nodeName,
       assignedIdentity: key,
+      pod: { namespace: assignment.podNamespace, name: assignment.podName },
     });
   }
 
-  unmappable(nodeName: string, providerID: string, key: string, consequence: string): void {
+  unmappable(
+    nodeName: string,
+    providerID: string,
+    key: string,
+    consequence: string,
+    pod: { namespace: string; name: string } | undefined,
+  ): void {
     if (!this.#unmappableNodes.has(nodeName)) {
       this.#unmappableNodes.add(nodeName);
       this.entries.push({
         code: 'unmappable_provider_id',
         message: `node ${nodeName} has providerID ${JSON.stringify(providerID)}, which names no Azure VM or VMSS`,
         nodeName,
+        providerID,
       });
     }
     this.entries.push({
@@ -358,6 +372,7 @@ class DiagnosticLog {
       message: `${key} on node ${nodeName}: ${consequence}`,
       nodeName,
       assignedIdentity: key,
+      ...(pod === undefined ? {} : { pod }),
     });
   }
 }

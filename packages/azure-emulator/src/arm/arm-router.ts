@@ -106,7 +106,13 @@ function operationKind(r: Route, method: string): ArmOperationKind {
   }
 }
 
-function faultError(status: number, retryAfterSeconds: number): ArmError {
+function faultError(status: number, retryAfterSeconds: number, message?: string): ArmError {
+  if (message !== undefined) {
+    const code = status === 429 ? 'TooManyRequests' : status >= 500 ? 'InternalServerError' : 'BadRequest';
+    const headers: Record<string, string> =
+      status === 429 || status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {};
+    return new ArmError(status, code, message, headers);
+  }
   if (status === 429) {
     return new ArmError(
       429,
@@ -165,7 +171,7 @@ export class ArmRouter {
       const caller = authenticateArmRequest(this.ctx, req);
       const budgetHeaders = this.spendBudget(r.subscriptionId ?? '', method);
       const fault = this.ctx.armFaults.take(kind);
-      if (fault) throw faultError(fault.status, fault.retryAfterSeconds);
+      if (fault) throw faultError(fault.status, fault.retryAfterSeconds, fault.message);
       this.requireApiVersion(url);
       const result = await this.dispatch(r, method, url, rawBody, caller);
       if (patchEntry) patchEntry.status = result.status;

@@ -44,6 +44,7 @@ const azureIdentity = resource(
     metadata: unusedMeta,
     type: {
       type: 'integer',
+      enum: [0, 1, 2, 3],
       description:
         '0 = user-assigned managed identity, 1 = service principal with secret, 2 = service principal with certificate, 3 = federated identity (podid: the pod service-account token is exchanged at AAD; no VM assignment).',
     },

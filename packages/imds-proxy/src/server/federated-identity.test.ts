@@ -272,7 +272,7 @@ describe('NMI serves federated identities (type 3) by token exchange', () => {
       headers: METADATA,
     });
     expect(answer.status).toBe(403);
-    expect(answer.body).toContain('pods "doomed-1" not found');
+    expect(JSON.parse(answer.body).error_description).toContain('pods "doomed-1" not found');
     // And once NMI's pod cache catches up, no pod has the caller's IP (upstream's 500 for an unknown caller).
     cluster.pods = cluster.pods.filter((p) => p.metadata.name !== 'doomed-1');
     const later = await httpGet(port, `${TOKEN}?resource=${VAULT}`, { localAddress: '127.0.0.9', headers: METADATA });

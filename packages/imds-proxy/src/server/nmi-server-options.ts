@@ -10,6 +10,7 @@ import type {
 import type { NmiMetrics, RequestLogger } from '../observability.js';
 import type { ResolveCallerPodOptions } from '../lookup/resolve-caller-pod.js';
 import type { StandardLookupOptions } from '../lookup/standard-identity-lookup.js';
+import type { ErrorFormat } from './http-answers.js';
 import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.js';
 import type { ServiceAccountTokenLookup } from '../token/service-account-assertions.js';
 
@@ -47,6 +48,11 @@ export interface NmiServerOptions {
   readonly metadataHeaderRequired?: boolean;
   /** `--block-instance-metadata` (default false). */
   readonly blockInstanceMetadata?: boolean;
+  /**
+   * podid `--error-format`: how the token routes write their error answers. `json` (default): IMDS's
+   * `{"error","error_description"}` with upstream's text as the description; `text`: upstream's plain text.
+   */
+  readonly errorFormat?: ErrorFormat;
   /** `--set-retry-after-header` (default false). */
   readonly setRetryAfterHeader?: boolean;
   /** `--retry-attempts-for-created` (default 16). */
@@ -100,6 +106,7 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly metadataHeaderRequired: boolean;
   readonly blockInstanceMetadata: boolean;
   readonly setRetryAfterHeader: boolean;
+  readonly errorFormat: ErrorFormat;
   readonly retryAttemptsForCreated: number;
   readonly retryAttemptsForAssigned: number;
   readonly findIdentityRetryIntervalSeconds: number;

@@ -227,11 +227,14 @@ export class IdentityTokenProvider {
     };
   }
 
-  /** Excepted and MIC pods: the identity they name by client_id, else the VM's system-assigned identity. */
-  async forNode(clientId: string, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
-    const operation: ImdsOperationType = clientId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
-    const key = JSON.stringify(['node', clientId.toLowerCase(), resource]);
-    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal));
+  /**
+   * Excepted and MIC pods: the identity they name by client_id (or object_id: IMDS itself then selects), else the
+   * VM's system-assigned identity.
+   */
+  async forNode(clientId: string, resource: string, caller: TokenCaller, objectId = ''): Promise<ProvidedTokens> {
+    const operation: ImdsOperationType = clientId || objectId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
+    const key = JSON.stringify(['node', clientId.toLowerCase(), objectId.toLowerCase(), resource]);
+    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal, objectId));
   }
 
   private async viaCache(
@@ -291,8 +294,11 @@ export class IdentityTokenProvider {
     }
   }
 
-  private async imdsToken(clientId: string, resource: string, signal: AbortSignal): Promise<TokenSet> {
-    const token = await this.options.imds.getToken({ resource, ...(clientId ? { clientId } : {}) }, signal);
+  private async imdsToken(clientId: string, resource: string, signal: AbortSignal, objectId = ''): Promise<TokenSet> {
+    const token = await this.options.imds.getToken(
+      { resource, ...(clientId ? { clientId } : {}), ...(objectId ? { objectId } : {}) },
+      signal,
+    );
     return tokenSetOf([token]);
   }
 
