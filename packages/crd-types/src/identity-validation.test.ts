@@ -23,7 +23,10 @@ describe('validateAzureIdentity', () => {
       { type: 2, tenantID: 't', clientID: CLIENT_ID, clientPassword: { name: 'c' } },
     ],
     ['type 3 (federated) with clientID and tenantID', { type: 3, tenantID: 't', clientID: CLIENT_ID }],
-    ['type 3 with its user-assigned identity', { type: 3, tenantID: 't', clientID: CLIENT_ID, resourceID: RESOURCE_ID }],
+    [
+      'type 3 with its user-assigned identity',
+      { type: 3, tenantID: 't', clientID: CLIENT_ID, resourceID: RESOURCE_ID },
+    ],
   ])('%s is valid', (_name, spec) => {
     expect(validateAzureIdentity(identity(spec))).toEqual({ ok: true });
   });

@@ -60,8 +60,10 @@ export function validateAzureIdentity(identity: AzureIdentity): IdentityValidati
   }
   if (type === IdentityType.FederatedIdentity) {
     // NMI exchanges the pod's service-account token for this client in this tenant; resourceID is optional.
-    if (!present(spec.tenantID)) return fail('identity_missing_tenant_id', 'federated identity (type 3) without spec.tenantID');
-    if (!present(spec.clientID)) return fail('identity_missing_client_id', 'federated identity (type 3) without spec.clientID');
+    if (!present(spec.tenantID))
+      return fail('identity_missing_tenant_id', 'federated identity (type 3) without spec.tenantID');
+    if (!present(spec.clientID))
+      return fail('identity_missing_client_id', 'federated identity (type 3) without spec.clientID');
     if (present(spec.resourceID)) {
       const resourceId = parseUserAssignedIdentityId(spec.resourceID ?? '');
       if (!resourceId.ok) return fail('identity_invalid_resource_id', resourceId.error.message);
