@@ -49,6 +49,7 @@ describe('loadNmiConfig', () => {
       logFormat: 'text',
       logVerbosity: 0,
       customUserAgent: '',
+      federated: { enabled: true, authorityHost: 'https://login.microsoftonline.com/' },
       terminationWaitMs: 10_000,
     });
     expect(Object.isFrozen(outcome.config.lookup)).toBe(true);

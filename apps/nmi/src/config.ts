@@ -73,6 +73,8 @@ export interface NmiConfig {
   /** `--error-format`: token-route error bodies as IMDS JSON (default) or upstream's plain text. */
   readonly errorFormat: 'json' | 'text';
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
+  /** Type-3 identities: served (TokenRequest + exchange at `authorityHost`) or refused as not configured. */
+  readonly federated: { readonly enabled: boolean; readonly authorityHost: string };
   /** Token-route requests that may wait at once, per pod and on the node (beyond: 429). */
   readonly waitingRequests: { readonly perPod: number; readonly total: number };
   /** Connections one source address may hold open (beyond: closed at once). */
@@ -108,6 +110,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   if (values.node.trim() === '') return invalid('node', values.node, 'the node name is required (use $(NODE_NAME))');
   if (net.isIPv4(values['metadata-ip']) === false) {
     return invalid('metadata-ip', values['metadata-ip'], 'must be an IPv4 address');
+  }
+  if (!isHttpsUrl(values['federated-authority-host'])) {
+    return invalid('federated-authority-host', values['federated-authority-host'], 'must be an https:// URL');
   }
   if (net.isIP(values['nmi-listen-address']) === 0) {
     return invalid('nmi-listen-address', values['nmi-listen-address'], 'must be an IP address');
@@ -214,6 +219,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     setRetryAfterHeader: values['set-retry-after-header'],
     errorFormat: values['error-format'] as 'json' | 'text', // checked above
     tokenCache: { enabled: values['token-cache'], maxEntries: values['token-cache-size'] },
+    federated: { enabled: values['federated-identities'], authorityHost: values['federated-authority-host'] },
     allowedMetadataPaths: allowedPaths.length > 0 ? allowedPaths : undefined,
     upstreamConcurrency: {
       perPod: values['max-concurrent-token-requests-per-pod'],
@@ -230,4 +236,12 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     terminationWaitMs: values['termination-wait'],
   };
   return { kind: 'ok', config: deepFreeze(config) };
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

@@ -62,6 +62,17 @@ export const nmiFlags = {
   },
   'token-cache': { type: 'bool', default: true, description: 'podid: cache tokens per identity and resource' },
   'token-cache-size': { type: 'int', default: 1000, description: 'podid: most tokens kept in the cache' },
+  'federated-identities': {
+    type: 'bool',
+    default: true,
+    description:
+      'podid: serve type-3 (federated) identities by exchanging the pod service-account token (needs create on serviceaccounts/token)',
+  },
+  'federated-authority-host': {
+    type: 'string',
+    default: 'https://login.microsoftonline.com/',
+    description: "podid: AAD authority host for federated identities without spec.adEndpoint (the cloud's)",
+  },
   'allowed-metadata-paths': {
     type: 'string',
     default: '',

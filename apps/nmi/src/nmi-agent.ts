@@ -24,6 +24,7 @@ import { removeStartupTaint, type StartupTaintRemoval } from './startup-taint.js
 import { createRefusalLogger } from './refusal-log.js';
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
+import { createServiceAccountTokenLookup } from './service-account-token-lookup.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
 import type { BuildInfo } from '@podid/observability/cli';
 
@@ -159,6 +160,12 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       exceptions: cache.exceptions,
       identities: cache.identities,
       secrets: createSecretLookup(connection),
+      ...(config.federated.enabled
+        ? {
+            serviceAccountTokens: createServiceAccountTokenLookup(connection),
+            federatedAuthorityHost: config.federated.authorityHost,
+          }
+        : {}),
       imdsBaseUrl: config.imdsEndpoint,
       forceNamespaced: config.namespaced,
       micNamespace: config.micNamespace,

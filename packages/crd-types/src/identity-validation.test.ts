@@ -22,12 +22,25 @@ describe('validateAzureIdentity', () => {
       'type 2 complete, secret namespace defaulted',
       { type: 2, tenantID: 't', clientID: CLIENT_ID, clientPassword: { name: 'c' } },
     ],
+    ['type 3 (federated) with clientID and tenantID', { type: 3, tenantID: 't', clientID: CLIENT_ID }],
+    [
+      'type 3 with its user-assigned identity',
+      { type: 3, tenantID: 't', clientID: CLIENT_ID, resourceID: RESOURCE_ID },
+    ],
   ])('%s is valid', (_name, spec) => {
     expect(validateAzureIdentity(identity(spec))).toEqual({ ok: true });
   });
 
   test.each([
     ['empty spec', {}, 'identity_empty_spec', 'AzureIdentity ns/id: spec is empty: it names no identity'],
+    ['type 3 without tenantID', { type: 3, clientID: CLIENT_ID }, 'identity_missing_tenant_id', 'federated identity'],
+    ['type 3 without clientID', { type: 3, tenantID: 't' }, 'identity_missing_client_id', 'federated identity'],
+    [
+      'type 3 with a malformed resourceID',
+      { type: 3, tenantID: 't', clientID: CLIENT_ID, resourceID: '/subscriptions/s' },
+      'identity_invalid_resource_id',
+      'invalid resource id',
+    ],
     [
       'type 0 without clientID',
       { type: 0, resourceID: RESOURCE_ID },
@@ -102,9 +115,12 @@ describe('validateAzureIdentity', () => {
 });
 
 describe('spec.type in the schema', () => {
-  test('an unknown type is refused when an AzureIdentity is parsed; 0, 1 and 2 are read', () => {
-    const raw = (type: number) => ({ metadata: { namespace: 'ns', name: 'id' }, spec: { type } });
-    for (const type of [0, 1, 2]) expect(parseAzureIdentity(raw(type)).ok).toBe(true);
+  test('an unknown type is refused when an AzureIdentity is parsed; 0, 1, 2 and 3 are read', () => {
+    const raw = (type: number) => ({
+      metadata: { namespace: 'ns', name: 'id' },
+      spec: type === 3 ? { type, clientID: 'c', tenantID: 't' } : { type },
+    });
+    for (const type of [0, 1, 2, 3]) expect(parseAzureIdentity(raw(type)).ok).toBe(true);
     const seven = parseAzureIdentity(raw(7));
     expect(seven.ok).toBe(false);
     if (!seven.ok) expect(seven.error.message).toContain('unknown identity type');

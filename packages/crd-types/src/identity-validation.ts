@@ -8,7 +8,7 @@ import { KNOWN_IDENTITY_TYPES } from './schemas/azure-identity.js';
 export type IdentityValidationCode =
   /** No spec fields at all: it names no identity. */
   | 'identity_empty_spec'
-  /** `spec.type` is not 0, 1 or 2. */
+  /** `spec.type` is not 0, 1, 2 or 3. */
   | 'identity_unknown_type'
   /** Type 0 without `clientID`: NMI would ask IMDS with no selector and get the node's own identity. */
   | 'identity_missing_client_id'
@@ -16,7 +16,7 @@ export type IdentityValidationCode =
   | 'identity_missing_resource_id'
   /** Type 0 whose `resourceID` is not a user-assigned identity's ARM ID (§2.13). */
   | 'identity_invalid_resource_id'
-  /** Type 1/2 without `tenantID`. */
+  /** Type 1/2/3 without `tenantID`. */
   | 'identity_missing_tenant_id'
   /** Type 1/2 without `clientPassword.name` (the secret holding the credential). */
   | 'identity_missing_client_password';
@@ -38,6 +38,8 @@ function present(value: string | undefined): boolean {
  * - type 0 (user-assigned MSI) needs `clientID` and a user-assigned identity `resourceID`;
  * - types 1 and 2 (service principal, secret or certificate) need `tenantID`, `clientID` and `clientPassword.name`
  *   (the secret's namespace defaults to the identity's, as upstream reads it);
+ * - type 3 (podid's federated identity) needs `tenantID` and `clientID`; a `resourceID`, when set, must be a
+ *   user-assigned identity's ARM ID;
  * - any other type is invalid.
  *
  * Upstream accepted all of these and, for type 0 without `clientID`, NMI handed the pod the node's system-assigned
@@ -54,7 +56,19 @@ export function validateAzureIdentity(identity: AzureIdentity): IdentityValidati
   });
   const type = identityTypeOf(identity);
   if (!KNOWN_IDENTITY_TYPES.includes(type)) {
-    return fail('identity_unknown_type', `unknown spec.type ${type}: must be 0, 1 or 2`);
+    return fail('identity_unknown_type', `unknown spec.type ${type}: must be 0, 1, 2 or 3`);
+  }
+  if (type === IdentityType.FederatedIdentity) {
+    // NMI exchanges the pod's service-account token for this client in this tenant; resourceID is optional.
+    if (!present(spec.tenantID))
+      return fail('identity_missing_tenant_id', 'federated identity (type 3) without spec.tenantID');
+    if (!present(spec.clientID))
+      return fail('identity_missing_client_id', 'federated identity (type 3) without spec.clientID');
+    if (present(spec.resourceID)) {
+      const resourceId = parseUserAssignedIdentityId(spec.resourceID ?? '');
+      if (!resourceId.ok) return fail('identity_invalid_resource_id', resourceId.error.message);
+    }
+    return VALID;
   }
   if (type === IdentityType.UserAssignedMSI) {
     const nothingSet =

@@ -36,6 +36,7 @@ import {
 } from './status-errors.js';
 import { toTable, wantsTable } from './table-output.js';
 import type { WatchHub } from './watch-streams.js';
+import { OIDC_DISCOVERY_PATH, OIDC_JWKS_PATH, type ServiceAccountTokenIssuer } from './service-account-tokens.js';
 
 export interface HandlerContext {
   service: ResourceService;
@@ -46,6 +47,8 @@ export interface HandlerContext {
   token: string | undefined;
   serverAddress: () => string;
   admin: (action: string, body: KubeObject) => KubeObject;
+  /** Signs TokenRequests and serves the OIDC discovery documents. */
+  tokens: ServiceAccountTokenIssuer;
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -166,6 +169,12 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   const route = parseRoute(url.pathname);
   const method = req.method ?? 'GET';
+  // Service-account issuer discovery is public, as on clusters that expose it to relying parties (AKS, AAD).
+  if (method === 'GET' && url.pathname === OIDC_DISCOVERY_PATH)
+    return sendJson(res, 200, ctx.tokens.openIdConfiguration());
+  if (method === 'GET' && url.pathname === OIDC_JWKS_PATH) {
+    return sendJson(res, 200, await ctx.tokens.jwks(), { 'Content-Type': 'application/jwk-set+json' });
+  }
   if (ctx.token !== undefined && route.kind !== 'health' && req.headers.authorization !== `Bearer ${ctx.token}`) {
     sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
     return;
@@ -243,6 +252,13 @@ async function handleResource(
   const rt = service.types.lookup(route.group, route.version, route.plural);
   if (rt === undefined) throw pathNotFound();
   if (route.namespace !== undefined && !rt.namespaced) throw pathNotFound();
+  if (isTokenSubresource(rt, route)) {
+    if (method !== 'POST') throw methodNotAllowed();
+    const fault = ctx.faults.failureFor('create', 'serviceaccounts/token');
+    if (fault !== undefined) throw fault;
+    const body = parseObjectBody(req, await readRawBody(req));
+    return sendJson(res, 201, await ctx.tokens.createToken(service, route.namespace!, route.name!, body));
+  }
   const verb = verbOf(method, route, query);
   if (verb === undefined) throw methodNotAllowed();
   if (rt.review === true) {
@@ -361,6 +377,16 @@ async function handleResource(
       return sendJson(res, 200, service.deleteCollection(rt, route.namespace, listOptions, options, opts));
     }
   }
+}
+
+function isTokenSubresource(rt: ResourceType, route: Extract<Route, { kind: 'resource' }>): boolean {
+  return (
+    rt.group === '' &&
+    rt.plural === 'serviceaccounts' &&
+    route.subresource === 'token' &&
+    route.namespace !== undefined &&
+    route.name !== undefined
+  );
 }
 
 /**

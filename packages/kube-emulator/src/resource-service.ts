@@ -335,6 +335,14 @@ export class ResourceService {
     if (rt.group === 'apiextensions.k8s.io' && rt.plural === 'customresourcedefinitions') {
       if (obj['metadata'].deletionTimestamp === undefined) this.types.serveCrd(obj);
     }
+    // The service-account controller gives every new namespace a `default` ServiceAccount.
+    if (rt.group === '' && rt.plural === 'namespaces' && obj['metadata'].resourceVersion !== undefined) {
+      const saType = this.types.lookup('', 'v1', 'serviceaccounts')!;
+      const namespace = String(obj['metadata'].name);
+      if (obj['metadata'].deletionTimestamp === undefined && !this.exists(saType, namespace, 'default')) {
+        this.create(saType, namespace, { metadata: { name: 'default' } });
+      }
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireFederatedIdentityFields } from './federated-identity-fields.js';
 import { listMetaSchema, objectMetaSchema, unusedObjectMetaSchema } from './object-meta.js';
 
 /** Core `SecretReference`: where a service principal's credentials live (§1.2). */
@@ -25,21 +26,28 @@ export const azureIdentityRefSpecSchema = z.looseObject({
   replicas: z.int().nullable().optional(),
 });
 
-/** The `spec.type` values podid supports (0, 1, 2); anything else is refused, as the CRD's enum does. */
-export const KNOWN_IDENTITY_TYPES: readonly number[] = Object.freeze([0, 1, 2]);
+/**
+ * The `spec.type` values podid supports (0, 1, 2, and 3: podid's federated identity); anything else is refused, as
+ * the CRD's enum does.
+ */
+export const KNOWN_IDENTITY_TYPES: readonly number[] = Object.freeze([0, 1, 2, 3]);
 
 /**
  * `AzureIdentity.spec` (§1.2) of an AzureIdentity object. Unlike upstream, an unknown `type` (7, say) is invalid:
- * upstream wrote it Assigned and NMI then failed every token request for it.
+ * upstream wrote it Assigned and NMI then failed every token request for it. A federated identity (type 3) must
+ * name `clientID` and `tenantID`.
  */
-export const azureIdentitySpecSchema = azureIdentityRefSpecSchema.extend({
-  type: z
-    .int()
-    .refine((type) => KNOWN_IDENTITY_TYPES.includes(type), {
-      message: 'unknown identity type: must be 0 (user-assigned MSI), 1 (service principal) or 2 (certificate)',
-    })
-    .optional(),
-});
+export const azureIdentitySpecSchema = azureIdentityRefSpecSchema
+  .extend({
+    type: z
+      .int()
+      .refine((type) => KNOWN_IDENTITY_TYPES.includes(type), {
+        message:
+          'unknown identity type: must be 0 (user-assigned MSI), 1 (service principal), 2 (certificate) or 3 (federated)',
+      })
+      .optional(),
+  })
+  .superRefine(requireFederatedIdentityFields);
 
 export const azureIdentityStatusSchema = z.looseObject({
   metadata: unusedObjectMetaSchema.optional(),

@@ -1,3 +1,4 @@
+import { IdentityType } from '@podid/crd-types';
 import { NmiError } from '../errors.js';
 import { isHostLoopback } from '../routing/caller-address.js';
 import { msiResponseObject } from '../token/issued-token.js';
@@ -64,7 +65,12 @@ export async function handleHostTokenRoute(context: RouteContext): Promise<Route
   outcome.clientId = identity.spec.clientID ?? '';
 
   try {
-    const provided = selected ?? (await context.tokens.forIdentity(identity, resource, caller));
+    // A federated identity exchanges the pod's own service-account token, so it needs the pod object.
+    const pod =
+      identity.spec.type === IdentityType.FederatedIdentity
+        ? await options.pods.podByName(podNamespace, podName)
+        : undefined;
+    const provided = selected ?? (await context.tokens.forIdentity(identity, resource, caller, pod));
     outcome.cache = provided.cache;
     const first = provided.set.tokens[0];
     if (!first) throw new NmiError('token-unavailable', 'no token returned');

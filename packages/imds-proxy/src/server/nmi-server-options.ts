@@ -12,6 +12,7 @@ import type { ResolveCallerPodOptions } from '../lookup/resolve-caller-pod.js';
 import type { StandardLookupOptions } from '../lookup/standard-identity-lookup.js';
 import type { ErrorFormat } from './http-answers.js';
 import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.js';
+import type { ServiceAccountTokenLookup } from '../token/service-account-assertions.js';
 
 export interface TokenCacheSettings {
   readonly maxEntries?: number;
@@ -26,6 +27,13 @@ export interface NmiServerOptions {
   /** Standard (AzureAssignedIdentity) or managed (bindings + identities) lookups. */
   readonly identities: IdentitySource;
   readonly secrets: SecretLookup;
+  /**
+   * For federated identities (type 3): the TokenRequest API, to get each calling pod's own service-account token.
+   * Absent: type-3 identities are answered with 503 "not configured".
+   */
+  readonly serviceAccountTokens?: ServiceAccountTokenLookup;
+  /** For federated identities without `spec.adEndpoint`: the cloud's AAD authority host (default public cloud). */
+  readonly federatedAuthorityHost?: string;
   /** NMI's own route to IMDS (`--metadata-ip`/`--metadata-port`), e.g. `http://169.254.169.254:80`. */
   readonly imdsBaseUrl: string;
   /** For service principals: extra CA certificates (PEM) trusted for `spec.adEndpoint`. */

@@ -17,6 +17,7 @@ import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
 import { IdentityTokenProvider } from '../token/identity-token-provider.js';
+import { ServiceAccountAssertions } from '../token/service-account-assertions.js';
 import { createImdsTokenClient } from '../token/imds-token-client.js';
 import { TokenCache } from '../token/token-cache.js';
 import { answerInternalError, hasMetadataHeader, sendError, sendMetadataHeaderRequired } from './http-answers.js';
@@ -157,6 +158,10 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     clock: options.clock,
     ...(tokenCache ? { cache: tokenCache } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.serviceAccountTokens
+      ? { serviceAccountAssertions: new ServiceAccountAssertions(options.serviceAccountTokens, options.clock) }
+      : {}),
+    ...(options.federatedAuthorityHost ? { federatedAuthorityHost: options.federatedAuthorityHost } : {}),
   });
   const proxy = createPassThroughProxy(options.imdsBaseUrl, {
     errorFormat: options.errorFormat,

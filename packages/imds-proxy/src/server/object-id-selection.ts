@@ -43,7 +43,7 @@ export async function selectByObjectId(
   for (const identity of [...known, ...unknown]) {
     let provided: ProvidedTokens;
     try {
-      provided = await context.tokens.forIdentity(identity, query.resource, caller);
+      provided = await context.tokens.forIdentity(identity, query.resource, caller, knownPod);
     } catch (error) {
       if (context.disconnected) throw error;
       failure = error;

@@ -279,14 +279,27 @@ describe('token route (§3.5)', () => {
     expect(h.clock.sleeps).toEqual([100, 200]);
   });
 
-  test('unsupported identity type → 503 "unsupported identity type 3"', async () => {
+  test('unsupported identity type → 503 "unsupported identity type 4"', async () => {
     const h = await start();
     const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
     const odd = msiIdentity('odd', 'demo', CLIENT_A);
-    h.cluster.assign(app, { ...odd, spec: { ...odd.spec, type: 3 } });
+    h.cluster.assign(app, { ...odd, spec: { ...odd.spec, type: 4 } });
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(503);
-    expect(errorText(answer)).toBe('unsupported identity type 3');
+    expect(errorText(answer)).toBe('unsupported identity type 4');
+  });
+
+  test('a federated identity (type 3) on an NMI without service-account token access → 503, nothing asked of IMDS', async () => {
+    const h = await start();
+    const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
+    const federated = msiIdentity('fed', 'demo', CLIENT_A);
+    h.cluster.assign(app, { ...federated, spec: { type: 3, clientID: CLIENT_A, tenantID: 't' } });
+    const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
+    expect(answer.status).toBe(503);
+    expect(errorText(answer)).toBe(
+      'azure identity demo/fed is a federated identity (type 3), which this NMI is not configured to serve',
+    );
+    expect(h.imds.tokenCalls()).toHaveLength(0);
   });
 
   test('a client that disconnects stops the identity wait', async () => {

@@ -81,7 +81,7 @@ export function answerCachedTokenNow(context: RouteContext): RouteOutcome | unde
     if (!isImmediate(exceptions) || servedAsNode(pod, exceptions, options.micNamespace)) return undefined;
     identity = identityForPodIfReady(context, pod, query);
     if (!identity) return undefined;
-    provided = context.tokens.peekIdentity(identity, resource, callerIp);
+    provided = context.tokens.peekIdentity(identity, resource, callerIp, pod);
     if (!provided) return undefined;
   } catch {
     // A lookup that throws: the full path repeats it and answers with the error.
@@ -192,7 +192,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   outcome.clientId = identity.spec.clientID ?? '';
 
   try {
-    const provided = await context.tokens.forIdentity(identity, resource, caller);
+    const provided = await context.tokens.forIdentity(identity, resource, caller, pod);
     outcome.cache = provided.cache;
     sendJson(res, 200, tokenResponseBody(provided, resource, options.clock.now()));
     outcome.status = 200;
