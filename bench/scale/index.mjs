@@ -67,10 +67,17 @@ async function cycleCount(metricsUrl) {
 }
 
 /** Polls `check` every 100 ms until it holds; resolves with performance.now() of that moment. */
-async function until(what, check, timeoutMs = 900_000) {
+async function until(what, check, timeoutMs = 900_000, program = undefined) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await check()) return performance.now();
+    if (program && program.child.exitCode !== null)
+      throw new Error(
+        `the program exited (${program.child.exitCode}) while waiting for ${what}; its last lines:\n${program.records
+          .slice(-15)
+          .map((r) => JSON.stringify(r))
+          .join('\n')}`,
+      );
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
@@ -156,7 +163,7 @@ async function runSize(pods) {
     let mic = startProgram(MIC_MAIN, micArgs(world), micEnv(world));
     const rss = sampleRss(mic.child.pid);
     const firstCycle = await mic.waitFor((r) => r.msg === 'sync cycle done', 900_000, 'the first sync cycle');
-    const allAssignedAt = await until('every pod Assigned', () => allAssigned(fill.podSpecs));
+    const allAssignedAt = await until('every pod Assigned', () => allAssigned(fill.podSpecs), 900_000, mic);
     await quiet(mic, 3000);
     await sleep(5000);
     const coldMemory = procMemory(mic.child.pid);
@@ -171,6 +178,8 @@ async function runSize(pods) {
       peakRssMiB: mib(coldMemory.peak),
       settledRssMiB: mib(coldMemory.rss),
       heapAfterGcMiB: mib(coldHeap.heapUsed),
+      heapTotalAfterGcMiB: mib(coldHeap.heapTotal),
+      externalAfterGcMiB: mib(coldHeap.external),
       rssAfterGcMiB: mib(coldHeap.rss),
       cpuSeconds: procCpuSeconds(mic.child.pid),
     };
@@ -200,6 +209,8 @@ async function runSize(pods) {
       () =>
         allAssigned(created) &&
         deleted.every((spec) => assigned.byIndex('byPod', podKey(spec.namespace, spec.name)).length === 0),
+      900_000,
+      mic,
     );
     await quiet(mic, 2000);
     const churnCycles = mic.records.slice(recordsBefore).filter((r) => r.msg === 'sync cycle done');
@@ -233,17 +244,24 @@ async function runSize(pods) {
     const listening = await mic.waitFor((r) => r.msg === 'probe and metrics listening', 60_000, 'metrics');
     const warmCycleAt = await until('the warm first cycle', async () => (await cycleCount(listening.metrics)) >= 1);
     await sleep(5000);
+    const warmCpuSeconds = procCpuSeconds(mic.child.pid);
     const warmMemory = procMemory(mic.child.pid);
     const warmHeap = await mic.memoryAfterGc();
     result.micWarm = {
       firstCycleMs: Math.round(warmCycleAt - t0),
+      leaderMs: Math.round((mic.records.find((r) => r.msg === 'became leader')?.at ?? t0) - t0),
+      cachesSyncedMs: Math.round((mic.records.find((r) => r.msg.startsWith('caches synced'))?.at ?? t0) - t0),
+      cpuSecondsAfter5s: warmCpuSeconds,
       cyclesThatWrote: mic.records.filter((r) => r.msg === 'sync cycle done').length,
       peakRssMiB: mib(warmMemory.peak),
       settledRssMiB: mib(warmMemory.rss),
       heapAfterGcMiB: mib(warmHeap.heapUsed),
+      heapTotalAfterGcMiB: mib(warmHeap.heapTotal),
+      externalAfterGcMiB: mib(warmHeap.external),
+      rssAfterGcMiB: mib(warmHeap.rss),
     };
     console.log(
-      `MIC warm restart: first cycle ${result.micWarm.firstCycleMs} ms after start (${result.micWarm.cyclesThatWrote} cycles wrote); RSS peak ${result.micWarm.peakRssMiB} MiB, settled ${result.micWarm.settledRssMiB} MiB, heap after GC ${result.micWarm.heapAfterGcMiB} MiB`,
+      `MIC warm restart: leader after ${result.micWarm.leaderMs} ms, caches synced after ${result.micWarm.cachesSyncedMs} ms, first cycle ${result.micWarm.firstCycleMs} ms after start (${result.micWarm.cyclesThatWrote} cycles wrote); RSS peak ${result.micWarm.peakRssMiB} MiB, settled ${result.micWarm.settledRssMiB} MiB, heap after GC ${result.micWarm.heapAfterGcMiB} MiB`,
     );
 
     // 5. NMI on NMI_NODE (250 pods): default flags (--enableScaleFeatures=true: only this node's

@@ -26,7 +26,11 @@ export function procCpuSeconds(pid) {
 }
 
 export function startProgram(main, args, env) {
-  const child = spawn(process.execPath, ['--expose-gc', WRAPPER, main, ...args], {
+  // BENCH_SCALE_CPU_PROF=<dir>: a V8 CPU profile of each program, written when it is stopped.
+  const profile = process.env.BENCH_SCALE_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, ['--expose-gc', ...profile, WRAPPER, main, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,9 +117,12 @@ export function startProgram(main, args, env) {
         child.kill('SIGUSR2');
       });
     },
+    /** SIGTERM (a profile, if asked for, is written on that exit), then SIGKILL after 10 s. */
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

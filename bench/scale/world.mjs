@@ -80,6 +80,81 @@ export function podBody(name, namespace, nodeName, selector, ip) {
   };
 }
 
+/**
+ * A Node as AKS reports it: a dozen labels, and a status with conditions, addresses, capacity, node info and the
+ * cached images (about 7 KiB of JSON; the images list is most of it, as on real nodes).
+ */
+export function nodeBody(node, i) {
+  const pool = node.name.startsWith('vm-') ? 'vmpool' : node.name.split('-').slice(0, 2).join('-');
+  const condition = (type, status, reason) => ({
+    type,
+    status,
+    reason,
+    message: `kubelet reports ${reason}`,
+    lastHeartbeatTime: '2026-12-04T00:00:00Z',
+    lastTransitionTime: '2026-12-01T00:00:00Z',
+  });
+  const resources = { cpu: '8', memory: '32868764Ki', pods: '250', 'ephemeral-storage': '129886128Ki' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: node.name,
+      labels: {
+        'kubernetes.azure.com/agentpool': pool,
+        'kubernetes.azure.com/cluster': 'MC_rg_scale_westeurope',
+        'kubernetes.azure.com/mode': 'user',
+        'kubernetes.azure.com/node-image-version': 'AKSUbuntu-2204gen2containerd-202611.01.0',
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': node.name,
+        'kubernetes.io/os': 'linux',
+        'node.kubernetes.io/instance-type': 'Standard_D8s_v5',
+        'topology.kubernetes.io/region': 'westeurope',
+        'topology.kubernetes.io/zone': `westeurope-${1 + (i % 3)}`,
+        agentpool: pool,
+      },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+    },
+    spec: { providerID: node.providerID, podCIDR: `10.${(i >> 8) & 255}.${i & 255}.0/24` },
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [
+        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory'),
+        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure'),
+        condition('PIDPressure', 'False', 'KubeletHasSufficientPID'),
+        condition('Ready', 'True', 'KubeletReady'),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: `10.224.${(i >> 8) & 255}.${i & 255}` },
+        { type: 'Hostname', address: node.name },
+      ],
+      nodeInfo: {
+        machineID: 'f0e1d2c3b4a5968778695a4b3c2d1e0f',
+        systemUUID: '4c4c4544-0042-3010-8052-b7c04f4b4e32',
+        bootID: '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9',
+        kernelVersion: '5.15.0-1074-azure',
+        osImage: 'Ubuntu 22.04.5 LTS',
+        containerRuntimeVersion: 'containerd://1.7.22-1',
+        kubeletVersion: 'v1.30.6',
+        kubeProxyVersion: 'v1.30.6',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+      images: Array.from({ length: 30 }, (_, k) => ({
+        names: [
+          `mcr.microsoft.com/oss/kubernetes/component-${k}@sha256:${String(k).padStart(2, '0').repeat(32)}`,
+          `mcr.microsoft.com/oss/kubernetes/component-${k}:v1.${k}.0`,
+        ],
+        sizeBytes: 10_000_000 + k * 1_000_000,
+      })),
+    },
+  };
+}
+
 export const selectorOf = (i) => `id-${String(i % SHAPE.identities).padStart(3, '0')}`;
 export const namespaceOf = (i) => `ns-${String(i % SHAPE.namespaces).padStart(2, '0')}`;
 
@@ -232,17 +307,7 @@ export async function fillWorld(world, pods) {
     });
     nodes.push({ name, providerID: `azure://${created.id}` });
   }
-  await forEachConcurrently(nodes.length, 64, (i) =>
-    kube('POST', '/api/v1/nodes', {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: nodes[i].name,
-        labels: { 'kubernetes.azure.com/agentpool': nodes[i].name.split('-').slice(0, 2).join('-') },
-      },
-      spec: { providerID: nodes[i].providerID },
-    }),
-  );
+  await forEachConcurrently(nodes.length, 64, (i) => kube('POST', '/api/v1/nodes', nodeBody(nodes[i], i)));
   timings.nodesMs = Math.round(performance.now() - t0);
 
   t0 = performance.now();
