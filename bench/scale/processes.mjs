@@ -25,12 +25,12 @@ export function procCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export function startProgram(main, args, env) {
+export function startProgram(main, args, env, nodeArgs = []) {
   // BENCH_SCALE_CPU_PROF=<dir>: a V8 CPU profile of each program, written when it is stopped.
   const profile = process.env.BENCH_SCALE_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`]
     : [];
-  const child = spawn(process.execPath, ['--expose-gc', ...profile, WRAPPER, main, ...args], {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, ...profile, WRAPPER, main, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
