@@ -165,8 +165,26 @@ function summarise(windows) {
     p99Ms: round3(median(windows.map((w) => w.p99Ms))),
     worstWindowP99Ms: round3(Math.max(...windows.map((w) => w.p99Ms))),
     perWindowRequestsPerSecond: rates,
+    ...(windows.every((w) => w.cpuSeconds !== undefined)
+      ? { cpuUsPerRequest: round3(median(windows.map((w) => (w.cpuSeconds * 1e6) / w.requests))) }
+      : {}),
   };
 }
+
+/**
+ * CPU seconds (user + system) a server process has used, from /proc (Linux), or undefined. Per request, this is the
+ * figure a loaded host disturbs least: other work on the machine stretches a window's wall time, not the server's own
+ * CPU time per answer.
+ */
+function serverCpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /**
  * The servers measured in alternating windows, so that load from anything else on the machine falls on all of them
@@ -180,7 +198,13 @@ async function compare(servers, concurrency, rounds) {
     // Every other round in reverse order, so a slow drift of the machine's speed favours no server.
     const order = servers.map((_, i) => i);
     if (round % 2 === 1) order.reverse();
-    for (const i of order) windows[i].push(await loadWindow(servers[i].port, concurrency, WINDOW_SECONDS));
+    for (const i of order) {
+      const cpuBefore = serverCpuSeconds(servers[i].pid);
+      const window = await loadWindow(servers[i].port, concurrency, WINDOW_SECONDS);
+      const cpuAfter = serverCpuSeconds(servers[i].pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) window.cpuSeconds = cpuAfter - cpuBefore;
+      windows[i].push(window);
+    }
   }
   const results = servers.map((server, i) => ({ label: server.label, ...summarise(windows[i]) }));
   const bare = results.find((r) => r.label === 'bare node:http');
@@ -191,6 +215,9 @@ async function compare(servers, concurrency, rounds) {
     result.ratio = Number(median(paired).toFixed(3));
     result.ratioInterquartileRange = interquartileRange(paired).map((r) => Number(r.toFixed(3)));
     result.ratioOfMedians = Number((result.requestsPerSecond / bare.requestsPerSecond).toFixed(3));
+    if (result.cpuUsPerRequest !== undefined && bare.cpuUsPerRequest !== undefined) {
+      result.cpuRatio = Number((bare.cpuUsPerRequest / result.cpuUsPerRequest).toFixed(3));
+    }
   }
   return { concurrency, rounds, windowSeconds: WINDOW_SECONDS, servers: results };
 }
@@ -271,9 +298,9 @@ async function main() {
       `alternating ${WINDOW_SECONDS} s windows, figures are medians over windows`,
   );
   const servers = [
-    { label: 'NMI (cached)', port: nmiProcess.port },
-    { label: 'bare node:http', port: bareProcess.port },
-    { label: 'NMI + request log + metrics', port: deployedProcess.port },
+    { label: 'NMI (cached)', port: nmiProcess.port, pid: nmiProcess.child.pid },
+    { label: 'bare node:http', port: bareProcess.port, pid: bareProcess.child.pid },
+    { label: 'NMI + request log + metrics', port: deployedProcess.port, pid: deployedProcess.child.pid },
   ];
   const busy = await compare(servers, CONCURRENCY, ROUNDS);
   // Latency NMI adds when the machine is not saturated (at 64 in flight, queueing dominates p99 for any server).
@@ -287,7 +314,10 @@ async function main() {
           `p99 ${r.p99Ms} ms (worst window ${r.worstWindowP99Ms} ms)  errors ${r.errors}` +
           (r.ratio === undefined
             ? ''
-            : `  ratio to bare ${r.ratio} (middle half ${r.ratioInterquartileRange.join('–')})`),
+            : `  ratio to bare ${r.ratio} (middle half ${r.ratioInterquartileRange.join('–')})`) +
+          (r.cpuUsPerRequest === undefined
+            ? ''
+            : `  server CPU ${r.cpuUsPerRequest} µs/request${r.cpuRatio === undefined ? '' : ` (bare/this ${r.cpuRatio})`}`),
       );
     }
   }

@@ -86,7 +86,7 @@ describeIfAvailable(
       45_000,
     );
 
-    // Needs NMI to honour object_id (issue 15 item 1); until then NMI answers A's token here.
+    // NMI honours object_id (issue 15 item 1): it serves the pod's identity whose token names that object ID.
     test("object_id of identity B from a pod bound to A and B gets B's token", async () => {
       expect(tokenSubject(await credentialFrom('two', 'object_id', world.identityB.principalId))).toEqual(
         subjectOf(world.identityB),

@@ -96,16 +96,22 @@ describeWithKubectl.each(['standard', 'managed'])('deploy/overlays/%s', (overlay
     expect(outcome.config.httpProbePort).toBe(8085);
   });
 
-  test('NMI RBAC is read-only, except patching nodes (it removes its start-up taint)', async () => {
+  test('NMI RBAC is read-only, except patching nodes (start-up taint) and pod-bound service-account tokens (type 3)', async () => {
     const role = await getJson<{ rules: Rule[] }>(['clusterrole', 'podid-nmi']);
     for (const rule of role.rules) {
       const writes = rule.verbs.filter((verb) => !['get', 'list', 'watch'].includes(verb));
       expect({ resources: rule.resources, writes }).toEqual({
         resources: rule.resources,
-        writes: rule.resources.length === 1 && rule.resources[0] === 'nodes' ? ['patch'] : [],
+        writes:
+          rule.resources.length === 1 && rule.resources[0] === 'nodes'
+            ? ['patch']
+            : rule.resources.length === 1 && rule.resources[0] === 'serviceaccounts/token'
+              ? ['create']
+              : [],
       });
     }
     expect(role.rules.some((rule) => rule.resources.includes('nodes') && rule.verbs.includes('patch'))).toBe(true);
+    expect(role.rules.some((rule) => rule.resources.includes('serviceaccounts/token'))).toBe(true);
     const crdRule = role.rules.find((rule) => rule.apiGroups.includes('aadpodidentity.k8s.io'));
     expect(crdRule?.resources.includes('azureassignedidentities')).toBe(overlay === 'standard');
   });

@@ -25,7 +25,11 @@ describe('NMI options', () => {
     const pod = await sandbox.createPod({ name: uniqueName('blocked') });
     const response = await sandbox.requestFromPod(pod, '/metadata/instance?api-version=2021-02-01');
     expect(response.status).toBe(403);
-    expect(response.body.trim()).toBe('Request blocked by AAD Pod Identity NMI');
+    // IMDS's JSON error shape (--error-format=json, the default), upstream's text as the description.
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'access_denied',
+      error_description: 'Request blocked by AAD Pod Identity NMI',
+    });
   });
 
   test('a pod without an identity is answered 503 with Retry-After: 20 when --set-retry-after-header is set', async () => {

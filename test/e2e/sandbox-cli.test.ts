@@ -64,6 +64,11 @@ describe('npm start (the sandbox CLI)', () => {
     await waitForOutput('Ctrl-C stops everything.', 90_000);
     expect(output).toMatch(/token for https:\/\/vault\.azure\.net fetched from 127\.\d+\.\d+\.\d+ .*HTTP 200/);
     expect(output).toMatch(/AzureAssignedIdentity .* is Assigned/);
+    // The federated (type 3) pod of the demo, served by token exchange, with the federated app's claims.
+    expect(output).toMatch(
+      /\[type 3\] token for https:\/\/vault\.azure\.net fetched from 127\.\d+\.\d+\.\d+ .*HTTP 200/,
+    );
+    expect(output).toMatch(/\[type 3\] {3}xms_mirid \S+\/userAssignedIdentities\/federated-app/);
 
     const kubeconfig = /export KUBECONFIG=(\S+)/.exec(output)?.[1];
     expect(kubeconfig).toBeDefined();
@@ -166,6 +171,9 @@ describeIfNetns(
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         expect(text).toMatch(/token for https:\/\/vault\.azure\.net fetched from 10\.\d+\.\d+\.\d+ .*HTTP 200/);
+        expect(text).toMatch(
+          /\[type 3\] token for https:\/\/vault\.azure\.net fetched from 10\.\d+\.\d+\.\d+ .*HTTP 200/,
+        );
         const namespaces = [...text.matchAll(/in network namespace (\S+)/g)].map((m) => m[1]!);
         expect(namespaces.length).toBe(3);
         netnsChild.kill('SIGINT');

@@ -11,7 +11,7 @@ import {
   makePod,
 } from './test-support/fake-cluster.js';
 
-function setup(options: { debounceMs?: number; retryInitialMs?: number } = {}) {
+function setup(options: { debounceMs?: number; retryInitialMs?: number; writeRetryInitialMs?: number } = {}) {
   const pods = new FakeSource<Pod>();
   const nodes = new FakeSource<Node>();
   const identities = new FakeSource<AzureIdentity>();
@@ -31,6 +31,7 @@ function setup(options: { debounceMs?: number; retryInitialMs?: number } = {}) {
       bindingRemoved: (o) => events.push(`removed ${o.metadata.name}`),
       bindingRemoveError: (o, m) => events.push(`remove-error ${o.metadata.name} ${m}`),
       statusUpdateError: (o, m) => events.push(`status-error ${o.metadata.name} ${m}`),
+      targetNotFound: (nodes, m) => events.push(`target-not-found ${nodes.join(',')} ${m}`),
     },
     observer: {
       kubeWrite: () => {},
@@ -45,6 +46,7 @@ function setup(options: { debounceMs?: number; retryInitialMs?: number } = {}) {
     syncIntervalMs: 3_600_000,
     identityReconcileIntervalMs: 3_600_000,
     retryInitialMs: options.retryInitialMs ?? 10,
+    ...(options.writeRetryInitialMs === undefined ? {} : { writeRetryInitialMs: options.writeRetryInitialMs }),
   });
   /** Waits until the controller has nothing left to do and every change was delivered. */
   const settle = async () => {
@@ -159,6 +161,37 @@ describe('MicController', () => {
       '/subscriptions/sub/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id1',
       '/subscriptions/sub/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/manual',
     ]);
+    await h.controller.stop();
+  });
+
+  test('a delete that keeps failing is retried with per-object back-off, not by every cycle (issue 15 item 12)', async () => {
+    const h = setup({ retryInitialMs: 50, writeRetryInitialMs: 50 });
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.controller.start();
+    await h.settle();
+    expect(statuses(h.store)).toEqual([expect.stringMatching(/:Assigned$/)]);
+
+    h.store.failRemoves = true;
+    h.pods.remove('default', 'p1');
+    // Meanwhile other pods keep changing, so cycles keep running for reasons of their own.
+    const churn = setInterval(() => h.pods.put(makePod(`other-${Date.now()}`, 'vmss-a-0', 'nothing')), 20);
+    const removes = () => h.store.writes.filter((w) => w.startsWith('remove')).length;
+    const statusWrites = () => h.store.writes.filter((w) => w.startsWith('status') && w.endsWith('Unassigned')).length;
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    clearInterval(churn);
+    // Back-off 50, 100, 200, 400, 800 ms: about 5 attempts in 1.6 s; every cycle retrying it made hundreds.
+    expect(removes()).toBeGreaterThanOrEqual(2);
+    expect(removes()).toBeLessThanOrEqual(8);
+    expect(statusWrites()).toBeLessThanOrEqual(8);
+    expect(h.controller.cycleCount).toBeGreaterThan(20); // the churn did run cycles; they left the object alone
+
+    h.store.failRemoves = false;
+    await new Promise((resolve) => setTimeout(resolve, 1700));
+    await h.settle();
+    expect(statuses(h.store)).toEqual([]);
     await h.controller.stop();
   });
 });

@@ -10,6 +10,8 @@ import {
   type ReconcilerConfig,
 } from '@podid/reconciler';
 import { CycleScheduler } from './cycle-scheduler.js';
+import { findInputProblems } from './input-problems.js';
+import { WriteBackoff } from './write-backoff.js';
 import { OwnWritesOverlay } from './own-writes.js';
 import {
   type AssignedIdentityWriter,
@@ -59,11 +61,15 @@ export interface MicControllerOptions {
   readonly writer: AssignedIdentityWriter;
   readonly arm: IdentityDeltaApplier;
   readonly events: AssignmentEvents;
+  /** Tells bad input (invalid identities, bindings, unmappable nodes) once per interval; none: not told. */
+  readonly problems?: { report(problems: ReturnType<typeof findInputProblems>): number };
   readonly observer: ControllerObserver;
   readonly namespaced: boolean;
   readonly reconciler: ReconcilerConfig;
   /** `--createDeleteBatch`. */
   readonly writeConcurrency: number;
+  /** First wait before a failed Kubernetes write of one object is tried again; doubles up to 5 min. Default 1 s. */
+  readonly writeRetryInitialMs?: number;
   /** `--sync-debounce`. */
   readonly debounceMs: number;
   /** `--syncRetryDuration`: a full cycle at least this often, events or not. */
@@ -125,6 +131,7 @@ export class MicController {
       events: options.events,
       observer: options.observer,
       writeConcurrency: options.writeConcurrency,
+      writeBackoff: new WriteBackoff(this.now, options.writeRetryInitialMs ?? 1000),
       now: this.now,
     });
     this.scheduler = new CycleScheduler({
@@ -187,10 +194,9 @@ export class MicController {
     const match = matchAssignments(sources.pods.list(), sources.bindings.list(), sources.identities.list(), {
       namespaced: this.options.namespaced,
     });
+    // Invalid identities and bindings are told by `problems` (rate-limited), not logged every cycle.
     for (const skipped of match.skipped) {
-      if (skipped.code === 'invalid_resource_id' || skipped.code === 'duplicate_identity_name') {
-        observer.log('warn', skipped.message, { code: skipped.code });
-      }
+      if (skipped.code === 'duplicate_identity_name') observer.log('warn', skipped.message, { code: skipped.code });
     }
     const plan = planCycle({
       desired: match.assignments,
@@ -198,7 +204,20 @@ export class MicController {
       nodes: clusterNodes(sources.nodes.list()),
       config: this.options.reconciler,
     });
-    for (const diagnostic of plan.diagnostics) observer.log('warn', diagnostic.message, { code: diagnostic.code });
+    const told = new Set(['unmappable_provider_id', 'assignment_skipped']);
+    for (const diagnostic of plan.diagnostics) {
+      if (this.options.problems === undefined || !told.has(diagnostic.code)) {
+        observer.log('warn', diagnostic.message, { code: diagnostic.code });
+      }
+    }
+    this.options.problems?.report(
+      findInputProblems({
+        identities: sources.identities.list(),
+        bindings: sources.bindings.list(),
+        skipped: match.skipped,
+        diagnostics: plan.diagnostics,
+      }),
+    );
     if (plan.targets.length === 0 && plan.releasesWithoutArm.length === 0) {
       observer.cycle((this.now() - started) / 1000, false, undefined);
       return undefined;
@@ -213,6 +232,9 @@ export class MicController {
     });
     if (summary.failedTargets > 0 || summary.failedWrites > 0) {
       this.scheduleRetry();
+    } else if (summary.deferredWrites > 0) {
+      // Only objects waiting out their write back-off: come back when the first of them may be tried again.
+      this.scheduleRetry(this.executor.writeBackoff.nextReadyInMs());
     } else {
       this.retryDelayMs = this.options.retryInitialMs ?? 5000;
       // Confirm: the next cycle must find nothing left to do (its plan sees our writes through the overlay).
@@ -268,10 +290,10 @@ export class MicController {
     }
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(afterMs?: number): void {
     if (this.stopped || this.retryTimer !== undefined) return;
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(delay * 2, this.options.retryMaxMs ?? 300_000);
+    const delay = afterMs === undefined ? this.retryDelayMs : Math.max(afterMs, 10);
+    if (afterMs === undefined) this.retryDelayMs = Math.min(delay * 2, this.options.retryMaxMs ?? 300_000);
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
       this.scheduler.signal('retry');

@@ -47,7 +47,7 @@ export const micFlags = {
   createDeleteBatch: {
     type: 'int',
     default: 20,
-    description: 'most concurrent Kubernetes writes per VM or VMSS',
+    description: 'most AzureAssignedIdentity writes in flight at once, in total (as upstream)',
   },
   clientQps: { type: 'float', default: 5, description: 'Kubernetes client QPS and burst' },
   'immutable-user-msis': {

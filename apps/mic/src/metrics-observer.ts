@@ -1,4 +1,5 @@
 import type { ArmCallEvent } from '@podid/arm-assigner';
+import { redactSecretText } from '@podid/crd-types';
 import type { Logger, PodIdentityMetrics } from '@podid/observability';
 import type { ControllerObserver } from './controller.js';
 import type { KubeWriteKind } from './plan-executor.js';
@@ -46,7 +47,12 @@ export function controllerObserver(metrics: PodIdentityMetrics, logger: Logger):
       if (workDone) logger.debug({ seconds }, 'sync cycle did work');
     },
     log(level, message, fields = {}) {
-      logger[level](fields, message);
+      // ARM's and the API server's error texts arrive here as strings: redact what they may echo back.
+      const redacted: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields)) {
+        redacted[key] = typeof value === 'string' ? redactSecretText(value) : value;
+      }
+      logger[level](redacted, redactSecretText(message));
     },
   };
 }

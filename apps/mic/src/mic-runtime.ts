@@ -33,6 +33,8 @@ import { type CloudConfig, loadCloudConfig } from './cloud-config.js';
 import type { MicConfig } from './config.js';
 import { MicController } from './controller.js';
 import { assignedIdentityWriter, assignmentEvents } from './kube-adapters.js';
+import { OncePerInterval } from './once-per-interval.js';
+import { ProblemReporter } from './problem-reporter.js';
 import { controllerObserver, recordArmCall } from './metrics-observer.js';
 import type { IdentityDeltaApplier } from './plan-executor.js';
 import { runTypeUpgrade } from './type-upgrade.js';
@@ -53,6 +55,10 @@ export interface RunMicOptions {
 export const ExitCode = { Ok: 0, Fatal: 1, BadConfig: 2 } as const;
 
 class ConfigError extends Error {}
+
+/** The same complaint about the same object (or the same pod event) is told at most once per this interval. */
+export const PROBLEM_REPORT_INTERVAL_MS = 10 * 60_000;
+const EVENT_QUEUE_LIMIT = 10_000;
 
 function buildAssigner(cloud: CloudConfig, options: RunMicOptions): IdentityAssigner {
   const { config, env, metrics } = options;
@@ -78,7 +84,12 @@ function buildAssigner(cloud: CloudConfig, options: RunMicOptions): IdentityAssi
     updateUserMsiRetryIntervalMs: config.updateUserMsi.retryIntervalMs,
     pollIntervalMs: config.armPollIntervalMs,
     userAgentPrefix: formatUserAgent({ component: 'MIC', ...options.build, customUserAgent: config.customUserAgent }),
-    onArmCall: (event) => recordArmCall(metrics, event),
+    onArmCall: (event) => {
+      recordArmCall(metrics, event);
+      if (event.retryAfterNote !== undefined) {
+        options.logger.warn({ operation: event.operation, errorCode: event.errorCode }, event.retryAfterNote);
+      }
+    },
   });
 }
 
@@ -150,7 +161,13 @@ export async function runMic(options: RunMicOptions): Promise<number> {
     return ExitCode.BadConfig;
   }
 
-  const recorder = new EventRecorder({ core: connection.core, host: config.leaderElection.instance, logger });
+  // Room for a burst's events (one per pod and reason, plus upstream's on bindings) without dropping any.
+  const recorder = new EventRecorder({
+    core: connection.core,
+    host: config.leaderElection.instance,
+    logger,
+    maxPending: EVENT_QUEUE_LIMIT,
+  });
   const onInvalidObject = createInvalidObjectReporter(recorder);
   const clients = createCrdClients({ connection, logger, onInvalidObject });
 
@@ -216,11 +233,22 @@ export async function runMic(options: RunMicOptions): Promise<number> {
       if (leading.aborted) return;
       throw error;
     }
+    const uidOf = (kind: 'Pod' | 'Node', namespace: string | undefined, name: string) =>
+      (kind === 'Pod' ? sources.pods.get(namespace, name) : sources.nodes.get(undefined, name))?.metadata.uid;
     const controller = new MicController({
       sources,
       writer: assignedIdentityWriter(clients.assignedIdentities),
       arm,
-      events: assignmentEvents(recorder),
+      events: assignmentEvents(recorder, { uidOf, filter: new OncePerInterval(PROBLEM_REPORT_INTERVAL_MS, Date.now) }),
+      problems: new ProblemReporter({
+        events: recorder,
+        log: (message, fields) => logger.warn(fields, message),
+        filter: new OncePerInterval(PROBLEM_REPORT_INTERVAL_MS, Date.now),
+        uidOf: (subject) =>
+          subject.kind === 'Pod' || subject.kind === 'Node'
+            ? uidOf(subject.kind, subject.namespace, subject.name)
+            : undefined,
+      }),
       observer: controllerObserver(metrics, logger),
       namespaced: config.namespaced,
       reconciler: {

@@ -106,6 +106,7 @@ function harness(options: {
     bindingRemoved: (o) => events.push(`removed ${o.metadata.name}`),
     bindingRemoveError: (o, m) => events.push(`remove-error ${o.metadata.name}: ${m}`),
     statusUpdateError: (o, m) => events.push(`status-error ${o.metadata.name}: ${m}`),
+    targetNotFound: (nodes, m) => events.push(`target-not-found ${nodes.join(',')}: ${m}`),
   };
   const executor = new PlanExecutor({
     writer,

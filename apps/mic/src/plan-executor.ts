@@ -6,6 +6,8 @@ import {
 } from '@podid/crd-types';
 import type { AssignedIdentityWrite, AssignmentOutcome, Plan, TargetPlan } from '@podid/reconciler';
 import { classifyAfterFailure } from '@podid/reconciler';
+import { WriteBackoff } from './write-backoff.js';
+import { WriteLimit } from './write-limit.js';
 
 /** Kubernetes writes of AzureAssignedIdentities, as §2.12 does them. Implemented over kube-client by the app. */
 export interface AssignedIdentityWriter {
@@ -38,6 +40,8 @@ export interface AssignmentEvents {
   bindingRemoved(object: AzureAssignedIdentity): void;
   bindingRemoveError(object: AzureAssignedIdentity, message: string): void;
   statusUpdateError(object: AzureAssignedIdentity, message: string): void;
+  /** ARM does not know the VM/VMSS of these nodes (or a node without providerID names no VM): told on each node. */
+  targetNotFound(nodeNames: readonly string[], message: string): void;
 }
 
 export type KubeWriteKind = 'addition' | 'update' | 'deletion' | 'status';
@@ -54,8 +58,10 @@ export interface PlanExecutorOptions {
   readonly arm: IdentityDeltaApplier;
   readonly events: AssignmentEvents;
   readonly observer: ExecutorObserver;
-  /** `--createDeleteBatch`: most concurrent Kubernetes writes per VM or VMSS. */
+  /** `--createDeleteBatch`: most AzureAssignedIdentity writes in flight at once, over all VMs/VMSSs (upstream's). */
   readonly writeConcurrency: number;
+  /** Per-object back-off of failed Kubernetes writes; default: 1 s doubling to 5 min on `now`. */
+  readonly writeBackoff?: WriteBackoff;
   readonly now?: () => number;
 }
 
@@ -69,6 +75,8 @@ export interface ExecutionSummary {
   armPatches: number;
   failedTargets: number;
   failedWrites: number;
+  /** Writes not attempted because the object's earlier write failed and its back-off has not passed. */
+  deferredWrites: number;
 }
 
 function nameOf(object: AzureAssignedIdentity): string {
@@ -99,10 +107,14 @@ async function forEachBounded<T>(items: readonly T[], limit: number, task: (item
 export class PlanExecutor {
   private readonly options: PlanExecutorOptions;
   private readonly now: () => number;
+  readonly writeBackoff: WriteBackoff;
+  private readonly writeLimit: WriteLimit;
 
   constructor(options: PlanExecutorOptions) {
     this.options = options;
+    this.writeLimit = new WriteLimit(options.writeConcurrency);
     this.now = options.now ?? (() => performance.now());
+    this.writeBackoff = options.writeBackoff ?? new WriteBackoff(this.now);
   }
 
   async execute(plan: Plan): Promise<ExecutionSummary> {
@@ -115,6 +127,7 @@ export class PlanExecutor {
       armPatches: 0,
       failedTargets: 0,
       failedWrites: 0,
+      deferredWrites: 0,
     };
     // Critical path first: targets that need an ARM update (the slow part) write their objects first, so the update
     // starts as early as possible; targets that need none write while those updates run. Only the candidates for
@@ -140,7 +153,12 @@ export class PlanExecutor {
     return summary;
   }
 
-  private async timed<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
+  /** One Kubernetes write, inside the global `--createDeleteBatch` limit, measured. */
+  private timed<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
+    return this.writeLimit.run(() => this.measured(kind, work));
+  }
+
+  private async measured<T>(kind: KubeWriteKind, work: () => Promise<T>): Promise<T> {
     const started = this.now();
     try {
       const result = await work();
@@ -186,6 +204,12 @@ export class PlanExecutor {
     failedWrites: Set<string>,
   ): Promise<boolean> {
     const { observer, events } = this.options;
+    const key = nameOf(object);
+    if (!this.writeBackoff.ready(key)) {
+      summary.deferredWrites++;
+      failedWrites.add(key); // not written: its identity must not be added to the target either
+      return false;
+    }
     try {
       if (write.op === 'create') {
         await this.timed('addition', () => this.options.writer.create(object));
@@ -194,8 +218,10 @@ export class PlanExecutor {
         await this.timed('update', () => this.options.writer.update(object));
         summary.updated++;
       }
+      this.writeBackoff.succeeded(key);
       return true;
     } catch (error) {
+      this.writeBackoff.failed(key);
       summary.failedWrites++;
       failedWrites.add(nameOf(object));
       const verb = write.op === 'create' ? 'create' : 'update';
@@ -302,6 +328,12 @@ export class PlanExecutor {
       error: result.error?.message,
       dropped: result.dropped.map((entry) => entry.id),
     });
+    if ((result.error as { code?: unknown } | undefined)?.code === 'target_not_found') {
+      this.options.events.targetNotFound(
+        plan.nodeNames,
+        `its Azure ${plan.target.kind === 'vmss' ? 'VMSS' : 'VM'} ${plan.target.name} (resource group ${plan.target.resourceGroup}) does not exist in ARM, so pods on it get no identity (a node without spec.providerID is looked up as a VM named like the node): ${result.error?.message ?? ''}`,
+      );
+    }
     let actual = result.finalIdentityState?.userAssignedIdentityIds;
     if (actual === undefined) {
       try {
@@ -311,6 +343,8 @@ export class PlanExecutor {
           target: plan.key,
           error: messageOf(error),
         });
+        // Every pending object stays Created: say so, with ARM's reason, as a classified failure would.
+        for (const { object } of plan.pending) this.applyErrorEvent(object, result.error?.message ?? messageOf(error));
         return undefined;
       }
     }
@@ -320,14 +354,17 @@ export class PlanExecutor {
       if (outcome.action === 'leave-created') {
         const id = plan.pending.find((p) => nameOf(p.object) === nameOf(outcome.object))?.resourceId;
         const why = (id && reasonById.get(id)) ?? failureMessage;
-        const object = outcome.object;
-        this.options.events.bindingApplyError(
-          object,
-          `failed to apply binding ${object.spec.azureBindingRef?.metadata?.namespace ?? ''}/${object.spec.azureBindingRef?.metadata?.name ?? ''} node ${object.spec.nodename ?? ''} for pod ${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}, error: ${why}`,
-        );
+        this.applyErrorEvent(outcome.object, why);
       }
       return outcome;
     });
+  }
+
+  private applyErrorEvent(object: AzureAssignedIdentity, why: string): void {
+    this.options.events.bindingApplyError(
+      object,
+      `failed to apply binding ${object.spec.azureBindingRef?.metadata?.namespace ?? ''}/${object.spec.azureBindingRef?.metadata?.name ?? ''} node ${object.spec.nodename ?? ''} for pod ${object.spec.podNamespace ?? ''}/${object.spec.pod ?? ''}, error: ${why}`,
+    );
   }
 
   private async finish(outcome: AssignmentOutcome, summary: ExecutionSummary): Promise<void> {
@@ -356,12 +393,20 @@ export class PlanExecutor {
   }
 
   private async release(object: AzureAssignedIdentity, markUnassigned: boolean, summary: ExecutionSummary) {
+    const key = nameOf(object);
+    if (!this.writeBackoff.ready(key)) {
+      summary.deferredWrites++;
+      return;
+    }
     try {
       if (markUnassigned) await this.timed('status', () => this.options.writer.setStatus(object, 'Unassigned'));
       await this.timed('deletion', () => this.options.writer.remove(object));
+      this.writeBackoff.succeeded(key);
       summary.deleted++;
       this.options.events.bindingRemoved(object);
     } catch (error) {
+      this.writeBackoff.failed(key);
+      summary.failedWrites++;
       this.options.events.bindingRemoveError(object, messageOf(error));
       this.options.observer.log('error', 'failed to delete AzureAssignedIdentity', {
         assignedIdentity: nameOf(object),

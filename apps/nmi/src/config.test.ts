@@ -37,9 +37,11 @@ describe('loadNmiConfig', () => {
       blockInstanceMetadata: false,
       metadataHeaderRequired: true,
       setRetryAfterHeader: false,
+      errorFormat: 'json',
       startupTaint: { key: 'podid.io/nmi-not-ready', effect: 'NoSchedule' },
       tokenCache: { enabled: true, maxEntries: 1000 },
       waitingRequests: { perPod: 100, total: 5000 },
+      maxConnectionsPerPod: 512,
       allowedMetadataPaths: undefined,
       upstreamConcurrency: { perPod: 2, total: 5, perSecond: 20 },
       httpProbePort: 8080,
@@ -47,6 +49,7 @@ describe('loadNmiConfig', () => {
       logFormat: 'text',
       logVerbosity: 0,
       customUserAgent: '',
+      federated: { enabled: true, authorityHost: 'https://login.microsoftonline.com/' },
       terminationWaitMs: 10_000,
     });
     expect(Object.isFrozen(outcome.config.lookup)).toBe(true);
@@ -109,6 +112,7 @@ describe('loadNmiConfig', () => {
     [['--retry-attempts-for-created=abc'], /--retry-attempts-for-created/],
     [['--find-identity-retry-interval=-1'], /--find-identity-retry-interval/],
     [['--log-format=yaml'], /--log-format: unknown logging format/],
+    [['--error-format=xml'], /--error-format: must be json or text/],
     [['--imds-endpoint=not a url'], /--imds-endpoint/],
     [['--metadata-header-required=maybe'], /--metadata-header-required/],
     [['--termination-wait=10'], /--termination-wait/],

@@ -70,9 +70,15 @@ export interface NmiConfig {
   readonly blockInstanceMetadata: boolean;
   readonly metadataHeaderRequired: boolean;
   readonly setRetryAfterHeader: boolean;
+  /** `--error-format`: token-route error bodies as IMDS JSON (default) or upstream's plain text. */
+  readonly errorFormat: 'json' | 'text';
   readonly tokenCache: { readonly enabled: boolean; readonly maxEntries: number };
+  /** Type-3 identities: served (TokenRequest + exchange at `authorityHost`) or refused as not configured. */
+  readonly federated: { readonly enabled: boolean; readonly authorityHost: string };
   /** Token-route requests that may wait at once, per pod and on the node (beyond: 429). */
   readonly waitingRequests: { readonly perPod: number; readonly total: number };
+  /** Connections one source address may hold open (beyond: closed at once). */
+  readonly maxConnectionsPerPod: number;
   /** When set, only these paths are proxied to IMDS; everything else is refused. */
   readonly allowedMetadataPaths: readonly string[] | undefined;
   readonly upstreamConcurrency: { readonly perPod: number; readonly total: number; readonly perSecond: number };
@@ -105,6 +111,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   if (net.isIPv4(values['metadata-ip']) === false) {
     return invalid('metadata-ip', values['metadata-ip'], 'must be an IPv4 address');
   }
+  if (!isHttpsUrl(values['federated-authority-host'])) {
+    return invalid('federated-authority-host', values['federated-authority-host'], 'must be an https:// URL');
+  }
   if (net.isIP(values['nmi-listen-address']) === 0) {
     return invalid('nmi-listen-address', values['nmi-listen-address'], 'must be an IP address');
   }
@@ -117,6 +126,7 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
     'max-concurrent-token-requests',
     'max-waiting-requests-per-pod',
     'max-waiting-requests',
+    'max-connections-per-pod',
   ] as const;
   for (const flag of atLeastOne) {
     if (values[flag] < 1) return invalid(flag, values[flag], 'must be at least 1');
@@ -127,6 +137,9 @@ function checkValues(values: FlagValues<typeof nmiFlags>): string | undefined {
   }
   if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
+  }
+  if (values['error-format'] !== 'json' && values['error-format'] !== 'text') {
+    return invalid('error-format', values['error-format'], 'must be json or text');
   }
   if (!(ON_EXIT_MODES as readonly string[]).includes(values['on-exit'])) {
     return invalid('on-exit', values['on-exit'], 'must be reject, remove or keep');
@@ -204,7 +217,9 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     blockInstanceMetadata: values['block-instance-metadata'],
     metadataHeaderRequired: values['metadata-header-required'],
     setRetryAfterHeader: values['set-retry-after-header'],
+    errorFormat: values['error-format'] as 'json' | 'text', // checked above
     tokenCache: { enabled: values['token-cache'], maxEntries: values['token-cache-size'] },
+    federated: { enabled: values['federated-identities'], authorityHost: values['federated-authority-host'] },
     allowedMetadataPaths: allowedPaths.length > 0 ? allowedPaths : undefined,
     upstreamConcurrency: {
       perPod: values['max-concurrent-token-requests-per-pod'],
@@ -212,6 +227,7 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
       perSecond: values['max-token-requests-per-second'],
     },
     waitingRequests: { perPod: values['max-waiting-requests-per-pod'], total: values['max-waiting-requests'] },
+    maxConnectionsPerPod: values['max-connections-per-pod'],
     httpProbePort: values['http-probe-port'],
     prometheusPort: values['prometheus-port'],
     logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above
@@ -220,4 +236,12 @@ export function loadNmiConfig(input: NmiConfigInput): NmiConfigOutcome {
     terminationWaitMs: values['termination-wait'],
   };
   return { kind: 'ok', config: deepFreeze(config) };
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

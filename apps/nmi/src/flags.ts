@@ -62,6 +62,17 @@ export const nmiFlags = {
   },
   'token-cache': { type: 'bool', default: true, description: 'podid: cache tokens per identity and resource' },
   'token-cache-size': { type: 'int', default: 1000, description: 'podid: most tokens kept in the cache' },
+  'federated-identities': {
+    type: 'bool',
+    default: true,
+    description:
+      'podid: serve type-3 (federated) identities by exchanging the pod service-account token (needs create on serviceaccounts/token)',
+  },
+  'federated-authority-host': {
+    type: 'string',
+    default: 'https://login.microsoftonline.com/',
+    description: "podid: AAD authority host for federated identities without spec.adEndpoint (the cloud's)",
+  },
   'allowed-metadata-paths': {
     type: 'string',
     default: '',
@@ -76,6 +87,11 @@ export const nmiFlags = {
     type: 'int',
     default: 100,
     description: 'podid: token requests one pod may have waiting (for MIC, an upstream call) before it gets 429',
+  },
+  'max-connections-per-pod': {
+    type: 'int',
+    default: 512,
+    description: 'podid: connections one pod (source address) may hold open to NMI; more are closed at once',
   },
   'max-waiting-requests': {
     type: 'int',
@@ -106,6 +122,12 @@ export const nmiFlags = {
     type: 'duration',
     default: 10_000,
     description: 'podid: pause between removing the redirect on SIGTERM and exiting (upstream: a fixed 10s)',
+  },
+  'error-format': {
+    type: 'string',
+    default: 'json',
+    description:
+      'podid: token-route error bodies: json (IMDS\'s {"error","error_description"}, upstream\'s text as the description) or text (upstream\'s plain text)',
   },
   'set-route-localnet': {
     type: 'bool',

@@ -21,8 +21,10 @@ import { bindNmiMetrics } from './metrics-binding.js';
 import { createRedirectManager, type RedirectManager, type RedirectMode } from './redirect-manager.js';
 import { createRedirectModeMetric } from './redirect-mode-metric.js';
 import { removeStartupTaint, type StartupTaintRemoval } from './startup-taint.js';
+import { createRefusalLogger } from './refusal-log.js';
 import { createRequestLogger } from './request-log.js';
 import { createSecretLookup } from './secret-lookup.js';
+import { createServiceAccountTokenLookup } from './service-account-token-lookup.js';
 import { errorMessage, NmiStartupError } from './startup-error.js';
 import type { BuildInfo } from '@podid/observability/cli';
 
@@ -158,12 +160,19 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       exceptions: cache.exceptions,
       identities: cache.identities,
       secrets: createSecretLookup(connection),
+      ...(config.federated.enabled
+        ? {
+            serviceAccountTokens: createServiceAccountTokenLookup(connection),
+            federatedAuthorityHost: config.federated.authorityHost,
+          }
+        : {}),
       imdsBaseUrl: config.imdsEndpoint,
       forceNamespaced: config.namespaced,
       micNamespace: config.micNamespace,
       metadataHeaderRequired: config.metadataHeaderRequired,
       blockInstanceMetadata: config.blockInstanceMetadata,
       setRetryAfterHeader: config.setRetryAfterHeader,
+      errorFormat: config.errorFormat,
       retryAttemptsForCreated: config.lookup.retryAttemptsForCreated,
       retryAttemptsForAssigned: config.lookup.retryAttemptsForAssigned,
       findIdentityRetryIntervalSeconds: config.lookup.retryIntervalMs / 1000,
@@ -176,11 +185,12 @@ export async function startNmiAgent(options: NmiAgentOptions): Promise<NmiAgent>
       },
       maxWaitingRequestsPerPod: config.waitingRequests.perPod,
       maxWaitingRequests: config.waitingRequests.total,
+      maxConnectionsPerPod: config.maxConnectionsPerPod,
       userAgent: connection.userAgent,
       metrics: bindNmiMetrics(metrics),
       onRequest: createRequestLogger(log),
       // The reason only: the target itself is whatever a hostile pod chose to send.
-      onRefusedRequest: (refusal) => log.warn(refusal, 'request refused: target not in canonical form'),
+      onRefusedRequest: createRefusalLogger(log),
       onHandlerError: (error) => log.error({ err: error }, 'request handler failed; answered 500, still serving'),
     });
     closers.push(() => nmi.close());

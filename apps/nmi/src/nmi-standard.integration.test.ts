@@ -70,6 +70,11 @@ afterAll(async () => {
   await cluster?.close();
 });
 
+/** The upstream text NMI puts in its IMDS-shaped JSON error body (`--error-format=json`, the default). */
+function description(answer: { body: string }): string {
+  return String((JSON.parse(answer.body) as Record<string, unknown>)['error_description']);
+}
+
 describe('NMI as a child process, standard mode', () => {
   test('/healthz answers Not Active until the caches synced, then Active (row 69)', async () => {
     expect((await httpGet(probeUrl)).body).toBe('Not Active');
@@ -83,7 +88,8 @@ describe('NMI as a child process, standard mode', () => {
   test('no AzureAssignedIdentity for the pod → 404 with upstream’s text (row 54)', async () => {
     const answer = await getToken(WEB_IP);
     expect(answer.status).toBe(404);
-    expect(answer.body).toMatch(
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(description(answer)).toMatch(
       /^getting assigned identities for pod apps\/web-1 in CREATED state failed after 1 attempts/,
     );
   });
@@ -91,8 +97,8 @@ describe('NMI as a child process, standard mode', () => {
   test('a label that no binding selects → the final 404 at once, naming the selector (issue 15 item 4)', async () => {
     const answer = await getToken(ORPHAN_IP);
     expect(answer.status).toBe(404);
-    expect(answer.body).toBe(
-      'getting assigned identities for pod apps/orphan-1 failed: no AzureIdentityBinding has selector "orphan" (the pod\'s aadpodidbinding label). No identity will be assigned until that changes\n',
+    expect(description(answer)).toBe(
+      'getting assigned identities for pod apps/orphan-1 failed: no AzureIdentityBinding has selector "orphan" (the pod\'s aadpodidbinding label). No identity will be assigned until that changes',
     );
   });
 
@@ -112,7 +118,7 @@ describe('NMI as a child process, standard mode', () => {
       return candidate.status === 404 ? undefined : candidate;
     }, 'NMI to see the Assigned state');
     expect(answer.status).toBe(403);
-    expect(answer.body).toMatch(/Identity not found/);
+    expect(description(answer)).toMatch(/Identity not found/);
   });
 
   test('Assigned and on the VM → the pod gets a token for its identity (row 46)', async () => {
@@ -143,7 +149,9 @@ describe('NMI as a child process, standard mode', () => {
     const other = await getToken(WEB_IP, { client_id: cluster.identities[1].clientId });
     expect(other.status).toBe(404);
     // Upstream's standard lookup only counts assignments with the requested client ID, so it ends in the retry text.
-    expect(other.body).toMatch(/^getting assigned identities for pod apps\/web-1 in CREATED state failed/);
+    expect(description(other)).toMatch(
+      /^clientID in request: [^,]+, getting assigned identities for pod apps\/web-1 in CREATED state failed/,
+    );
     const own = await getToken(WEB_IP, { client_id: cluster.identities[0].clientId });
     expect(own.status).toBe(200);
   });
@@ -153,7 +161,7 @@ describe('NMI as a child process, standard mode', () => {
     await cluster.assign('apps', 'batch-1', cluster.identities[0], 'Assigned', 'node-2');
     const answer = await getToken(BATCH_IP);
     expect(answer.status).toBe(404);
-    expect(answer.body).toMatch(/pod apps\/batch-1 in CREATED state failed/);
+    expect(description(answer)).toMatch(/pod apps\/batch-1 in CREATED state failed/);
   });
 
   test('a service-principal identity: secret read from the API server, token from AAD over HTTPS (row 4)', async () => {
@@ -178,8 +186,8 @@ describe('NMI as a child process, standard mode', () => {
       return candidate.status === 404 ? undefined : candidate;
     }, 'NMI to see the broken assignment');
     expect(answer.status).toBe(503);
-    expect(answer.body).toBe(
-      'failed to get Kubernetes secret apps/no-such-secret, err: secrets "no-such-secret" not found\n',
+    expect(description(answer)).toBe(
+      'failed to get Kubernetes secret apps/no-such-secret, err: secrets "no-such-secret" not found',
     );
   });
 

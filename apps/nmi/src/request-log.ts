@@ -1,31 +1,31 @@
 import type { RequestLogEntry, RequestLogger } from '@podid/imds-proxy';
-import { type Logger, redactClientId } from '@podid/observability';
+import { type Logger, logLine, redactClientId } from '@podid/observability';
 
 /**
  * One line per token and host-token request. The message keeps upstream's text (sic `reg.path`, spec §3.5) so
  * existing log searches match; the fields carry the pod, identity and outcome. Client IDs are redacted here again
  * (redaction is idempotent) so a caller that forgot cannot leak one; tokens never reach this function.
+ * This runs on every answer, so it builds one plain object and renders through `logLine` (no JSON round trip for
+ * text logs).
  */
 export function createRequestLogger(logger: Logger): RequestLogger {
   return (entry: RequestLogEntry) => {
     const nanoseconds = Math.round(entry.durationMs * 1e6);
-    const fields = {
+    const fields: Record<string, unknown> = {
       status: entry.status,
       route: entry.route,
-      durationMs: Number(entry.durationMs.toFixed(3)),
-      ...(entry.podNamespace !== undefined ? { podNamespace: entry.podNamespace } : {}),
-      ...(entry.podName !== undefined ? { podName: entry.podName } : {}),
-      ...(entry.identity !== undefined ? { identity: entry.identity } : {}),
-      ...(entry.clientId !== undefined ? { clientID: redactClientId(entry.clientId) } : {}),
-      ...(entry.cache !== undefined ? { cache: entry.cache } : {}),
-      ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
-      ...(entry.message !== undefined ? { error: entry.message } : {}),
+      durationMs: Math.round(entry.durationMs * 1000) / 1000,
     };
+    if (entry.podNamespace !== undefined) fields['podNamespace'] = entry.podNamespace;
+    if (entry.podName !== undefined) fields['podName'] = entry.podName;
+    if (entry.identity !== undefined) fields['identity'] = entry.identity;
+    if (entry.clientId !== undefined) fields['clientID'] = redactClientId(entry.clientId);
+    if (entry.cache !== undefined) fields['cache'] = entry.cache;
+    if (entry.errorCode !== undefined) fields['errorCode'] = entry.errorCode;
+    if (entry.message !== undefined) fields['error'] = entry.message;
     const message =
       `status (${entry.status}) took ${nanoseconds} ns for req.method=${entry.method} ` +
       `reg.path=${entry.path} req.remote=${entry.remote}`;
-    if (entry.status >= 500) logger.error(fields, message);
-    else if (entry.status >= 400) logger.warn(fields, message);
-    else logger.info(fields, message);
+    logLine(logger, entry.status >= 500 ? 'error' : entry.status >= 400 ? 'warn' : 'info', fields, message);
   };
 }

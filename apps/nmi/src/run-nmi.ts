@@ -10,6 +10,11 @@ export interface NmiProcessIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /**
+   * Where the log goes when given: this file descriptor, written asynchronously and flushed at exit (the real
+   * process passes standard error's, 2). Without it, lines are written to `stderr` one by one (tests).
+   */
+  readonly logFd?: number;
   readonly signals: Pick<NodeJS.Process, 'on' | 'off'>;
   /** Ends the process at once (a fault outside request handling); default `process.exit`. */
   readonly exit?: (code: number) => never;
@@ -71,7 +76,7 @@ export async function runNmi(io: NmiProcessIo): Promise<number> {
     component: 'NMI',
     format: config.logFormat,
     verbosity: config.logVerbosity,
-    destination: io.stderr,
+    destination: io.logFd === undefined ? io.stderr : { fd: io.logFd },
   });
   log.info(
     { version: version.version, commit: version.gitCommit, node: config.nodeName, mode: config.operationMode },

@@ -173,7 +173,9 @@ export async function runCli(io: CliIo): Promise<number> {
   try {
     if (options.demo) {
       io.out('');
-      io.out('Demo: a pod gets its own Azure identity');
+      io.out(
+        'Demo: two pods get their own Azure identities, one assigned to the VMSS (type 0), one federated (type 3)',
+      );
       const result = await runDemo(sandbox, (line) => io.out(`  ${line}`));
       if (result.status !== 200) exitCode = 1;
     }

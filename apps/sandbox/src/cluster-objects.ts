@@ -26,6 +26,8 @@ export interface PodSpecInput {
   nodeName?: string;
   annotations?: Record<string, string>;
   image?: string;
+  /** Service account the pod runs as (default `default`). */
+  serviceAccountName?: string;
 }
 
 export function podObject(input: PodSpecInput): KubeObject {
@@ -40,6 +42,7 @@ export function podObject(input: PodSpecInput): KubeObject {
     },
     spec: {
       ...(input.nodeName ? { nodeName: input.nodeName } : {}),
+      ...(input.serviceAccountName ? { serviceAccountName: input.serviceAccountName } : {}),
       containers: [{ name: 'app', image: input.image ?? 'podid/sandbox-workload:latest' }],
     },
   };
@@ -64,6 +67,15 @@ export type AzureIdentityInput =
       annotations?: Record<string, string>;
     }
   | {
+      /** Type 3: NMI exchanges the pod's service-account token for this app's token; nothing goes to a VM. */
+      kind: 'federated';
+      name: string;
+      namespace?: string;
+      tenantId: string;
+      clientId: string;
+      annotations?: Record<string, string>;
+    }
+  | {
       kind: 'raw';
       name: string;
       namespace?: string;
@@ -85,6 +97,9 @@ export function azureIdentityObject(input: AzureIdentityInput): KubeObject {
         clientID: input.clientId,
         clientPassword: { name: input.secretName, namespace },
       };
+      break;
+    case 'federated':
+      spec = { type: 3, tenantID: input.tenantId, clientID: input.clientId };
       break;
     case 'raw':
       spec = input.spec;

@@ -35,4 +35,5 @@ export { type LaunchedComponent, MIC_SCRIPT, NMI_SCRIPT } from './component-laun
 export { freePort, ManagedProcess, SandboxProcessError } from './managed-process.js';
 
 // The demo
-export { DEMO_RESOURCE, type DemoResult, runDemo } from './demo-story.js';
+export { DEMO_RESOURCE, type DemoResult, runDemo, type WorkloadDemoResult } from './demo-story.js';
+export { FEDERATED_DEMO_SERVICE_ACCOUNT, type FederatedDemoSetup, setUpFederatedDemo } from './federated-demo.js';

@@ -35,7 +35,7 @@ export const AAD_GROUP_PATH = '/apis/aadpodidentity.k8s.io/v1';
 
 /** Collection path of a resource, e.g. `pods` in `default` → `/api/v1/namespaces/default/pods`. */
 export function collectionPath(plural: string, namespace?: string): string {
-  const core = ['pods', 'nodes', 'namespaces', 'events', 'configmaps', 'secrets'].includes(plural);
+  const core = ['pods', 'nodes', 'namespaces', 'events', 'configmaps', 'secrets', 'serviceaccounts'].includes(plural);
   const base = core ? '/api/v1' : plural === 'leases' ? '/apis/coordination.k8s.io/v1' : AAD_GROUP_PATH;
   return namespace === undefined ? `${base}/${plural}` : `${base}/namespaces/${namespace}/${plural}`;
 }

@@ -225,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (nmis.has(node.name))
         throw Object.assign(new Error(`NMI already runs on ${node.name}`), { code: 'nmi_running' });
       const netnsSettings = network
-        ? await netnsNmiSettings(network, node.name, node.imdsUrl, kube, workDir, cleanups)
+        ? await netnsNmiSettings(network, node.name, node.imdsUrl, kube, workDir, cleanups, azure.aadUrl)
         : {};
       const launched = await launchNmi(context, {
         nodeName: node.name,
@@ -345,7 +345,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
       createIdentity: (input) => {
         const object = azureIdentityObject(input);
-        if (input.kind === 'service-principal') {
+        if (input.kind === 'service-principal' || input.kind === 'federated') {
           (object['spec'] as Record<string, unknown>)['adEndpoint'] = `${azure.aadUrl}/`;
         }
         return rest.create('azureidentities', input.namespace ?? 'default', object);

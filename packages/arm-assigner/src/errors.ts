@@ -40,6 +40,8 @@ export interface ArmAssignerErrorDetails {
   readonly retryAt?: number;
   /** For `throttled` and ARM failures: which kind of call failed. */
   readonly operation?: ArmOperation;
+  /** The response's Retry-After was ignored (not an RFC 9110 form) or capped: what to log about it. */
+  readonly retryAfterNote?: string;
   /** The underlying error, for debugging. */
   readonly cause?: unknown;
 }
@@ -51,6 +53,7 @@ export class ArmAssignerError extends Error {
   readonly armErrorCode: string | undefined;
   readonly retryAt: number | undefined;
   readonly operation: ArmOperation | undefined;
+  readonly retryAfterNote: string | undefined;
 
   constructor(code: ArmAssignerErrorCode, message: string, details: ArmAssignerErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -58,6 +61,7 @@ export class ArmAssignerError extends Error {
     this.statusCode = details.statusCode;
     this.armErrorCode = details.armErrorCode;
     this.retryAt = details.retryAt;
+    this.retryAfterNote = details.retryAfterNote;
     this.operation = details.operation;
   }
 }

@@ -25,7 +25,13 @@ export type { TransientRetryOptions } from './transient-retry-policy.js';
 export type { ArmCallEvent, ArmCallOperation } from './throttled-arm-client.js';
 export { ThrottleGate } from './throttle-gate.js';
 export type { Clock } from './throttle-gate.js';
-export { retryAfterDeadline } from './retry-after.js';
+export {
+  parseRetryAfter,
+  RETRY_AFTER_CAP_MS,
+  type RetryAfter,
+  retryAfterDeadline,
+  retryAfterNote,
+} from './retry-after.js';
 
 // Clouds and credentials
 export {

@@ -44,4 +44,15 @@ describe('mapSdkError', () => {
     });
     expect(mapSdkError(error, context).code).toBe('authentication_failed');
   });
+
+  test('a Retry-After in a form RFC 9110 does not have sets no deadline and says so for the log', () => {
+    const error = mapSdkError(restError(429, 'TooManyRequests', { 'retry-after': '2030-01-01T00:00:00Z' }), context);
+    expect(error.retryAt).toBeUndefined();
+    expect(error.retryAfterNote).toBe(
+      'ignored Retry-After "2030-01-01T00:00:00Z": not delta-seconds or an IMF-fixdate (RFC 9110)',
+    );
+    const capped = mapSdkError(restError(429, 'TooManyRequests', { 'retry-after': '86400' }), context);
+    expect(capped.retryAt).toBe(context.nowMs + 300_000);
+    expect(capped.retryAfterNote).toBe('Retry-After capped at 300 s');
+  });
 });

@@ -1,5 +1,5 @@
 import { ArmAssignerError, type ArmAssignerErrorCode, type ArmOperation } from './errors.js';
-import { retryAfterDeadline } from './retry-after.js';
+import { parseRetryAfter, retryAfterNote } from './retry-after.js';
 
 /** Error names @azure/identity uses when a credential cannot produce a token. */
 const CREDENTIAL_ERROR_NAMES = new Set([
@@ -35,8 +35,11 @@ export function mapSdkError(error: unknown, context: SdkErrorContext): ArmAssign
   const sdkMessage = typeof shape.message === 'string' ? shape.message : String(error);
   const statusCode = typeof shape.statusCode === 'number' ? shape.statusCode : undefined;
   const armErrorCode = typeof shape.code === 'string' ? shape.code : undefined;
-  const retryAt = retryAfterDeadline(shape.response?.headers?.get('retry-after'), context.nowMs);
+  const retryAfter = parseRetryAfter(shape.response?.headers?.get('retry-after'), context.nowMs);
+  const retryAt = retryAfter.kind === 'wait' ? retryAfter.deadline : undefined;
+  const note = retryAfterNote(retryAfter);
   const details = {
+    ...(note === undefined ? {} : { retryAfterNote: note }),
     operation: context.operation,
     cause: error,
     ...(statusCode === undefined ? {} : { statusCode }),

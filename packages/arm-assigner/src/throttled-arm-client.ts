@@ -18,6 +18,8 @@ export interface ArmCallEvent {
   readonly durationMs: number;
   /** Set when the call failed (`throttled` for local refusals, as upstream counted them as errors). */
   readonly errorCode?: string;
+  /** The failed response's Retry-After was ignored or capped (see `parseRetryAfter`): log this. */
+  readonly retryAfterNote?: string;
 }
 
 const OPERATIONS = {
@@ -82,7 +84,13 @@ export class ThrottledArmClient implements ArmIdentityClient {
         this.#gate.backOffUntil(call.clientKey, call.operation, error.retryAt);
       }
       const errorCode = isArmAssignerError(error) ? error.code : 'arm_request_failed';
-      this.#onArmCall?.({ operation: call.event, durationMs: performance.now() - started, errorCode });
+      const note = isArmAssignerError(error) ? error.retryAfterNote : undefined;
+      this.#onArmCall?.({
+        operation: call.event,
+        durationMs: performance.now() - started,
+        errorCode,
+        ...(note === undefined ? {} : { retryAfterNote: note }),
+      });
       throw error;
     }
   }

@@ -13,11 +13,14 @@ export interface FaultSpec {
   rate?: number;
   /** Seconds for the `Retry-After` header (429/503 only). Default 1. */
   retryAfterSeconds?: number;
+  /** ARM only: the error body's `error.message` instead of the stock text (e.g. one that echoes a secret). */
+  message?: string;
 }
 
 export interface TriggeredFault {
   status: number;
   retryAfterSeconds: number;
+  message?: string;
 }
 
 interface ArmedFault {
@@ -56,6 +59,10 @@ export class FaultInjector {
     } else if (this.random() >= (armed.spec.rate ?? 0)) {
       return undefined;
     }
-    return { status: armed.spec.status, retryAfterSeconds: armed.spec.retryAfterSeconds ?? 1 };
+    return {
+      status: armed.spec.status,
+      retryAfterSeconds: armed.spec.retryAfterSeconds ?? 1,
+      ...(armed.spec.message === undefined ? {} : { message: armed.spec.message }),
+    };
   }
 }

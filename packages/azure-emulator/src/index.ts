@@ -45,3 +45,7 @@ export {
   userAssignedIdentityId,
   virtualMachineId,
 } from './state/resource-id.js';
+export {
+  type FederatedCredentialRecord,
+  MAX_FEDERATED_CREDENTIALS_PER_IDENTITY,
+} from './state/federated-credentials.js';

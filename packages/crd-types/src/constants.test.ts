@@ -23,7 +23,12 @@ test('wire names are exactly upstream v1.8.17 (§1.1–§1.6)', () => {
   expect(ASSIGNED_IDENTITY_FINALIZER).toBe('azureassignedidentity.finalizers.aadpodidentity.k8s.io');
   expect(NODENAME_LABEL_KEY).toBe('nodename');
   expect(AssignedIdentityState).toEqual({ Created: 'Created', Assigned: 'Assigned', Unassigned: 'Unassigned' });
-  expect(IdentityType).toEqual({ UserAssignedMSI: 0, ServicePrincipal: 1, ServicePrincipalCertificate: 2 });
+  expect(IdentityType).toEqual({
+    UserAssignedMSI: 0,
+    ServicePrincipal: 1,
+    ServicePrincipalCertificate: 2,
+    FederatedIdentity: 3,
+  });
   expect(Object.values(crdNames).map((n) => [n.kind, n.plural, n.singular, n.listKind])).toEqual([
     ['AzureIdentity', 'azureidentities', 'azureidentity', 'AzureIdentityList'],
     ['AzureIdentityBinding', 'azureidentitybindings', 'azureidentitybinding', 'AzureIdentityBindingList'],

@@ -80,11 +80,16 @@ export const AssignedIdentityState = {
 } as const;
 export type AssignedIdentityState = (typeof AssignedIdentityState)[keyof typeof AssignedIdentityState];
 
-/** Values of `AzureIdentity.spec.type` (§1.2). The API server accepts any integer; these are the known ones. */
+/** Values of `AzureIdentity.spec.type` (§1.2, plus podid's type 3). The API server accepts any integer. */
 export const IdentityType = {
   UserAssignedMSI: 0,
   ServicePrincipal: 1,
   ServicePrincipalCertificate: 2,
+  /**
+   * podid's extension: a workload-identity-federated app (a user-assigned identity or app registration with federated
+   * credentials). NMI exchanges the pod's service-account token at AAD; nothing is assigned to a VM.
+   */
+  FederatedIdentity: 3,
 } as const;
 export type IdentityType = (typeof IdentityType)[keyof typeof IdentityType];
 

@@ -34,9 +34,12 @@ export {
   type AzureIdentitySpec,
   type AzureIdentityStatus,
   azureIdentityListSchema,
+  azureIdentityRefSchema,
+  azureIdentityRefSpecSchema,
   azureIdentitySchema,
   azureIdentitySpecSchema,
   azureIdentityStatusSchema,
+  KNOWN_IDENTITY_TYPES,
   type SecretReference,
   secretReferenceSchema,
 } from './schemas/azure-identity.js';
@@ -103,7 +106,12 @@ export {
 export { type LegacyUpgradeResult, upgradeLegacyFields } from './legacy-upgrade.js';
 export { identityTypeOf, isNamespacedIdentity, podBindingLabel } from './identity-helpers.js';
 export { redactClientId } from './redact-client-id.js';
-export { redactSecretText, REDACTED_TEXT } from './redact-secret-text.js';
+export {
+  type IdentityValidation,
+  type IdentityValidationCode,
+  validateAzureIdentity,
+} from './identity-validation.js';
+export { REDACTED_TEXT, redactSecretText } from './redact-secret-text.js';
 
 // ARM targets and identity IDs
 export {

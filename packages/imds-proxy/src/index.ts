@@ -40,3 +40,9 @@ export { createAadNetworkClient, type AadNetworkClientOptions } from './token/aa
 export { parsePfxCertificate, type ClientCertificate } from './token/pfx-certificate.js';
 export { chooseClientSecret } from './token/service-principal-secret.js';
 export type { IssuedToken, TokenSet } from './token/issued-token.js';
+export {
+  type ServiceAccountTokenLookup,
+  type ServiceAccountTokenRequest,
+  serviceAccountSubject,
+  TOKEN_EXCHANGE_AUDIENCE,
+} from './token/service-account-assertions.js';

@@ -64,6 +64,14 @@ export {
   removeNodeTaint,
 } from './nodes/node-taints.js';
 
+// Service-account tokens (TokenRequest), for federated identities
+export {
+  AZURE_AD_TOKEN_EXCHANGE_AUDIENCE,
+  requestServiceAccountToken,
+  type ServiceAccountToken,
+  type ServiceAccountTokenRequest,
+} from './service-accounts/service-account-token.js';
+
 // Leader election
 export {
   DEFAULT_LEASE_DURATION_MS,

@@ -3,7 +3,7 @@
  * clients that ask for it first (kubectl 1.30+), the aggregated apidiscovery.k8s.io/v2 form of /api and /apis.
  */
 import type { ResourceType } from './resource-types.js';
-import { VERBS_FULL, VERBS_NAMESPACE, VERBS_STATUS, type KubeObject } from './resource-types.js';
+import { VERBS_FULL, VERBS_NAMESPACE, VERBS_REVIEW, VERBS_STATUS, type KubeObject } from './resource-types.js';
 import type { TypeRegistry } from './type-registry.js';
 
 export const EMULATED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-podid.1' };
@@ -47,8 +47,13 @@ export function apiGroup(types: TypeRegistry, group: string): KubeObject | undef
   return { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(group, versions) };
 }
 
+function verbsOf(rt: ResourceType): string[] {
+  if (rt.review === true) return VERBS_REVIEW;
+  return rt.group === '' && rt.plural === 'namespaces' ? VERBS_NAMESPACE : VERBS_FULL;
+}
+
 function resourceEntries(rt: ResourceType): KubeObject[] {
-  const verbs = rt.group === '' && rt.plural === 'namespaces' ? VERBS_NAMESPACE : VERBS_FULL;
+  const verbs = verbsOf(rt);
   const main: KubeObject = {
     name: rt.plural,
     singularName: rt.singular,
@@ -91,7 +96,7 @@ export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
 }
 
 function resourceDiscovery(rt: ResourceType): KubeObject {
-  const verbs = rt.group === '' && rt.plural === 'namespaces' ? VERBS_NAMESPACE : VERBS_FULL;
+  const verbs = verbsOf(rt);
   const responseKind = { group: rt.group, version: rt.version, kind: rt.kind };
   const entry: KubeObject = {
     resource: rt.plural,

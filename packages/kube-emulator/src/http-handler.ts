@@ -17,9 +17,13 @@ import { decodeProtobufObject } from './protobuf-bodies.js';
 import { openApiGroupVersion, openApiRoot, openApiV2Document, parseOpenApiPath } from './openapi-documents.js';
 import type { FaultInjector, RequestVerb } from './fault-injection.js';
 import { parseApplyBody, patchKindOf } from './patching.js';
+import { answerReview } from './access-reviews.js';
+import { listJson } from './object-json.js';
+import { parseDryRun, queryBool } from './query-options.js';
+import { parseFieldValidation } from './schema-validation.js';
 import { parseRoute, type Route } from './request-routing.js';
 import type { KubeObject, ResourceType } from './resource-types.js';
-import type { DeleteOptions, ResourceService } from './resource-service.js';
+import type { DeleteOptions, ResourceService, WriteOptions } from './resource-service.js';
 import {
   ApiError,
   badRequest,
@@ -32,6 +36,7 @@ import {
 } from './status-errors.js';
 import { toTable, wantsTable } from './table-output.js';
 import type { WatchHub } from './watch-streams.js';
+import { OIDC_DISCOVERY_PATH, OIDC_JWKS_PATH, type ServiceAccountTokenIssuer } from './service-account-tokens.js';
 
 export interface HandlerContext {
   service: ResourceService;
@@ -42,14 +47,28 @@ export interface HandlerContext {
   token: string | undefined;
   serverAddress: () => string;
   admin: (action: string, body: KubeObject) => KubeObject;
+  /** Signs TokenRequests and serves the OIDC discovery documents. */
+  tokens: ServiceAccountTokenIssuer;
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** A write's answer with its warnings as `Warning: 299 - "<text>"` headers (kubectl prints them as `Warning: ...`). */
+function sendWritten(res: ServerResponse, code: number, body: unknown, opts: WriteOptions): void {
+  const warnings = opts.warnings ?? [];
+  const headers = warnings.length === 0 ? {} : { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
+  sendJson(res, code, body, headers);
 }
 
 function sendError(res: ServerResponse, err: ApiError): void {
@@ -107,7 +126,7 @@ function verbOf(
   route: Extract<Route, { kind: 'resource' }>,
   query: URLSearchParams,
 ): RequestVerb | undefined {
-  const watch = route.legacyWatch || query.get('watch') === 'true' || query.get('watch') === '1';
+  const watch = route.legacyWatch || queryBool(query, 'watch');
   switch (method) {
     case 'GET':
       if (watch) return 'watch';
@@ -150,6 +169,12 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   const route = parseRoute(url.pathname);
   const method = req.method ?? 'GET';
+  // Service-account issuer discovery is public, as on clusters that expose it to relying parties (AKS, AAD).
+  if (method === 'GET' && url.pathname === OIDC_DISCOVERY_PATH)
+    return sendJson(res, 200, ctx.tokens.openIdConfiguration());
+  if (method === 'GET' && url.pathname === OIDC_JWKS_PATH) {
+    return sendJson(res, 200, await ctx.tokens.jwks(), { 'Content-Type': 'application/jwk-set+json' });
+  }
   if (ctx.token !== undefined && route.kind !== 'health' && req.headers.authorization !== `Bearer ${ctx.token}`) {
     sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
     return;
@@ -199,7 +224,7 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
           ? openApiRoot(ctx.service.types)
           : target === undefined
             ? undefined
-            : openApiGroupVersion(ctx.service.types, target.group, target.version);
+            : await openApiGroupVersion(ctx.service.types, target.group, target.version);
       if (doc === undefined) throw pathNotFound();
       return sendJson(res, 200, doc);
     }
@@ -227,8 +252,20 @@ async function handleResource(
   const rt = service.types.lookup(route.group, route.version, route.plural);
   if (rt === undefined) throw pathNotFound();
   if (route.namespace !== undefined && !rt.namespaced) throw pathNotFound();
+  if (isTokenSubresource(rt, route)) {
+    if (method !== 'POST') throw methodNotAllowed();
+    const fault = ctx.faults.failureFor('create', 'serviceaccounts/token');
+    if (fault !== undefined) throw fault;
+    const body = parseObjectBody(req, await readRawBody(req));
+    return sendJson(res, 201, await ctx.tokens.createToken(service, route.namespace!, route.name!, body));
+  }
   const verb = verbOf(method, route, query);
   if (verb === undefined) throw methodNotAllowed();
+  if (rt.review === true) {
+    if (verb !== 'create' || route.namespace !== undefined) throw methodNotAllowed();
+    parseDryRun(query, 'CreateOptions');
+    return sendJson(res, 201, answerReview(rt, parseObjectBody(req, await readRawBody(req))));
+  }
   if (route.subresource !== undefined && (route.subresource !== 'status' || !rt.hasStatusSubresource))
     throw pathNotFound();
   if (route.subresource !== undefined && !['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();
@@ -261,7 +298,7 @@ async function handleResource(
           namespace: route.namespace,
           predicate: service.selectorFor(rt, listOptions, undefined),
           resourceVersion: query.get('resourceVersion') ?? undefined,
-          allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+          allowBookmarks: queryBool(query, 'allowWatchBookmarks'),
           timeoutSeconds: optionalInt(query, 'timeoutSeconds'),
           table: table === undefined ? undefined : { includeObject: table },
         },
@@ -283,7 +320,10 @@ async function handleResource(
           }),
         );
       }
-      return sendJson(res, 200, list);
+      const text = listJson(list);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
     }
     case 'get': {
       const obj = service.get(rt, namespace, name);
@@ -301,34 +341,87 @@ async function handleResource(
       }
       return sendJson(res, 200, obj);
     }
-    case 'create':
-      return sendJson(res, 201, service.create(rt, namespace, parseObjectBody(req, await readRawBody(req))));
-    case 'update':
-      return sendJson(
+    case 'create': {
+      const opts = writeOptions(req, query, 'CreateOptions');
+      return sendWritten(
         res,
-        200,
-        service.update(rt, namespace, name, parseObjectBody(req, await readRawBody(req)), subresource),
+        201,
+        service.create(rt, namespace, parseObjectBody(req, await readRawBody(req)), opts),
+        opts,
       );
+    }
+    case 'update': {
+      const opts = writeOptions(req, query, 'UpdateOptions');
+      const body = parseObjectBody(req, await readRawBody(req));
+      return sendWritten(res, 200, service.update(rt, namespace, name, body, subresource, opts), opts);
+    }
     case 'patch': {
+      const opts = writeOptions(req, query, 'PatchOptions');
       const kind = patchKindOf(req.headers['content-type'], rt);
       const raw = await readBody(req);
       const body = kind === 'apply' ? parseApplyBody(raw) : parseJsonBody(raw);
       const existed = service.exists(rt, namespace, name);
-      const result = service.patch(rt, namespace, name, kind, body, subresource);
-      return sendJson(res, existed ? 200 : 201, result);
+      const result = service.patch(rt, namespace, name, kind, body, subresource, opts);
+      return sendWritten(res, existed ? 200 : 201, result, opts);
     }
     case 'delete': {
-      const rawOptions = await readRawBody(req);
-      // Typed clients may send DeleteOptions as protobuf; only preconditions matter here and those come as JSON.
-      const isProtobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
-      const options = (isProtobuf ? {} : (parseObjectBody(req, rawOptions) ?? {})) as DeleteOptions;
-      const result = service.delete(rt, namespace, name, options);
-      const stillThere = service.exists(rt, namespace, name);
+      const options = await readDeleteOptions(req, query);
+      const opts = writeOptions(req, query, 'DeleteOptions', options.dryRun);
+      const result = service.delete(rt, namespace, name, options, opts);
+      const stillThere = opts.dryRun !== true && service.exists(rt, namespace, name);
       return sendJson(res, stillThere && !isNamespaces(rt) ? 202 : 200, result);
     }
-    case 'deletecollection':
-      return sendJson(res, 200, service.deleteCollection(rt, route.namespace, listOptions));
+    case 'deletecollection': {
+      const options = await readDeleteOptions(req, query);
+      const opts = writeOptions(req, query, 'DeleteOptions', options.dryRun);
+      return sendJson(res, 200, service.deleteCollection(rt, route.namespace, listOptions, options, opts));
+    }
   }
+}
+
+function isTokenSubresource(rt: ResourceType, route: Extract<Route, { kind: 'resource' }>): boolean {
+  return (
+    rt.group === '' &&
+    rt.plural === 'serviceaccounts' &&
+    route.subresource === 'token' &&
+    route.namespace !== undefined &&
+    route.name !== undefined
+  );
+}
+
+/**
+ * DeleteOptions come in the body (JSON; typed clients may send protobuf, whose preconditions we do not decode) and,
+ * for `propagationPolicy`, `orphanDependents` and `dryRun`, in the query as well.
+ */
+async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
+  const rawOptions = await readRawBody(req);
+  const isProtobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
+  const options = (isProtobuf ? {} : (parseObjectBody(req, rawOptions) ?? {})) as DeleteOptions;
+  const policy = query.get('propagationPolicy');
+  if (policy !== null) options.propagationPolicy = policy;
+  if (query.has('orphanDependents')) options.orphanDependents = queryBool(query, 'orphanDependents');
+  return options;
+}
+
+/** The write options every mutating verb shares: `dryRun`, `fieldManager` (or the User-Agent's name), `force`. */
+function writeOptions(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions',
+  dryRunFromBody?: unknown,
+): WriteOptions {
+  const opts: WriteOptions = { dryRun: parseDryRun(query, optionsKind, dryRunFromBody), warnings: [] };
+  if (optionsKind !== 'DeleteOptions') opts.fieldValidation = parseFieldValidation(query.get('fieldValidation'));
+  const manager = query.get('fieldManager');
+  if (manager !== null && manager !== '') opts.fieldManager = manager;
+  opts.defaultFieldManager = managerFromUserAgent(req.headers['user-agent']);
+  if (queryBool(query, 'force')) opts.force = true;
+  return opts;
+}
+
+/** The real server names an unnamed updater after its User-Agent's product (`kubectl-edit/v1.32 ...` → `kubectl-edit`). */
+function managerFromUserAgent(userAgent: string | undefined): string {
+  return (userAgent ?? 'unknown').split('/')[0]!.slice(0, 128);
 }
 
 function isNamespaces(rt: ResourceType): boolean {

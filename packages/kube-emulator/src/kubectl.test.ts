@@ -297,7 +297,10 @@ describeWithKubectl('kubectl against the emulator', () => {
     const secret = JSON.parse(await ok('get', 'secret', 'sec', '-n', 'generated', '-o', 'json'));
     expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cret');
     expect(secret.type).toBe('Opaque');
-    expect(await ok('get', 'sa', '-n', 'generated', '-o', 'name')).toBe('serviceaccount/robot\n');
+    // `default` comes from the service-account controller, as on a real cluster.
+    expect(await ok('get', 'sa', '-n', 'generated', '-o', 'name')).toBe(
+      'serviceaccount/default\nserviceaccount/robot\n',
+    );
   });
 
   test('apply --server-side creates and updates', async () => {

@@ -59,6 +59,8 @@ export class ObjectStore {
   /** Changes with rv <= compactedRevision are gone from history; watching from before it answers 410. */
   private compactedRevision = 0;
   private readonly listeners = new Map<string, Set<ChangeListener>>();
+  /** Sees every change of every type (the garbage collector's index). */
+  observer: ((type: ChangeType, storageKey: string, object: KubeObject) => void) | undefined;
 
   constructor(private historyLimit: number) {}
 
@@ -186,6 +188,7 @@ export class ObjectStore {
   }
 
   private record(change: StoredChange): void {
+    this.observer?.(change.type, change.storageKey, change.object);
     this.history.push(change);
     if (this.history.length > this.historyLimit) {
       // Drop in batches so the array shift cost is amortised over many writes.

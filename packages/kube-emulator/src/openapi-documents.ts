@@ -1,12 +1,12 @@
 /**
- * Minimal OpenAPI v3 documents (/openapi/v3 and /openapi/v3/<gv>). kubectl reads them for two decisions only:
- * whether the server supports `fieldValidation` (then it skips client-side schema validation, which would need the
- * full schemas) and whether strategic merge patch can be computed from OpenAPI (we declare it cannot, so kubectl
- * computes it from its built-in Go types, and falls back to merge patch for custom resources, as with a real CRD
- * that has no structural schema). Paths and operations are listed with their group-version-kind; no schemas.
+ * OpenAPI v3 documents (/openapi/v3 and /openapi/v3/<gv>): paths and operations with their group-version-kind (so
+ * kubectl sees that the server supports `fieldValidation` and skips client-side validation) and the schemas of every
+ * kind served (see openapi-schemas.ts), which `kubectl explain` reads and kubectl's strategic merge patches use
+ * (built-in lists carry their merge keys).
  */
 import { createHash } from 'node:crypto';
 import { apiVersionOf, type KubeObject, type ResourceType } from './resource-types.js';
+import { schemasFor } from './openapi-schemas.js';
 import type { TypeRegistry } from './type-registry.js';
 
 function gvPath(group: string, version: string): string {
@@ -29,6 +29,13 @@ function operation(rt: ResourceType, action: string, extraParams: string[] = [])
 const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation'];
 
 function pathsFor(rt: ResourceType): Record<string, KubeObject> {
+  if (rt.review === true) {
+    const post = {
+      ...operation(rt, 'post', WRITE_PARAMS),
+      requestBody: { content: { '*/*': { schema: { type: 'object' } } } },
+    };
+    return { [`/${gvPath(rt.group, rt.version)}/${rt.plural}`]: { post } };
+  }
   const prefix = `/${gvPath(rt.group, rt.version)}${rt.namespaced ? '/namespaces/{namespace}' : ''}/${rt.plural}`;
   const patchBody = {
     required: true,
@@ -67,7 +74,11 @@ function pathsFor(rt: ResourceType): Record<string, KubeObject> {
   return paths;
 }
 
-export function openApiGroupVersion(types: TypeRegistry, group: string, version: string): KubeObject | undefined {
+export async function openApiGroupVersion(
+  types: TypeRegistry,
+  group: string,
+  version: string,
+): Promise<KubeObject | undefined> {
   const inGv = types.inGroupVersion(group, version);
   if (inGv.length === 0) return undefined;
   const paths: Record<string, KubeObject> = {};
@@ -76,7 +87,7 @@ export function openApiGroupVersion(types: TypeRegistry, group: string, version:
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.32.0' },
     paths,
-    components: { schemas: {} },
+    components: { schemas: await schemasFor(inGv) },
   };
 }
 

@@ -66,7 +66,7 @@ export function applyJsonPatch(
 }
 
 /** How a list field merges under strategic merge patch. No entry means "replace", as for fields without tags. */
-interface ListStrategy {
+export interface ListStrategy {
   /** Merge key for lists of objects; absent for lists of primitives merged as a set. */
   key?: string;
 }
@@ -84,17 +84,26 @@ const CONTAINER = (prefix: string): Record<string, ListStrategy> => ({
   [`${prefix}[].volumeDevices`]: { key: 'devicePath' },
 });
 
+/** A PodSpec's lists at `prefix` (`spec` in a Pod, `spec.template.spec` in a workload's pod template). */
+const POD_SPEC = (prefix: string): Record<string, ListStrategy> => ({
+  ...CONTAINER(`${prefix}.containers`),
+  ...CONTAINER(`${prefix}.initContainers`),
+  ...CONTAINER(`${prefix}.ephemeralContainers`),
+  [`${prefix}.volumes`]: { key: 'name' },
+  [`${prefix}.imagePullSecrets`]: { key: 'name' },
+  [`${prefix}.hostAliases`]: { key: 'ip' },
+  [`${prefix}.resourceClaims`]: { key: 'name' },
+  [`${prefix}.schedulingGates`]: { key: 'name' },
+});
+
 /** Patch strategies of the real built-in types (the `patchStrategy`/`patchMergeKey` struct tags). */
 const STRATEGIES: Record<string, Record<string, ListStrategy>> = {
+  // Helm's upgrades and `kubectl apply` send strategic merge patches of the pod template: without these, a patched
+  // list would replace the stored one and drop every field the patch does not repeat.
+  deployments: { ...POD_SPEC('spec.template.spec'), 'status.conditions': { key: 'type' } },
+  daemonsets: { ...POD_SPEC('spec.template.spec'), 'status.conditions': { key: 'type' } },
   pods: {
-    ...CONTAINER('spec.containers'),
-    ...CONTAINER('spec.initContainers'),
-    ...CONTAINER('spec.ephemeralContainers'),
-    'spec.volumes': { key: 'name' },
-    'spec.imagePullSecrets': { key: 'name' },
-    'spec.hostAliases': { key: 'ip' },
-    'spec.resourceClaims': { key: 'name' },
-    'spec.schedulingGates': { key: 'name' },
+    ...POD_SPEC('spec'),
     'status.conditions': { key: 'type' },
     'status.podIPs': { key: 'ip' },
     'status.hostIPs': { key: 'ip' },
@@ -211,6 +220,20 @@ function reorder(list: unknown[], order: unknown[], key: string | undefined): un
     return { v, rank: r === -1 ? wanted.length + i : r };
   });
   return ranked.sort((a, b) => a.rank - b.rank).map((x) => x.v);
+}
+
+/** Every list with a merge strategy in a built-in type (dotted path → strategy), for the OpenAPI documents. */
+export function listStrategiesOf(plural: string): [string, ListStrategy][] {
+  return Object.entries({ ...METADATA_STRATEGIES, ...(STRATEGIES[plural] ?? {}) });
+}
+
+/**
+ * How the list at `path` (dotted, `[]` for list elements: `spec.containers[].env`) of a built-in type merges, or
+ * undefined for an atomic list (custom resources' lists are all atomic here, the CRD default).
+ */
+export function listStrategyFor(plural: string, path: string, isCustom: boolean): ListStrategy | undefined {
+  if (isCustom) return METADATA_STRATEGIES[path];
+  return METADATA_STRATEGIES[path] ?? STRATEGIES[plural]?.[path];
 }
 
 export function applyStrategicMergePatch(original: KubeObject, patch: unknown, plural: string): KubeObject {

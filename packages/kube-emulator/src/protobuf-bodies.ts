@@ -1,6 +1,6 @@
 /**
  * Decodes the Kubernetes protobuf bodies kubectl's typed generators send (`kubectl create namespace|configmap|
- * secret|serviceaccount`) into JSON objects. Only those kinds are described; anything else is refused with 415.
+ * secret|serviceaccount`, `kubectl auth can-i|whoami`) into JSON objects. Only those kinds are described; anything else is refused with 415.
  * Field numbers follow k8s.io/api's generated.proto.
  */
 import { unsupportedMediaType } from './status-errors.js';
@@ -45,7 +45,36 @@ const objectReference: Schema = {
   5: { name: 'apiVersion', type: 'string' },
 };
 
+const resourceAttributes: Schema = {
+  1: { name: 'namespace', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+  3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' },
+  5: { name: 'resource', type: 'string' },
+  6: { name: 'subresource', type: 'string' },
+  7: { name: 'name', type: 'string' },
+};
+
 const kinds: Record<string, Schema> = {
+  // kubectl auth can-i / can-i --list / whoami (k8s.io/api authorization/v1 and authentication/v1).
+  SelfSubjectAccessReview: {
+    1: { name: 'metadata', type: objectMeta },
+    2: {
+      name: 'spec',
+      type: {
+        1: { name: 'resourceAttributes', type: resourceAttributes },
+        2: {
+          name: 'nonResourceAttributes',
+          type: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } },
+        },
+      },
+    },
+  },
+  SelfSubjectRulesReview: {
+    1: { name: 'metadata', type: objectMeta },
+    2: { name: 'spec', type: { 1: { name: 'namespace', type: 'string' } } },
+  },
+  SelfSubjectReview: { 1: { name: 'metadata', type: objectMeta } },
   Namespace: {
     1: { name: 'metadata', type: objectMeta },
     2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
@@ -152,7 +181,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const ACCEPTED = [
   'application/json',
   'application/yaml',
-  'application/vnd.kubernetes.protobuf (Namespace, ConfigMap, Secret, ServiceAccount)',
+  'application/vnd.kubernetes.protobuf (Namespace, ConfigMap, Secret, ServiceAccount, SelfSubject*Review)',
 ];
 
 /** The JSON form of a `k8s\0`-prefixed runtime.Unknown protobuf body. */

@@ -35,6 +35,10 @@ export interface ResourceType {
   printerColumns: PrinterColumn[];
   /** `metadata.generation` is maintained (CRs and CRDs; not most built-ins, as on the real server). */
   tracksGeneration: boolean;
+  /** A CRD version's `schema.openAPIV3Schema`: custom resources are pruned and validated against it. */
+  schema?: KubeObject;
+  /** A review (SelfSubjectAccessReview...): create only, answered and never stored. */
+  review?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are schemaless JSON here.
@@ -43,6 +47,7 @@ export type KubeObject = Record<string, any>;
 export const VERBS_FULL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 export const VERBS_NAMESPACE = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 export const VERBS_STATUS = ['get', 'patch', 'update'];
+export const VERBS_REVIEW = ['create'];
 
 export function apiVersionOf(rt: Pick<ResourceType, 'group' | 'version'>): string {
   return rt.group === '' ? rt.version : `${rt.group}/${rt.version}`;
@@ -64,10 +69,12 @@ interface BuiltinSpec {
   status?: boolean;
   selectableFields?: string[];
   printerColumns: PrinterColumn[];
+  review?: boolean;
 }
 
 function builtin(spec: BuiltinSpec): ResourceType {
   return {
+    ...(spec.review === true ? { review: true } : {}),
     group: spec.group ?? '',
     version: spec.version ?? 'v1',
     kind: spec.kind,
@@ -194,6 +201,16 @@ export function builtinResourceTypes(): ResourceType[] {
       status: true,
       printerColumns: builtinColumns.nameAndAge,
     }),
+    // Stored only (no eviction API behind it): charts such as deploy/helm/podid render one.
+    builtin({
+      group: 'policy',
+      kind: 'PodDisruptionBudget',
+      plural: 'poddisruptionbudgets',
+      shortNames: ['pdb'],
+      namespaced: true,
+      status: true,
+      printerColumns: builtinColumns.nameAndAge,
+    }),
     ...(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'] as const).map((kind) =>
       builtin({
         group: 'rbac.authorization.k8s.io',
@@ -201,6 +218,23 @@ export function builtinResourceTypes(): ResourceType[] {
         plural: `${kind.toLowerCase()}s`,
         namespaced: !kind.startsWith('Cluster'),
         printerColumns: builtinColumns.nameAndAge,
+      }),
+    ),
+    // Reviews: answered from the emulator's (absent) authorization, never stored.
+    ...(
+      [
+        ['authorization.k8s.io', 'SelfSubjectAccessReview'],
+        ['authorization.k8s.io', 'SelfSubjectRulesReview'],
+        ['authentication.k8s.io', 'SelfSubjectReview'],
+      ] as const
+    ).map(([group, kind]) =>
+      builtin({
+        group,
+        kind,
+        plural: `${kind.toLowerCase()}s`,
+        namespaced: false,
+        printerColumns: builtinColumns.nameAndAge,
+        review: true,
       }),
     ),
     builtin({
@@ -260,7 +294,9 @@ export function resourceTypesFromCrd(crd: KubeObject): ResourceType[] {
     ];
     // Like the real server: Age is the default only when the CRD declares no columns of its own.
     if (extra.length === 0) columns.push({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
+    const schema = v.schema?.openAPIV3Schema;
     result.push({
+      ...(typeof schema === 'object' && schema !== null ? { schema } : {}),
       group: String(spec.group),
       version: String(v.name),
       kind: String(names.kind),

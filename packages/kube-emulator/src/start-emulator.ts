@@ -14,6 +14,7 @@ import { ResourceService } from './resource-service.js';
 import { badRequest, notFound } from './status-errors.js';
 import type { KubeObject, ResourceType } from './resource-types.js';
 import { WatchHub } from './watch-streams.js';
+import { OIDC_JWKS_PATH, ServiceAccountTokenIssuer } from './service-account-tokens.js';
 
 export interface KubeEmulatorOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -35,6 +36,8 @@ export interface KubeEmulatorOptions {
   maxWatchBacklogBytes?: number;
   /** Clock for timestamps and ages (default Date.now). */
   now?: () => number;
+  /** `iss` of service-account tokens (default: the emulator's own URL, whose OIDC discovery documents it serves). */
+  serviceAccountIssuer?: string;
 }
 
 export interface EmulatorAdmin {
@@ -56,6 +59,8 @@ export interface EmulatorAdmin {
 
 export interface KubeEmulator {
   url: string;
+  /** The `iss` of the service-account tokens this server issues. */
+  serviceAccountIssuer: string;
   kubeconfig: Kubeconfig;
   kubeconfigPath: string;
   admin: EmulatorAdmin;
@@ -78,6 +83,11 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? DEFAULT_TOKEN;
   let url = '';
+  const tokens = new ServiceAccountTokenIssuer(
+    () => options.serviceAccountIssuer ?? url,
+    () => `${url}${OIDC_JWKS_PATH}`,
+    now,
+  );
 
   const admin: EmulatorAdmin = {
     closeAllWatches: () => watches.closeAll(),
@@ -103,6 +113,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       token: options.requireToken === true ? token : undefined,
       serverAddress: () => url.replace(/^https?:\/\//, ''),
       admin: (action, body) => runAdminAction(admin, action, body),
+      tokens,
     }),
   );
   // Watches are long-lived; the default request timeout must not cut them.
@@ -120,10 +131,12 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
 
   return {
     url,
+    serviceAccountIssuer: options.serviceAccountIssuer ?? url,
     kubeconfig,
     kubeconfigPath,
     admin,
     close: async () => {
+      service.stop();
       watches.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -16,6 +16,7 @@ export function prepareForCreate(rt: ResourceType, obj: KubeObject, types: TypeR
     const containers: KubeObject[] = obj['spec']?.containers ?? [];
     const hasResources = containers.some((c) => c['resources'] && Object.keys(c['resources']).length > 0);
     obj['status'] = { phase: 'Pending', qosClass: hasResources ? 'Burstable' : 'BestEffort' };
+    defaultServiceAccount(obj);
   } else if (rt.group === '' && rt.plural === 'secrets') {
     if (obj['type'] === undefined || obj['type'] === '') obj['type'] = 'Opaque';
   } else if (rt.group === '' && rt.plural === 'namespaces') {
@@ -36,6 +37,18 @@ export function prepareForCreate(rt: ResourceType, obj: KubeObject, types: TypeR
     // Custom resources with a status subresource drop status on create; built-ins like Node keep it.
     delete obj['status'];
   }
+}
+
+/**
+ * The ServiceAccount admission plugin: a pod without `spec.serviceAccountName` runs as `default`; the deprecated
+ * `spec.serviceAccount` mirrors it. (Unlike the real plugin, a pod naming a missing service account is not refused.)
+ */
+function defaultServiceAccount(pod: KubeObject): void {
+  if (typeof pod['spec'] !== 'object' || pod['spec'] === null) pod['spec'] = {};
+  const spec = pod['spec'];
+  const name = spec.serviceAccountName || spec.serviceAccount || 'default';
+  spec.serviceAccountName = name;
+  spec.serviceAccount = name;
 }
 
 /** Established and NamesAccepted at once: there is no naming conflict check beyond plural uniqueness. */

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { StoredChange } from './object-store.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from './resource-types.js';
 import type { ObjectPredicate } from './selectors.js';
+import { objectJson } from './object-json.js';
 import { expired } from './status-errors.js';
 import { toTable } from './table-output.js';
 import { TypeRegistry } from './type-registry.js';
@@ -78,6 +79,8 @@ export class WatchHub {
         });
         columnsSent = true;
       }
+      // Stored objects are immutable: their JSON is shared with lists and other watches.
+      if (payload === object) return `{"type":${JSON.stringify(type)},"object":${objectJson(object)}}\n`;
       return `${JSON.stringify({ type, object: payload })}\n`;
     };
     const cachedLine = (change: StoredChange, type: string): string => {

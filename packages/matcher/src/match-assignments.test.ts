@@ -333,3 +333,30 @@ describe('matchAssignments: complexity', () => {
     expect(specReads).toBeLessThanOrEqual(4 * n);
   });
 });
+
+describe('matchAssignments: identities that could mean more than one identity (issue 14)', () => {
+  const pods = [pod('default', 'p', { label: 'sel' })];
+  const bindings = [binding('default', 'b', 'id1', 'sel')];
+
+  test('type 0 without clientID is skipped as invalid_identity, naming the object and the field', () => {
+    const result = matchAssignments(pods, bindings, [identity('default', 'id1', { clientID: '' })], open);
+    expect(result.assignments).toEqual([]);
+    expect(result.skipped).toEqual([
+      expect.objectContaining({
+        subject: 'pod_binding',
+        code: 'invalid_identity',
+        message: 'AzureIdentity default/id1: user-assigned identity (type 0) without spec.clientID',
+      }),
+    ]);
+  });
+
+  test('type 0 without resourceID keeps the §2.13 code and text; a service principal without tenant is invalid', () => {
+    const noId = matchAssignments(pods, bindings, [identity('default', 'id1', { resourceID: '' })], open);
+    expect(noId.skipped[0]).toMatchObject({ code: 'invalid_resource_id', message: expect.stringContaining('""') });
+    const sp = identity('default', 'id1', { type: 1 });
+    const { tenantID: _dropped, ...spec } = sp.spec;
+    const result = matchAssignments(pods, bindings, [{ ...sp, spec }], open);
+    expect(result.assignments).toEqual([]);
+    expect(result.skipped[0]).toMatchObject({ code: 'invalid_identity', message: expect.stringContaining('tenantID') });
+  });
+});

@@ -1,12 +1,12 @@
 import {
   type AzureIdentity,
   type AzureIdentityBinding,
-  IdentityType,
-  identityTypeOf,
+  type IdentityValidationCode,
+  invalidResourceIdMessage,
   isNamespacedIdentity,
   type Pod,
   POD_LABEL_KEY,
-  parseUserAssignedIdentityId,
+  validateAzureIdentity,
 } from '@podid/crd-types';
 import { assignedIdentityName } from './assigned-identity-name.js';
 import { objectKey, sortObjects } from './object-order.js';
@@ -52,9 +52,17 @@ interface ResolvedBinding {
   readonly identity: AzureIdentity | undefined;
   /** Namespaced mode is on or the identity is annotated namespaced. */
   readonly namespaced: boolean;
-  /** The §2.13 error text when a type-0 identity has an invalid resourceID. */
-  readonly invalidResourceIdMessage: string | undefined;
+  /** Why the identity cannot be used (`validateAzureIdentity`), when it cannot. */
+  readonly invalid:
+    | { readonly code: PodBindingSkipCode; readonly validation: IdentityValidationCode; readonly message: string }
+    | undefined;
 }
+
+/** Resource ID problems keep their §2.13 skip code; every other invalid spec is `invalid_identity`. */
+const RESOURCE_ID_PROBLEMS: ReadonlySet<IdentityValidationCode> = new Set([
+  'identity_missing_resource_id',
+  'identity_invalid_resource_id',
+]);
 
 function resolveBinding(
   binding: AzureIdentityBinding,
@@ -63,10 +71,19 @@ function resolveBinding(
 ): ResolvedBinding {
   const identityName = binding.spec.azureIdentity ?? '';
   const identity = identitiesByKey.get(objectKey(binding.metadata.namespace, identityName));
-  let invalidResourceIdMessage: string | undefined;
-  if (identity !== undefined && identityTypeOf(identity) === IdentityType.UserAssignedMSI) {
-    const resourceId = parseUserAssignedIdentityId(identity.spec.resourceID ?? '');
-    if (!resourceId.ok) invalidResourceIdMessage = resourceId.error.message;
+  let invalid: ResolvedBinding['invalid'];
+  if (identity !== undefined) {
+    const validation = validateAzureIdentity(identity);
+    if (!validation.ok) {
+      // Resource ID problems keep upstream's §2.13 text; the others name the object and the missing field.
+      invalid = RESOURCE_ID_PROBLEMS.has(validation.code)
+        ? {
+            code: 'invalid_resource_id',
+            validation: validation.code,
+            message: invalidResourceIdMessage(identity.spec.resourceID ?? ''),
+          }
+        : { code: 'invalid_identity', validation: validation.code, message: validation.message };
+    }
   }
   return {
     binding,
@@ -74,7 +91,7 @@ function resolveBinding(
     identityName,
     identity,
     namespaced: identity !== undefined && (options.namespaced || isNamespacedIdentity(identity)),
-    invalidResourceIdMessage,
+    invalid,
   };
 }
 
@@ -145,7 +162,8 @@ function pairSkip(pod: Pod, resolved: ResolvedBinding, code: PodBindingSkipCode,
  * the order of the inputs.
  *
  * Deliberate differences from upstream: finished pods (Succeeded/Failed) get nothing (Q2); names come from
- * {@link assignedIdentityName} (Q1); a type-0 identity with an invalid resourceID is skipped here (§2.13).
+ * {@link assignedIdentityName} (Q1); an identity `validateAzureIdentity` refuses (type 0 without clientID or
+ * with an invalid resourceID, a service principal without its fields, an unknown type) is skipped here (§2.13).
  */
 export function matchAssignments(
   pods: readonly Pod[],
@@ -220,8 +238,8 @@ export function matchAssignments(
         skipped.push(pairSkip(pod, resolved, 'cross_namespace', message));
         continue;
       }
-      if (resolved.invalidResourceIdMessage !== undefined) {
-        skipped.push(pairSkip(pod, resolved, 'invalid_resource_id', resolved.invalidResourceIdMessage));
+      if (resolved.invalid !== undefined) {
+        skipped.push(pairSkip(pod, resolved, resolved.invalid.code, resolved.invalid.message));
         continue;
       }
       const firstNamespace = identityNamespaceByName?.get(identityName);

@@ -48,8 +48,10 @@ export type PodBindingSkipCode =
   | 'identity_not_found'
   /** Namespaced mode or namespaced identity, and the pod is in another namespace (§2.5). */
   | 'cross_namespace'
-  /** Type-0 identity whose `spec.resourceID` fails the §2.13 check. */
+  /** Type-0 identity whose `spec.resourceID` is missing or fails the §2.13 check. */
   | 'invalid_resource_id'
+  /** Any other identity `validateAzureIdentity` refuses (no clientID, service principal fields, unknown type). */
+  | 'invalid_identity'
   /** The pod already gets an identity of the same name from another namespace (checklist row 20). */
   | 'duplicate_identity_name'
   /** The pod already gets this very identity through another binding. */

@@ -1,5 +1,13 @@
 export { type BuildInfo, formatVersionLine, readBuildInfo } from './build-info.js';
-export { type CreateLoggerOptions, createLogger, formatKlogLine, type LogFormat, type Logger } from './logger.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  flushLogger,
+  formatKlogLine,
+  type LogFormat,
+  type Logger,
+  logLine,
+} from './logger.js';
 export {
   type CloudProviderOperation,
   createPodIdentityMetrics,

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { BatchedFdWriter } from './batched-fd-writer.js';
 import { redactSecrets } from './redact.js';
 
 export type LogFormat = 'text' | 'json';
@@ -10,8 +11,13 @@ export interface CreateLoggerOptions {
   readonly format: LogFormat;
   /** klog's `-v`: 0 logs info and above, 4 and above adds debug, 6 and above adds trace. */
   readonly verbosity?: number;
-  /** Where lines go; standard error by default, as klog does. */
-  readonly destination?: NodeJS.WritableStream;
+  /**
+   * Where lines go; standard error by default, as klog does. `{ fd }` queues lines and writes them to that file
+   * descriptor together once per turn of the event loop, and whatever is queued when the process exits
+   * (`process.exit` included, which is how a signal-driven shutdown ends): see BatchedFdWriter. A stream is written
+   * to directly, one write per line.
+   */
+  readonly destination?: NodeJS.WritableStream | { readonly fd: number };
 }
 
 const KLOG_SEVERITY: Readonly<Record<number, string>> = { 10: 'I', 20: 'I', 30: 'I', 40: 'W', 50: 'E', 60: 'F' };
@@ -76,9 +82,67 @@ function redactingChildBindings(logger: Logger): Logger {
   return logger;
 }
 
+/** What `logLine` needs to render a text line itself: only for loggers made by `createLogger` (not children). */
+interface TextSink {
+  readonly stream: { write(line: string): unknown };
+  readonly prefix: string;
+}
+const textSinks = new WeakMap<Logger, TextSink>();
+
+const SEVERITY_BY_NAME = { info: 'I', warn: 'W', error: 'E' } as const;
+
+/**
+ * One line on a hot path (NMI's per-request line). For a text logger made by `createLogger` the klog line is rendered
+ * straight from the fields (plain JSON values, as request lines carry), exactly as `formatKlogLine` renders pino's JSON of them, without pino serialising
+ * them to JSON and the text hook parsing that JSON back (about 10 µs of a 15 µs line). Any other logger (JSON
+ * format, a child with bindings) logs through pino as usual. Secrets are redacted either way.
+ */
+export function logLine(
+  logger: Logger,
+  level: keyof typeof SEVERITY_BY_NAME,
+  fields: Record<string, unknown>,
+  message: string,
+): void {
+  const sink = textSinks.get(logger);
+  if (sink === undefined) {
+    logger[level](fields, message);
+    return;
+  }
+  if (!logger.isLevelEnabled(level)) return;
+  const safe = redactSecrets(fields);
+  let text = `${SEVERITY_BY_NAME[level]}${klogStamp(Date.now())}${sink.prefix}${message}`;
+  for (const key in safe) {
+    const value = safe[key];
+    // JSON.stringify drops undefined values; so does pino.
+    if (value !== undefined && !KLOG_HEADER_FIELDS.has(key)) text += ` ${key}=${klogValue(value)}`;
+  }
+  sink.stream.write(`${text}\n`);
+}
+
+/** Characters JSON.stringify escapes in a string. */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/;
+
+/** `JSON.stringify(value)`, without its cost for the plain strings and finite numbers request lines are made of. */
+function klogValue(value: unknown): string {
+  if (typeof value === 'string') return NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return JSON.stringify(value) ?? 'null';
+}
+
+function destinationStream(destination: CreateLoggerOptions['destination']): DestinationStream {
+  if (destination === undefined) return process.stderr;
+  if ('fd' in destination) return new BatchedFdWriter(destination.fd);
+  return destination as DestinationStream;
+}
+
+/** Writes out whatever an asynchronous destination still holds (a no-op for streams). */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
 /** The process logger: pino, with secrets redacted, in klog-like text or JSON lines. */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const target = options.destination ?? process.stderr;
+  const target = destinationStream(options.destination);
   const loggerOptions: LoggerOptions = {
     level: levelFor(options.verbosity ?? 0),
     base: { pid: process.pid, component: options.component },
@@ -87,5 +151,12 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     // Text lines are rendered from each JSON line as pino writes it: one write per line, no second stream.
     ...(options.format === 'text' ? { hooks: { streamWrite: formatKlogLine } } : {}),
   };
-  return redactingChildBindings(pino(loggerOptions, target as DestinationStream));
+  const logger = redactingChildBindings(pino(loggerOptions, target));
+  if (options.format === 'text') {
+    textSinks.set(logger, {
+      stream: target,
+      prefix: ` ${String(process.pid).padStart(7)} ${options.component.toLowerCase()}] `,
+    });
+  }
+  return logger;
 }

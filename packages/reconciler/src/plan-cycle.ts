@@ -78,7 +78,10 @@ export function planCycle(input: PlanCycleInput): Plan {
       continue;
     }
     if (place.kind === 'unmappable') {
-      diagnostics.unmappable(nodeName, place.providerID, `${namespace}/${name}`, 'not assigned');
+      diagnostics.unmappable(nodeName, place.providerID, `${namespace}/${name}`, 'not assigned', {
+        namespace: assignment.podNamespace,
+        name: assignment.podName,
+      });
       continue;
     }
     const resourceId = resourceIds.of(assignment.identity);
@@ -87,7 +90,8 @@ export function planCycle(input: PlanCycleInput): Plan {
       diagnostics.missingResourceId(assignment);
       continue;
     }
-    const { work } = place;
+    // A federated identity needs nothing from ARM: its objects go in their own bucket, never behind this target's update.
+    const work = isFederated(assignment.identity) ? place.work.federatedWork() : place.work;
     work.usage.record(assignment.identity);
     if (existing !== undefined && recordsSameAssignment(existing, assignment)) {
       if (countsAsAssigned(existing)) {
@@ -142,7 +146,12 @@ export function planCycle(input: PlanCycleInput): Plan {
           place.providerID,
           `${assigned.metadata.namespace}/${assigned.metadata.name}`,
           'release held: its identity may be on an unknown VM',
+          assigned.spec.pod ? { namespace: assigned.spec.podNamespace ?? '', name: assigned.spec.pod } : undefined,
         );
+      continue;
+    }
+    if (isFederated(assigned.spec.azureIdentityRef)) {
+      place.work.federatedWork().release(nodeName, { object: assigned, removesResourceId: undefined });
       continue;
     }
     const removesResourceId = policy.resourceIdToRemove(assigned, place.work.usage);
@@ -152,6 +161,8 @@ export function planCycle(input: PlanCycleInput): Plan {
   const targets: TargetPlan[] = [];
   for (const work of new Set([...places.values()].flatMap((p) => (p.kind === 'target' ? [p.work] : [])))) {
     if (work.hasWork()) targets.push(work.toPlan());
+    const federated = work.federatedWorkIfAny();
+    if (federated?.hasWork()) targets.push(federated.toPlan());
   }
   targets.sort((a, b) => compare(a.key, b.key));
   return { targets, releasesWithoutArm, diagnostics: diagnostics.entries };
@@ -180,6 +191,17 @@ function placeNodes(nodes: readonly ClusterNode[], vmLocation: VmLocation): Map<
   }
   return places;
 }
+
+/**
+ * Type 3 (podid's federated identity): NMI exchanges the pod's service-account token, so nothing is assigned to a
+ * VM/VMSS and the AzureAssignedIdentity can be `Assigned` as soon as it is written.
+ */
+function isFederated(identity: AzureIdentity | undefined): boolean {
+  return identity !== undefined && identityTypeOf(identity) === IdentityType.FederatedIdentity;
+}
+
+/** Key suffix of a target's federated bucket: a plan of its own with an empty ARM delta. */
+export const FEDERATED_PLAN_KEY_SUFFIX = '#federated';
 
 /** Lower-cased resourceID per AzureIdentity object: the matcher shares one object across all pods it binds. */
 class ResourceIdCache {
@@ -224,11 +246,25 @@ class TargetWork {
   readonly #add = new Set<string>();
   readonly #remove = new Set<string>();
   readonly #confirmed = new Set<string>();
+  #federated: TargetWork | undefined;
 
   constructor(
     readonly key: string,
     readonly target: ArmTarget,
   ) {}
+
+  /**
+   * The same target's bucket for federated identities: its plan has no ARM delta, so the executor writes its objects
+   * straight as `Assigned` while this target's own ARM update (if any) is still running.
+   */
+  federatedWork(): TargetWork {
+    this.#federated ??= new TargetWork(`${this.key}${FEDERATED_PLAN_KEY_SUFFIX}`, this.target);
+    return this.#federated;
+  }
+
+  federatedWorkIfAny(): TargetWork | undefined {
+    return this.#federated;
+  }
 
   addPending(nodeName: string, pending: PendingAssignment): void {
     this.#nodeNames.add(nodeName);
@@ -288,6 +324,7 @@ class DiagnosticLog {
       message: `AzureAssignedIdentity ${key} is desired twice; the first assignment is kept`,
       nodeName: assignment.nodeName,
       assignedIdentity: key,
+      pod: { namespace: assignment.podNamespace, name: assignment.podName },
     });
   }
 
@@ -298,6 +335,7 @@ class DiagnosticLog {
       message: `${key}: user-assigned identity ${assignment.identity.metadata.namespace}/${assignment.identity.metadata.name} has no resourceID; not assigned`,
       nodeName: assignment.nodeName,
       assignedIdentity: key,
+      pod: { namespace: assignment.podNamespace, name: assignment.podName },
     });
   }
 
@@ -309,16 +347,24 @@ class DiagnosticLog {
       message: `node ${nodeName} not found: ${key} is not assigned this cycle`,
       nodeName,
       assignedIdentity: key,
+      pod: { namespace: assignment.podNamespace, name: assignment.podName },
     });
   }
 
-  unmappable(nodeName: string, providerID: string, key: string, consequence: string): void {
+  unmappable(
+    nodeName: string,
+    providerID: string,
+    key: string,
+    consequence: string,
+    pod: { namespace: string; name: string } | undefined,
+  ): void {
     if (!this.#unmappableNodes.has(nodeName)) {
       this.#unmappableNodes.add(nodeName);
       this.entries.push({
         code: 'unmappable_provider_id',
         message: `node ${nodeName} has providerID ${JSON.stringify(providerID)}, which names no Azure VM or VMSS`,
         nodeName,
+        providerID,
       });
     }
     this.entries.push({
@@ -326,6 +372,7 @@ class DiagnosticLog {
       message: `${key} on node ${nodeName}: ${consequence}`,
       nodeName,
       assignedIdentity: key,
+      ...(pod === undefined ? {} : { pod }),
     });
   }
 }

@@ -83,6 +83,10 @@ export interface PlanDiagnostic {
   readonly nodeName: string;
   /** `namespace/name` of the AzureAssignedIdentity concerned, when there is one. */
   readonly assignedIdentity?: string;
+  /** The pod the assignment is for, when there is one (so its owner can be told, e.g. with an Event). */
+  readonly pod?: { readonly namespace: string; readonly name: string };
+  /** The node's providerID, for `unmappable_provider_id` (empty when the node has none). */
+  readonly providerID?: string;
 }
 
 /** The result of one sync cycle's planning. Empty `targets` and `releasesWithoutArm` = nothing to do. */

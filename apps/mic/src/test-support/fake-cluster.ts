@@ -65,6 +65,8 @@ export class FakeSource<T extends { metadata: { name: string; namespace?: string
 export class FakeAssignedIdentityStore implements AssignedIdentityWriter {
   readonly server = new Map<string, AzureAssignedIdentity>();
   readonly writes: string[] = [];
+  /** Every remove fails, as a DELETE the API server keeps refusing. */
+  failRemoves = false;
   private resourceVersion = 100;
   constructor(private readonly source: FakeSource<AzureAssignedIdentity>) {}
 
@@ -96,6 +98,7 @@ export class FakeAssignedIdentityStore implements AssignedIdentityWriter {
   }
   async remove(object: AzureAssignedIdentity) {
     this.writes.push(`remove ${this.key(object)}`);
+    if (this.failRemoves) throw new Error(`InternalError: delete ${this.key(object)} refused`);
     this.server.delete(this.key(object));
     this.source.remove(object.metadata.namespace, object.metadata.name ?? '');
   }

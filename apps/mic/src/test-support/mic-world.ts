@@ -173,12 +173,12 @@ export class MicWorld {
   }
 
   /** Starts the built MIC against both emulators with fast, test-friendly settings. */
-  startMic(extraArgs: string[] = [], instance = 'mic-0'): MicProcess {
+  startMic(extraArgs: string[] = [], instance = 'mic-0', kubeconfigPath = this.kube.kubeconfigPath): MicProcess {
     const child = spawn(
       process.execPath,
       [
         MIC_MAIN,
-        `--kubeconfig=${this.kube.kubeconfigPath}`,
+        `--kubeconfig=${kubeconfigPath}`,
         `--cloudconfig=${path.join(this.dir, 'azure.json')}`,
         '--http-probe-port=0',
         '--prometheus-port=0',

@@ -27,7 +27,7 @@ const [url, intervalMs, maxRequests] = process.argv.slice(1);
 let stopped = false;
 process.stdin.on('data', () => { stopped = true; });
 const once = () => new Promise((resolve) => {
-  const req = http.get(url, { headers: { Metadata: 'true' }, agent: false, timeout: 8000 }, (res) => {
+  const req = http.get(url, { headers: { Metadata: 'true' }, agent: false, timeout: 30000 }, (res) => {
     let body = '';
     res.setEncoding('utf8');
     res.on('data', (chunk) => { body += chunk; });

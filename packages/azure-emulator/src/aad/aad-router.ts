@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { countRequest, type EmulatorContext } from '../emulator-context.js';
 import { readBody, sendJson } from '../http/json-response.js';
-import type { ServicePrincipalRecord } from '../state/azure-state.js';
+import type { ServicePrincipalRecord, UserAssignedIdentityRecord } from '../state/azure-state.js';
+import { FederatedCredentialStore } from '../state/federated-credentials.js';
 import { AadError, missingParameter } from './aad-error.js';
 import { verifyClientAssertion } from './client-assertion.js';
+import { FederatedAssertionVerifier } from './federated-assertion.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token\/?$/i;
@@ -21,7 +23,11 @@ export function issuerFor(aadUrl: string, tenantId: string): string {
  * assertion), OIDC metadata, JWKS and instance discovery.
  */
 export class AadRouter {
-  constructor(private readonly ctx: EmulatorContext) {}
+  private readonly federated: FederatedAssertionVerifier;
+
+  constructor(private readonly ctx: EmulatorContext) {
+    this.federated = new FederatedAssertionVerifier(ctx.now);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -47,7 +53,7 @@ export class AadRouter {
           return;
         }
         const v2 = token[2] !== undefined;
-        sendJson(res, 200, this.issueToken(token[1]!, v2, new URLSearchParams(body)), {
+        sendJson(res, 200, await this.issueToken(token[1]!, v2, new URLSearchParams(body)), {
           'Cache-Control': 'no-store, no-cache',
         });
         return;
@@ -91,7 +97,7 @@ export class AadRouter {
     return new Set([`${base}/oauth2/v2.0/token`, `${base}/oauth2/token`, `${base}/`, base, `${base}/v2.0`]);
   }
 
-  private issueToken(tenantId: string, v2: boolean, form: URLSearchParams): Record<string, unknown> {
+  private async issueToken(tenantId: string, v2: boolean, form: URLSearchParams): Promise<Record<string, unknown>> {
     this.requireTenant(tenantId);
     const grantType = form.get('grant_type');
     if (!grantType) throw missingParameter('grant_type');
@@ -107,7 +113,9 @@ export class AadRouter {
     if (!clientId) throw missingParameter('client_id');
     const audience = v2 ? this.audienceFromScope(form.get('scope')) : this.audienceFromResource(form.get('resource'));
     const sp = this.ctx.state.getServicePrincipal(tenantId, clientId);
-    if (!sp) {
+    // A user-assigned identity is an app AAD knows by client ID; it can only sign in with a federated credential.
+    const identity = sp ? undefined : this.ctx.state.findUserAssignedIdentityByClientId(tenantId, clientId);
+    if (!sp && !identity) {
       throw new AadError(
         400,
         'unauthorized_client',
@@ -115,18 +123,37 @@ export class AadRouter {
         `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
       );
     }
-    this.authenticateClient(sp, form);
+    const assertion = form.get('client_assertion');
+    const federated =
+      assertion !== null &&
+      form.get('client_assertion_type') === JWT_BEARER &&
+      (identity !== undefined || FederatedAssertionVerifier.isFederated(assertion, clientId));
+    if (federated) {
+      await this.federated.verify(assertion, this.federatedCredentialsOf(tenantId, clientId, identity));
+    } else if (sp) {
+      this.authenticateClient(sp, form);
+    } else {
+      throw new AadError(
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
+    }
+    const subject = identity ?? sp!;
     const { token, claims } = this.ctx.signer.sign(
       {
         aud: audience,
-        iss: issuerFor(this.ctx.urls.aad, sp.tenantId),
-        tid: sp.tenantId,
-        appid: sp.clientId,
-        azp: sp.clientId,
-        oid: sp.objectId,
-        sub: sp.objectId,
+        iss: issuerFor(this.ctx.urls.aad, subject.tenantId),
+        tid: subject.tenantId,
+        appid: subject.clientId,
+        azp: subject.clientId,
+        oid: identity ? identity.principalId : sp!.objectId,
+        sub: identity ? identity.principalId : sp!.objectId,
         idtyp: 'app',
         ver: v2 ? '2.0' : '1.0',
+        // The same claims as the token IMDS issues for this identity, so applications cannot tell the difference.
+        ...(identity ? { xms_mirid: identity.id } : {}),
       },
       this.ctx.tokenLifetimeSeconds,
     );
@@ -143,6 +170,14 @@ export class AadRouter {
       resource: form.get('resource')!,
       access_token: token,
     };
+  }
+
+  /** A user-assigned identity's credentials (ARM), or an app registration's (seeded through the admin API). */
+  private federatedCredentialsOf(tenantId: string, clientId: string, identity: UserAssignedIdentityRecord | undefined) {
+    const store = this.ctx.state.federatedCredentials;
+    return identity
+      ? store.list(FederatedCredentialStore.identityOwner(identity.id))
+      : store.list(FederatedCredentialStore.appOwner(tenantId, clientId));
   }
 
   private audienceFromScope(scope: string | null): string {

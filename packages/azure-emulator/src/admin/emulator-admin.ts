@@ -13,6 +13,7 @@ import type {
   SubscriptionRecord,
   UserAssignedIdentityRecord,
 } from '../state/azure-state.js';
+import { type FederatedCredentialRecord, FederatedCredentialStore } from '../state/federated-credentials.js';
 import { normalizeResourceId } from '../state/resource-id.js';
 import { certificateThumbprints } from '../tls/certificates.js';
 
@@ -166,6 +167,42 @@ export class EmulatorAdmin {
   }
 
   /** The IMDS endpoint of a node. */
+  /**
+   * Adds (or updates) a federated identity credential, on a user-assigned identity (`identityId`, as ARM's PUT does)
+   * or on an app registration (`tenantId` + `clientId` of a service principal), with Azure's limits.
+   */
+  addFederatedCredential(
+    owner: { identityId: string } | { tenantId: string; clientId: string },
+    credential: { name: string; issuer: string; subject: string; audiences?: string[] },
+  ): FederatedCredentialRecord {
+    let ownerKey: string;
+    let id: string;
+    if ('identityId' in owner) {
+      const identity = this.ctx.state.getUserAssignedIdentity(owner.identityId);
+      if (!identity) throw new AdminError('NotFound', `identity ${owner.identityId} does not exist`);
+      ownerKey = FederatedCredentialStore.identityOwner(identity.id);
+      id = `${identity.id}/federatedIdentityCredentials/${credential.name}`;
+    } else {
+      if (!this.ctx.state.getServicePrincipal(owner.tenantId, owner.clientId)) {
+        throw new AdminError('NotFound', `service principal ${owner.clientId} does not exist in ${owner.tenantId}`);
+      }
+      ownerKey = FederatedCredentialStore.appOwner(owner.tenantId, owner.clientId);
+      id = `${owner.tenantId}/${owner.clientId}/${credential.name}`;
+    }
+    const result = this.ctx.state.federatedCredentials.put(ownerKey, id, credential.name, {
+      issuer: credential.issuer,
+      subject: credential.subject,
+      audiences: credential.audiences ?? ['api://AzureADTokenExchange'],
+    });
+    if (!result.ok) throw new AdminError('InvalidArgument', `federated credential refused: ${result.problem.kind}`);
+    return result.record;
+  }
+
+  /** The federated credentials of a user-assigned identity, in creation order. */
+  federatedCredentials(identityId: string): FederatedCredentialRecord[] {
+    return this.ctx.state.federatedCredentials.list(FederatedCredentialStore.identityOwner(identityId));
+  }
+
   imdsEndpoint(nodeName: string): ImdsEndpoint | undefined {
     return this.imds.get(nodeName);
   }

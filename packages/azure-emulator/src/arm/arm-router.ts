@@ -8,6 +8,7 @@ import { parseUserAssignedIdentityId, scaleSetId, virtualMachineId } from '../st
 import { authenticateArmRequest } from './arm-authentication.js';
 import { ArmError } from './arm-error.js';
 import { applyIdentityPatch, type IdentityLookupResult } from './identity-patch.js';
+import { type FederatedCredentialRoute, handleFederatedCredential } from './federated-credential-resources.js';
 import { getUserAssignedIdentity, putUserAssignedIdentity } from './identity-resources.js';
 import { computeToJson } from './resource-json.js';
 import { listSubscriptions } from './subscription-list.js';
@@ -21,6 +22,9 @@ export type ArmOperationKind =
   | 'vmss_update'
   | 'identity_get'
   | 'identity_put'
+  | 'federated_credential_get'
+  | 'federated_credential_put'
+  | 'federated_credential_delete'
   | 'operation_get'
   | 'subscription_list'
   | 'unknown';
@@ -30,6 +34,7 @@ const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 type Route =
   | { type: 'compute'; kind: ComputeKind; subscriptionId: string; resourceGroup: string; name: string }
   | { type: 'identity'; subscriptionId: string; resourceGroup: string; name: string }
+  | ({ type: 'federatedCredential' } & FederatedCredentialRoute)
   | { type: 'operationStatus'; subscriptionId: string; operationId: string }
   | { type: 'operationResult'; subscriptionId: string; operationId: string }
   | { type: 'subscriptionList'; subscriptionId?: undefined }
@@ -37,6 +42,8 @@ type Route =
 
 const RESOURCE_PATH =
   /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/(microsoft\.compute\/virtualmachines|microsoft\.compute\/virtualmachinescalesets|microsoft\.managedidentity\/userassignedidentities)\/([^/]+)\/?$/i;
+const FEDERATED_CREDENTIAL_PATH =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.managedidentity\/userassignedidentities\/([^/]+)\/federatedidentitycredentials(?:\/([^/]+))?\/?$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/microsoft\.compute\/locations\/[^/]+\/(operations|operationresults)\/([^/]+)\/?$/i;
 const SUBSCRIPTION_PREFIX = /^\/subscriptions\/([^/]+)/i;
@@ -58,6 +65,16 @@ function route(pathname: string): Route {
     const kind: ComputeKind = lowered.endsWith('virtualmachines') ? 'virtualMachine' : 'virtualMachineScaleSet';
     return { type: 'compute', kind, subscriptionId, resourceGroup, name };
   }
+  const fic = FEDERATED_CREDENTIAL_PATH.exec(pathname);
+  if (fic) {
+    return {
+      type: 'federatedCredential',
+      subscriptionId: fic[1]!,
+      resourceGroup: fic[2]!,
+      name: fic[3]!,
+      credential: fic[4] === undefined ? undefined : decodeURIComponent(fic[4]),
+    };
+  }
   const operation = OPERATION_PATH.exec(pathname);
   if (operation) {
     const type = operation[2]!.toLowerCase() === 'operations' ? 'operationStatus' : 'operationResult';
@@ -73,6 +90,12 @@ function operationKind(r: Route, method: string): ArmOperationKind {
       return r.kind === 'virtualMachine' ? (write ? 'vm_update' : 'vm_get') : write ? 'vmss_update' : 'vmss_get';
     case 'identity':
       return write ? 'identity_put' : 'identity_get';
+    case 'federatedCredential':
+      return method === 'DELETE'
+        ? 'federated_credential_delete'
+        : write
+          ? 'federated_credential_put'
+          : 'federated_credential_get';
     case 'operationStatus':
     case 'operationResult':
       return 'operation_get';
@@ -83,7 +106,13 @@ function operationKind(r: Route, method: string): ArmOperationKind {
   }
 }
 
-function faultError(status: number, retryAfterSeconds: number): ArmError {
+function faultError(status: number, retryAfterSeconds: number, message?: string): ArmError {
+  if (message !== undefined) {
+    const code = status === 429 ? 'TooManyRequests' : status >= 500 ? 'InternalServerError' : 'BadRequest';
+    const headers: Record<string, string> =
+      status === 429 || status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {};
+    return new ArmError(status, code, message, headers);
+  }
   if (status === 429) {
     return new ArmError(
       429,
@@ -142,7 +171,7 @@ export class ArmRouter {
       const caller = authenticateArmRequest(this.ctx, req);
       const budgetHeaders = this.spendBudget(r.subscriptionId ?? '', method);
       const fault = this.ctx.armFaults.take(kind);
-      if (fault) throw faultError(fault.status, fault.retryAfterSeconds);
+      if (fault) throw faultError(fault.status, fault.retryAfterSeconds, fault.message);
       this.requireApiVersion(url);
       const result = await this.dispatch(r, method, url, rawBody, caller);
       if (patchEntry) patchEntry.status = result.status;
@@ -235,6 +264,9 @@ export class ArmRouter {
       if (method === 'GET') return getUserAssignedIdentity(this.ctx, r);
       if (method === 'PUT') return putUserAssignedIdentity(this.ctx, r, parseJsonBody(rawBody));
       throw methodNotAllowed(method);
+    }
+    if (r.type === 'federatedCredential') {
+      return handleFederatedCredential(this.ctx, r, method, url, () => parseJsonBody(rawBody));
     }
     const scope = { subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup };
     const id = r.kind === 'virtualMachine' ? virtualMachineId(scope, r.name) : scaleSetId(scope, r.name);

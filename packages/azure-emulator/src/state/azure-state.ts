@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FederatedCredentialStore } from './federated-credentials.js';
 import {
   normalizeResourceId,
   type ParsedIdentityId,
@@ -114,6 +115,8 @@ export class AzureState {
   readonly servicePrincipals = new Map<string, ServicePrincipalRecord>();
   /** Identity IDs whose `assign/action` the ARM caller is denied (answered with LinkedAuthorizationFailed). */
   readonly assignDenied = new Set<string>();
+  /** Federated identity credentials of user-assigned identities (ARM) and app registrations (seeded). */
+  readonly federatedCredentials = new FederatedCredentialStore();
 
   addSubscription(subscriptionId: string, tenantId: string): SubscriptionRecord {
     const record = { subscriptionId, tenantId };
@@ -161,6 +164,16 @@ export class AzureState {
 
   getUserAssignedIdentity(id: string): UserAssignedIdentityRecord | undefined {
     return this.identities.get(normalizeResourceId(id));
+  }
+
+  /** The user-assigned identity whose client ID this is in that tenant (AAD knows identities by client ID). */
+  findUserAssignedIdentityByClientId(tenantId: string, clientId: string): UserAssignedIdentityRecord | undefined {
+    const tenant = tenantId.toLowerCase();
+    const client = clientId.toLowerCase();
+    for (const record of this.identities.values()) {
+      if (record.clientId.toLowerCase() === client && record.tenantId.toLowerCase() === tenant) return record;
+    }
+    return undefined;
   }
 
   addCompute(

@@ -44,16 +44,19 @@ const azureIdentity = resource(
     metadata: unusedMeta,
     type: {
       type: 'integer',
+      enum: [0, 1, 2, 3],
       description:
-        '0 = user-assigned managed identity, 1 = service principal with secret, 2 = service principal with certificate.',
+        '0 = user-assigned managed identity, 1 = service principal with secret, 2 = service principal with certificate, 3 = federated identity (podid: the pod service-account token is exchanged at AAD; no VM assignment).',
     },
-    resourceID: string('ARM resource ID of the user-assigned identity (type 0).'),
+    resourceID: string(
+      'ARM resource ID of the user-assigned identity (type 0; optional for type 3, where MIC may manage its federated credentials).',
+    ),
     clientID: string('Client (application) ID of the identity.'),
     clientPassword: object(
       { name: string('Secret name.'), namespace: string('Secret namespace.') },
       'Secret holding the service principal credentials (types 1 and 2).',
     ),
-    tenantID: string('Tenant of the service principal (types 1 and 2).'),
+    tenantID: string('Tenant of the service principal or federated identity (types 1, 2 and 3).'),
     auxiliaryTenantIDs: {
       type: 'array',
       nullable: true,

@@ -5,6 +5,7 @@ export interface OpenApiSchema {
   readonly format?: 'int32' | 'int64';
   readonly description?: string;
   readonly nullable?: boolean;
+  readonly enum?: readonly (string | number)[];
   readonly properties?: Readonly<Record<string, OpenApiSchema>>;
   readonly items?: OpenApiSchema;
   readonly additionalProperties?: OpenApiSchema;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { azureIdentityBindingSchema } from './azure-identity-binding.js';
-import { azureIdentitySchema } from './azure-identity.js';
+import { azureIdentityRefSchema } from './azure-identity.js';
 import { listMetaSchema, objectMetaSchema, unusedObjectMetaSchema } from './object-meta.js';
 
 /**
@@ -9,7 +9,7 @@ import { listMetaSchema, objectMetaSchema, unusedObjectMetaSchema } from './obje
  */
 export const azureAssignedIdentitySpecSchema = z.looseObject({
   metadata: unusedObjectMetaSchema.optional(),
-  azureIdentityRef: azureIdentitySchema.optional(),
+  azureIdentityRef: azureIdentityRefSchema.optional(),
   azureBindingRef: azureIdentityBindingSchema.optional(),
   pod: z.string().optional(),
   podNamespace: z.string().optional(),

@@ -1,5 +1,5 @@
 import type { AzureIdentity, Pod } from '@podid/crd-types';
-import { managedModeCandidates } from '@podid/matcher';
+import { identityMatchesRequest, managedModeCandidates } from '@podid/matcher';
 import { type IdentityRequest, chooseIdentity } from './identity-request.js';
 import { type ManagedIdentitySource, isImmediate } from './lookups.js';
 
@@ -18,6 +18,24 @@ export async function lookupManagedIdentity(
     source.identitiesInNamespace(namespace),
   ]);
   return chooseIdentity(managedModeCandidates(pod, bindings, identities), request);
+}
+
+/** Every identity `lookupManagedIdentity` could choose from for this request (see `lookupStandardCandidates`). */
+export async function managedIdentityCandidates(
+  pod: Pod,
+  request: IdentityRequest,
+  source: ManagedIdentitySource,
+): Promise<AzureIdentity[]> {
+  const namespace = pod.metadata.namespace;
+  const [bindings, identities] = await Promise.all([
+    source.bindingsInNamespace(namespace),
+    source.identitiesInNamespace(namespace),
+  ]);
+  const candidates = managedModeCandidates(pod, bindings, identities);
+  chooseIdentity(candidates, request);
+  return request.clientId || request.resourceId
+    ? candidates.filter((identity) => identityMatchesRequest(identity, request))
+    : candidates;
 }
 
 /** `lookupManagedIdentity`'s answer when both lookups answer from memory and an identity qualifies; else undefined. */

@@ -1,5 +1,5 @@
 import type { AzureAssignedIdentity, AzureIdentity, Pod } from '@podid/crd-types';
-import { AssignedIdentityState, POD_LABEL_KEY } from '@podid/crd-types';
+import { AssignedIdentityState, POD_LABEL_KEY, redactClientId } from '@podid/crd-types';
 import { identityMatchesRequest, identityUsableFromNamespace } from '@podid/matcher';
 import { NmiError, describeError } from '../errors.js';
 import { type IdentityRequest, chooseIdentity } from './identity-request.js';
@@ -54,12 +54,17 @@ function notAssignedError(
   attempts: number,
   options: StandardLookupOptions,
   lastError: unknown,
+  request?: IdentityRequest,
 ): NmiError {
   const seconds = options.retryIntervalMs / 1000;
   const errorText = lastError === undefined ? '<nil>' : describeError(lastError);
+  // Upstream names the requested client ID (redacted; empty when only msi_res_id was given) in the CREATED-state
+  // failure of a request that selected an identity, and only there (§3.7).
+  const selected = request !== undefined && Boolean(request.clientId || request.resourceId);
+  const prefix = selected ? `clientID in request: ${redactClientId(request.clientId)}, ` : '';
   return new NmiError(
     'identity-not-assigned',
-    `getting assigned identities for pod ${namespace}/${podName} in ${state} state failed after ${attempts} attempts, ` +
+    `${prefix}getting assigned identities for pod ${namespace}/${podName} in ${state} state failed after ${attempts} attempts, ` +
       `retry duration [${seconds}]s, error: ${errorText}. Check MIC pod logs for identity assignment errors`,
   );
 }
@@ -120,7 +125,15 @@ async function findAssignedIdentities(
     const ready = readyIdentities(groups);
     if (ready) return ready;
     if (groups.created.length === 0 && attempt >= options.retryAttemptsForCreated) {
-      throw notAssignedError(namespace, podName, 'CREATED', options.retryAttemptsForCreated, options, lastError);
+      throw notAssignedError(
+        namespace,
+        podName,
+        'CREATED',
+        options.retryAttemptsForCreated,
+        options,
+        lastError,
+        request,
+      );
     }
     const intervalEnds = options.clock.now() + options.retryIntervalMs;
     for (;;) {
@@ -186,17 +199,51 @@ export async function lookupStandardIdentity(
   abortable: Abortable,
   pod?: Pod,
 ): Promise<AzureIdentity> {
-  if (pod && (await hasNoAssignedIdentities(namespace, podName, options))) {
-    const reason = await assignmentImpossibleReason(pod, options);
-    if (reason) {
-      throw new NmiError(
-        'identity-not-found',
-        `getting assigned identities for pod ${namespace}/${podName} failed: ${reason}. No identity will be assigned until that changes`,
-      );
-    }
-  }
+  await refuseIfAssignmentImpossible(namespace, podName, options, pod);
   const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
   return chooseUsable(assigned, namespace, request, options);
+}
+
+/** Throws the final 404 at once when `assignmentImpossibleReason` says no identity can come. */
+async function refuseIfAssignmentImpossible(
+  namespace: string,
+  podName: string,
+  options: StandardLookupOptions,
+  pod: Pod | undefined,
+): Promise<void> {
+  if (!pod || !(await hasNoAssignedIdentities(namespace, podName, options))) return;
+  const reason = await assignmentImpossibleReason(pod, options);
+  if (reason) {
+    throw new NmiError(
+      'identity-not-found',
+      `getting assigned identities for pod ${namespace}/${podName} failed: ${reason}. No identity will be assigned until that changes`,
+    );
+  }
+}
+
+/**
+ * Every identity the pod may use that matches the request's client_id / msi_res_id (all of them when neither was
+ * given), after the same wait as `lookupStandardIdentity`: for selectors the identity objects do not carry (the
+ * object ID), which the caller then checks against each candidate's tokens. Nothing usable is upstream's 404 text.
+ */
+export async function lookupStandardCandidates(
+  namespace: string,
+  podName: string,
+  request: IdentityRequest,
+  options: StandardLookupOptions,
+  abortable: Abortable,
+  pod?: Pod,
+): Promise<AzureIdentity[]> {
+  await refuseIfAssignmentImpossible(namespace, podName, options, pod);
+  const assigned = await findAssignedIdentities(namespace, podName, request, options, abortable);
+  const usable = assigned.filter((identity) =>
+    identityUsableFromNamespace(identity, namespace, { namespaced: options.forceNamespaced }),
+  );
+  // chooseIdentity throws upstream's "no azure identity found" when nothing qualifies.
+  chooseIdentity(usable, request);
+  return request.clientId || request.resourceId
+    ? usable.filter((identity) => identityMatchesRequest(identity, request))
+    : usable;
 }
 
 /**

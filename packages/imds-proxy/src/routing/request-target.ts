@@ -56,6 +56,7 @@ const PLAIN_TOKEN_PATH = /^\/[mM][eE][tT][aA][dD][aA][tT][aA]\/identity\/oauth2\
  */
 const TOKEN_LOOKALIKE = /metadata\/identity.*oauth2.*token/;
 const TOKEN_PREFIX = '/metadata/identity/oauth2/token';
+const IDENTITY_PREFIX = '/metadata/identity';
 
 function refuse(reason: string): RefusedTarget {
   return { canonical: false, reason };
@@ -86,6 +87,10 @@ function routeOf(path: string, foldedPath: string): TargetRoute {
   if (foldedPath.startsWith(TOKEN_PREFIX) || TOKEN_LOOKALIKE.test(foldedPath)) {
     return PLAIN_TOKEN_PATH.test(path) ? 'token' : 'invalid-token-path';
   }
+  // Everything else IMDS serves under /metadata/identity is about the node's own identities, and some of it issues
+  // credentials: MSI v2's `issuecredential` answers a CSR with an X.509 credential of the VM's identity, which the
+  // caller trades for tokens at Entra ID with no NMI in the way. A pod gets identities only through the token route.
+  if (foldedPath.startsWith(IDENTITY_PREFIX)) return 'invalid-token-path';
   // A plain prefix, as upstream's mux (`/host/tokenfoo` reaches the host handler, which checks its caller).
   if (path.startsWith('/host/token')) return 'host-token';
   if (foldedPath.startsWith('/metadata/instance')) return 'instance';

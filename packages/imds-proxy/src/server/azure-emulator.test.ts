@@ -7,7 +7,7 @@ import {
 } from '@podid/azure-emulator';
 import { decodeJwt } from 'jose';
 import { FakeCluster, msiIdentity, pod, servicePrincipalIdentity } from '../test-support/fake-cluster.js';
-import { METADATA, httpGet } from '../test-support/http-client.js';
+import { METADATA, httpGet, errorText } from '../test-support/http-client.js';
 import { type NmiServer, createNmiServer } from './nmi-server.js';
 
 /**
@@ -82,7 +82,7 @@ describe('NMI with the Azure emulator', () => {
       headers: METADATA,
     });
     expect(refused.status).toBe(403);
-    expect(refused.body).toContain('Identity not found');
+    expect(errorText(refused)).toContain('Identity not found');
   });
 
   test('type 1 (secret) and type 2 (PFX certificate) against emulated AAD', async () => {

@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { NmiError, describeError, isNmiError } from '../errors.js';
-import { sendErrorText } from './http-answers.js';
+import { type ErrorFormat, sendError } from './http-answers.js';
 
 export interface ErrorAnswerOptions {
   /** Token route with `--set-retry-after-header`: lookup failures become 503 + `Retry-After: 20`. */
   readonly retryAfterOnLookupFailure: boolean;
   readonly queueFullRetryAfterSeconds: number;
+  /** How the answer is written (default `json`, see `ErrorFormat`). */
+  readonly errorFormat?: ErrorFormat;
 }
 
 /** Status for each failure (§3.5 table; 429 for the fairness queue is a podid addition). */
@@ -40,7 +42,7 @@ export function answerWithError(res: ServerResponse, error: unknown, options: Er
   const nmiError = isNmiError(error) ? error : new NmiError('internal-error', describeError(error), { cause: error });
   if (nmiError.code === 'request-aborted' || res.destroyed) return 499;
   const { status, headers } = statusForError(nmiError, options);
-  sendErrorText(res, status, nmiError.message, headers);
+  sendError(res, status, nmiError.message, options.errorFormat ?? 'json', headers);
   return status;
 }
 

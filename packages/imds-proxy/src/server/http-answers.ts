@@ -23,6 +23,49 @@ export function sendErrorText(
   res.end(body);
 }
 
+/**
+ * How NMI writes its own error answers: `json` (default) in IMDS's shape, `{"error": <code>, "error_description":
+ * <upstream's text>}`, so SDKs that parse error bodies (msal-node, @azure/identity) report the reason; `text`
+ * restores upstream's Go `http.Error` plain text (`--error-format=text`).
+ */
+export type ErrorFormat = 'json' | 'text';
+
+/**
+ * The OAuth 2.0 / IMDS `error` code for a status NMI answers with: IMDS itself says `invalid_request` for
+ * "Identity not found" (our 404 is the same fact), `access_denied` for refusals, `temporarily_unavailable` when it
+ * cannot serve now, `unknown_error` for internal failures.
+ */
+export function imdsErrorCode(status: number): string {
+  if (status === 403) return 'access_denied';
+  if (status === 429 || status === 503) return 'temporarily_unavailable';
+  if (status >= 500) return 'unknown_error';
+  return 'invalid_request';
+}
+
+/** An NMI error answer in the configured format (see `ErrorFormat`). */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  format: ErrorFormat,
+  extraHeaders: Record<string, string> = {},
+): void {
+  if (format === 'text') {
+    sendErrorText(res, status, message, extraHeaders);
+    return;
+  }
+  if (res.headersSent || res.destroyed) return;
+  // A trailing newline, as the upstream Metadata-header answer (also JSON) has one.
+  const body = `${JSON.stringify({ error: imdsErrorCode(status), error_description: message })}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(body),
+    ...extraHeaders,
+  });
+  res.end(body);
+}
+
 const METADATA_HEADER_MISSING_BODY =
   '{"error":"invalid_request","error_description":"Required metadata header not specified"}\n';
 
@@ -50,7 +93,7 @@ export function sendJson(res: ServerResponse, status: number, body: string): voi
 export function hasMetadataHeader(req: IncomingMessage): boolean {
   const joined = req.headers['metadata'];
   if (joined === 'true') return true;
-  if (joined === undefined || !joined.startsWith('true,')) return false;
+  if (typeof joined !== 'string' || !joined.startsWith('true,')) return false;
   return req.headersDistinct['metadata']?.[0] === 'true';
 }
 
@@ -58,10 +101,10 @@ export function hasMetadataHeader(req: IncomingMessage): boolean {
  * A handler failed in a way it did not answer itself (a bug, or a value node:http refuses). The client gets a 500
  * with a fixed text (the error may quote request bytes or internals); a response already started is cut off.
  */
-export function answerInternalError(res: ServerResponse, _error: unknown): void {
+export function answerInternalError(res: ServerResponse, format: ErrorFormat): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendErrorText(res, 500, 'NMI failed to handle the request');
+  sendError(res, 500, 'NMI failed to handle the request', format);
 }

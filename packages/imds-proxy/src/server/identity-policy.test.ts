@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { binding, exception, msiIdentity, pod } from '../test-support/fake-cluster.js';
-import { httpGet } from '../test-support/http-client.js';
+import { httpGet, errorText } from '../test-support/http-client.js';
 import { type HarnessOptions, type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 
 const TOKEN = '/metadata/identity/oauth2/token';
@@ -44,7 +44,7 @@ describe('exceptions and the MIC short-circuit (§3.8)', () => {
     h.cluster.exceptions.push(exception('dns', 'kube-system', { app: 'coredns' }));
     const answer = await h.get('127.0.0.3', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(403);
-    expect(answer.body).toMatch(/^failed to get service principal token, error: .*Identity not found/);
+    expect(errorText(answer)).toMatch(/^failed to get service principal token, error: .*Identity not found/);
   });
 
   test('row 63: a pod in --MICNamespace owned by ReplicaSet mic-xxxx bypasses validation', async () => {
@@ -78,14 +78,14 @@ describe('host token route (§3.6)', () => {
       headers: { podns: 'demo' },
     });
     expect(missing.status).toBe(400);
-    expect(missing.body).toBe("missing 'podname' and 'podns' from request header\n");
+    expect(errorText(missing)).toBe("missing 'podname' and 'podns' from request header");
 
     const remote = await httpGet(h.port, '/host/token/?resource=x', {
       localAddress: '127.0.0.2',
       headers: { podname: 'app', podns: 'demo' },
     });
     expect(remote.status).toBe(500);
-    expect(remote.body).toBe('request remote address is not from a host\n');
+    expect(errorText(remote)).toBe('request remote address is not from a host');
 
     const noResource = await httpGet(h.port, '/host/token/', {
       localAddress: '127.0.0.1',
@@ -143,7 +143,7 @@ describe('isolation', () => {
     h.cluster.assign(app, msiIdentity('id-b', 'team-b', CLIENT_B));
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x&client_id=${CLIENT_B}`);
     expect(answer.status).toBe(404);
-    expect(answer.body).toBe('no azure identity found for request clientID bbbb##### REDACTED #####4444\n');
+    expect(errorText(answer)).toBe('no azure identity found for request clientID bbbb##### REDACTED #####4444');
   });
 
   test('Q9: namespaced filter emptying the list without client_id → 404, not 500', async () => {
@@ -152,7 +152,7 @@ describe('isolation', () => {
     h.cluster.assign(app, msiIdentity('id-b', 'team-b', CLIENT_B, { 'aadpodidentity.k8s.io/Behavior': 'namespaced' }));
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(404);
-    expect(answer.body).toMatch(/^no azure identity found/);
+    expect(errorText(answer)).toMatch(/^no azure identity found/);
   });
 
   test('the namespaced annotation alone restricts an identity; without it, other namespaces may use it', async () => {
@@ -184,7 +184,7 @@ describe('managed mode (§3.9)', () => {
     expect(wrongCase.status).toBe(404);
     const crossNamespace = await h.get('127.0.0.4', `${TOKEN}?resource=x&client_id=${CLIENT_A}`);
     expect(crossNamespace.status).toBe(404);
-    expect(crossNamespace.body).toMatch(/^no azure identity found for request clientID aaaa#/);
+    expect(errorText(crossNamespace)).toMatch(/^no azure identity found for request clientID aaaa#/);
   });
 
   test('managed mode host route finds the pod by name', async () => {

@@ -10,7 +10,9 @@ import type {
 import type { NmiMetrics, RequestLogger } from '../observability.js';
 import type { ResolveCallerPodOptions } from '../lookup/resolve-caller-pod.js';
 import type { StandardLookupOptions } from '../lookup/standard-identity-lookup.js';
+import type { ErrorFormat } from './http-answers.js';
 import type { FairUpstreamLimiterOptions } from '../token/fair-upstream-limiter.js';
+import type { ServiceAccountTokenLookup } from '../token/service-account-assertions.js';
 
 export interface TokenCacheSettings {
   readonly maxEntries?: number;
@@ -25,6 +27,13 @@ export interface NmiServerOptions {
   /** Standard (AzureAssignedIdentity) or managed (bindings + identities) lookups. */
   readonly identities: IdentitySource;
   readonly secrets: SecretLookup;
+  /**
+   * For federated identities (type 3): the TokenRequest API, to get each calling pod's own service-account token.
+   * Absent: type-3 identities are answered with 503 "not configured".
+   */
+  readonly serviceAccountTokens?: ServiceAccountTokenLookup;
+  /** For federated identities without `spec.adEndpoint`: the cloud's AAD authority host (default public cloud). */
+  readonly federatedAuthorityHost?: string;
   /** NMI's own route to IMDS (`--metadata-ip`/`--metadata-port`), e.g. `http://169.254.169.254:80`. */
   readonly imdsBaseUrl: string;
   /** For service principals: extra CA certificates (PEM) trusted for `spec.adEndpoint`. */
@@ -39,6 +48,11 @@ export interface NmiServerOptions {
   readonly metadataHeaderRequired?: boolean;
   /** `--block-instance-metadata` (default false). */
   readonly blockInstanceMetadata?: boolean;
+  /**
+   * podid `--error-format`: how the token routes write their error answers. `json` (default): IMDS's
+   * `{"error","error_description"}` with upstream's text as the description; `text`: upstream's plain text.
+   */
+  readonly errorFormat?: ErrorFormat;
   /** `--set-retry-after-header` (default false). */
   readonly setRetryAfterHeader?: boolean;
   /** `--retry-attempts-for-created` (default 16). */
@@ -65,6 +79,8 @@ export interface NmiServerOptions {
    */
   readonly maxWaitingRequestsPerPod?: number;
   readonly maxWaitingRequests?: number;
+  /** Connections one caller address may hold open at once (default 512); more are closed at once. */
+  readonly maxConnectionsPerPod?: number;
   /** Seconds announced in `Retry-After` when the upstream queue or the waiting bound is full (default 1). */
   readonly queueFullRetryAfterSeconds?: number;
   /** IMDS attempts per token (default 5) and first backoff (default 1000 ms, doubling). */
@@ -92,6 +108,7 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly metadataHeaderRequired: boolean;
   readonly blockInstanceMetadata: boolean;
   readonly setRetryAfterHeader: boolean;
+  readonly errorFormat: ErrorFormat;
   readonly retryAttemptsForCreated: number;
   readonly retryAttemptsForAssigned: number;
   readonly findIdentityRetryIntervalSeconds: number;
@@ -100,6 +117,7 @@ export interface ResolvedNmiOptions extends NmiServerOptions {
   readonly queueFullRetryAfterSeconds: number;
   readonly maxWaitingRequestsPerPod: number;
   readonly maxWaitingRequests: number;
+  readonly maxConnectionsPerPod: number;
   readonly clock: Clock;
   /** Built once per server, shared by every request. */
   readonly podResolution: ResolveCallerPodOptions;

@@ -11,14 +11,16 @@ import {
   parseAllowedPaths,
   parseRequestTarget,
 } from '../routing/request-target.js';
-import { type TokenQuery, parseTokenQuery } from '../routing/token-query.js';
+import { parseTokenQuery } from '../routing/token-query.js';
+import { type SelectorQuery, withObjectId } from '../lookup/object-id-query.js';
 import { createAadNetworkClient } from '../token/aad-network-client.js';
 import { createAadTokenClient } from '../token/aad-token-client.js';
 import { FairUpstreamLimiter } from '../token/fair-upstream-limiter.js';
 import { IdentityTokenProvider } from '../token/identity-token-provider.js';
+import { ServiceAccountAssertions } from '../token/service-account-assertions.js';
 import { createImdsTokenClient } from '../token/imds-token-client.js';
 import { TokenCache } from '../token/token-cache.js';
-import { answerInternalError, hasMetadataHeader, sendErrorText, sendMetadataHeaderRequired } from './http-answers.js';
+import { answerInternalError, hasMetadataHeader, sendError, sendMetadataHeaderRequired } from './http-answers.js';
 import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
@@ -39,6 +41,8 @@ export interface NmiServer {
   readonly limiter: FairUpstreamLimiter;
   /** Token-route requests waiting now, and the callers they come from (diagnostics, tests). */
   readonly waitingRequests: { readonly requests: number; readonly callers: number };
+  /** Connections open now, and the caller addresses they come from. */
+  readonly openConnections: { readonly requests: number; readonly callers: number };
   listen(port: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -49,6 +53,10 @@ const TOO_MANY_WAITING = new NmiError(
   'too-many-waiting-requests',
   'too many token requests from this pod are waiting for an answer; retry later',
 );
+const TOO_MANY_IN_FLIGHT = 'too many metadata requests from this pod are in flight; retry later';
+/** Pass-through requests one pod may have open at once (SDKs and agents send a few), and all pods together. */
+const MAX_PASS_THROUGH_PER_POD = 16;
+const MAX_PASS_THROUGH_TOTAL = 1024;
 const TOKEN_ROUTE_PATH = '/metadata/identity/oauth2/token';
 const HOST_TOKEN_ROUTE_PATH = '/host/token';
 
@@ -83,6 +91,7 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     metadataHeaderRequired: options.metadataHeaderRequired ?? true,
     blockInstanceMetadata: options.blockInstanceMetadata ?? false,
     setRetryAfterHeader: options.setRetryAfterHeader ?? false,
+    errorFormat: options.errorFormat ?? 'json',
     retryAttemptsForCreated: options.retryAttemptsForCreated ?? 16,
     retryAttemptsForAssigned: options.retryAttemptsForAssigned ?? 4,
     findIdentityRetryIntervalSeconds: options.findIdentityRetryIntervalSeconds ?? 5,
@@ -91,6 +100,7 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds ?? 1,
     maxWaitingRequestsPerPod: Math.max(1, options.maxWaitingRequestsPerPod ?? 100),
     maxWaitingRequests: Math.max(1, options.maxWaitingRequests ?? 5000),
+    maxConnectionsPerPod: Math.max(1, options.maxConnectionsPerPod ?? 512),
     clock,
   };
 }
@@ -99,15 +109,18 @@ function resolveOptions(options: NmiServerOptions): ResolvedNmiOptions {
 interface RequestTarget {
   readonly parsed: ParsedTarget;
   /** The query as the token routes read it (empty for refused targets: they never reach a token route). */
-  readonly tokenQuery: TokenQuery;
+  readonly tokenQuery: SelectorQuery;
 }
 
-const NO_QUERY = parseTokenQuery('');
+const NO_QUERY = withObjectId(parseTokenQuery(''), '');
 
 function readRequestTarget(target: string): RequestTarget {
   const parsed = parseRequestTarget(target);
   const isTokenRoute = parsed.canonical && (parsed.route === 'token' || parsed.route === 'host-token');
-  return { parsed, tokenQuery: isTokenRoute ? parseTokenQuery(parsed.rawQuery) : NO_QUERY };
+  return {
+    parsed,
+    tokenQuery: isTokenRoute ? withObjectId(parseTokenQuery(parsed.rawQuery), parsed.rawQuery) : NO_QUERY,
+  };
 }
 
 /**
@@ -145,12 +158,21 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     clock: options.clock,
     ...(tokenCache ? { cache: tokenCache } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.serviceAccountTokens
+      ? { serviceAccountAssertions: new ServiceAccountAssertions(options.serviceAccountTokens, options.clock) }
+      : {}),
+    ...(options.federatedAuthorityHost ? { federatedAuthorityHost: options.federatedAuthorityHost } : {}),
   });
-  const proxy = createPassThroughProxy(options.imdsBaseUrl);
+  const proxy = createPassThroughProxy(options.imdsBaseUrl, {
+    errorFormat: options.errorFormat,
+    maxSockets: MAX_PASS_THROUGH_TOTAL,
+  });
+  const passThroughSlots = new WaitingRequests(MAX_PASS_THROUGH_PER_POD, MAX_PASS_THROUGH_TOTAL);
   const waiting = new WaitingRequests(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
   const errorAnswerOptions = {
     retryAfterOnLookupFailure: false,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+    errorFormat: options.errorFormat,
   };
   // Checked once at start: an entry that is not canonical could never match a canonical path as its writer meant.
   const allowedPaths = options.allowedMetadataPaths ? parseAllowedPaths(options.allowedMetadataPaths) : undefined;
@@ -165,9 +187,20 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       return;
     }
     if (allowedPaths && !isAllowedPath(target.foldedPath, allowedPaths)) {
-      sendErrorText(res, 403, BLOCKED_MESSAGE);
+      sendError(res, 403, BLOCKED_MESSAGE, options.errorFormat);
       return;
     }
+    // A pod that never finishes its bodies (or never reads its answers) holds a connection to IMDS per request:
+    // bounded per pod, so it cannot take every connection and starve the other pods' metadata requests.
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    const callerKey = callerIpOf(remoteAddress) ?? remoteAddress;
+    if (!passThroughSlots.tryEnter(callerKey)) {
+      sendError(res, 429, TOO_MANY_IN_FLIGHT, options.errorFormat, {
+        'Retry-After': String(options.queueFullRetryAfterSeconds),
+      });
+      return;
+    }
+    res.on('close', () => passThroughSlots.leave(callerKey));
     // Exactly the bytes that were checked and routed: IMDS cannot read a path NMI did not.
     proxy.forward(req, res, target.forwardTarget);
   }
@@ -196,7 +229,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       immediate = answerNow?.(context);
     } catch (error) {
       // Defensive, as below: a bug in the fast path is a 500 for this request, never a crash of the server.
-      answerInternalError(res, error);
+      answerInternalError(res, options.errorFormat);
       options.onHandlerError?.(error);
       finish({ status: 500, errorCode: 'internal' });
       return;
@@ -217,7 +250,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     handler(context)
       .then(finish, (error: unknown) => {
         // Defensive: handlers answer their own errors; anything reaching here is a bug, never a crash.
-        answerInternalError(res, error);
+        answerInternalError(res, options.errorFormat);
         options.onHandlerError?.(error);
         finish({ status: 500, errorCode: 'internal' });
       })
@@ -263,7 +296,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     const parsed = target.parsed;
     if (!parsed.canonical) {
       // Upstream's answer to a token look-alike (route 2), for every target that is not in canonical form.
-      sendErrorText(res, 400, INVALID_REQUEST);
+      sendError(res, 400, INVALID_REQUEST, options.errorFormat);
       options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: parsed.reason });
       return;
     }
@@ -272,15 +305,18 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
         runTokenRoute(req, res, TOKEN_ROUTE_PATH, target, handleTokenRoute, answerCachedTokenNow);
         return;
       case 'invalid-token-path':
-        sendErrorText(res, 400, INVALID_REQUEST);
-        options.onRefusedRequest?.({ remote: req.socket.remoteAddress ?? '', reason: 'token endpoint look-alike' });
+        sendError(res, 400, INVALID_REQUEST, options.errorFormat);
+        options.onRefusedRequest?.({
+          remote: req.socket.remoteAddress ?? '',
+          reason: 'token endpoint look-alike or identity endpoint',
+        });
         return;
       case 'host-token':
         runTokenRoute(req, res, HOST_TOKEN_ROUTE_PATH, target, handleHostTokenRoute);
         return;
       case 'instance':
         if (options.blockInstanceMetadata) {
-          sendErrorText(res, 403, BLOCKED_MESSAGE);
+          sendError(res, 403, BLOCKED_MESSAGE, options.errorFormat);
           return;
         }
         passThrough(req, res, parsed);
@@ -300,13 +336,26 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       try {
         route(req, res);
       } catch (error) {
-        answerInternalError(res, error);
+        answerInternalError(res, options.errorFormat);
         options.onHandlerError?.(error);
       }
     });
   }
 
   const server = http.createServer({ keepAlive: true }, handle);
+  // Connections per caller address: a pod opening thousands (idle, or Slowloris-style with headers that never end)
+  // would otherwise hold sockets, parsers and file descriptors until the server's header timeout.
+  const connections = new WaitingRequests(options.maxConnectionsPerPod, Number.POSITIVE_INFINITY);
+  server.on('connection', (socket) => {
+    const remote = socket.remoteAddress ?? '';
+    const caller = callerIpOf(remote) ?? remote;
+    if (!connections.tryEnter(caller)) {
+      socket.destroy();
+      options.onRefusedRequest?.({ remote, reason: 'too many connections from this address' });
+      return;
+    }
+    socket.once('close', () => connections.leave(caller));
+  });
 
   return {
     server,
@@ -315,6 +364,9 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     limiter,
     get waitingRequests() {
       return waiting.size;
+    },
+    get openConnections() {
+      return connections.size;
     },
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {

@@ -2,9 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AzureIdentity, Pod } from '@podid/crd-types';
 import { NmiError } from '../errors.js';
 import type { IdentityRequest } from '../lookup/identity-request.js';
-import type { TokenQuery } from '../routing/token-query.js';
-import { lookupManagedIdentity, managedIdentityIfReady } from '../lookup/managed-identity-lookup.js';
-import { lookupStandardIdentity, standardIdentityIfReady } from '../lookup/standard-identity-lookup.js';
+import type { SelectorQuery } from '../lookup/object-id-query.js';
+import {
+  lookupManagedIdentity,
+  managedIdentityCandidates,
+  managedIdentityIfReady,
+} from '../lookup/managed-identity-lookup.js';
+import {
+  lookupStandardCandidates,
+  lookupStandardIdentity,
+  standardIdentityIfReady,
+} from '../lookup/standard-identity-lookup.js';
 import type { TokenCacheEvent } from '../observability.js';
 import type { IdentityTokenProvider } from '../token/identity-token-provider.js';
 import type { ResolvedNmiOptions } from './nmi-server-options.js';
@@ -21,7 +29,7 @@ export class RouteContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    readonly query: TokenQuery,
+    readonly query: SelectorQuery,
     /** Canonical caller IP, undefined when the socket address is not an IP. */
     readonly callerIp: string | undefined,
     readonly options: ResolvedNmiOptions,
@@ -80,6 +88,25 @@ export async function identityForPod(
   const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
   if (!pod) throw new NmiError('identity-not-found', `pod ${namespace}/${podName} not found on this node`);
   return lookupManagedIdentity(pod, request, identityLookup.source);
+}
+
+/** Every identity the pod may use for this request, by mode (for the object ID selector: see object-id-selection). */
+export async function candidateIdentitiesForPod(
+  context: RouteContext,
+  namespace: string,
+  podName: string,
+  knownPod: Pod | undefined,
+  request: IdentityRequest,
+): Promise<AzureIdentity[]> {
+  const { options } = context;
+  const identityLookup = options.identityLookup;
+  if (identityLookup.mode === 'standard') {
+    const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
+    return lookupStandardCandidates(namespace, podName, request, identityLookup.lookup, context, pod);
+  }
+  const pod = knownPod ?? (await options.pods.podByName(namespace, podName));
+  if (!pod) throw new NmiError('identity-not-found', `pod ${namespace}/${podName} not found on this node`);
+  return managedIdentityCandidates(pod, request, identityLookup.source);
 }
 
 /** How the request log and outcomes name an identity. */

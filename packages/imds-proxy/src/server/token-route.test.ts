@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { binding, msiIdentity, pod } from '../test-support/fake-cluster.js';
+import { errorText } from '../test-support/http-client.js';
 import { type HarnessOptions, type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 
 const TOKEN = '/metadata/identity/oauth2/token';
@@ -84,6 +85,15 @@ describe('token route (§3.5)', () => {
     const { h } = await startWithBoundPod();
     const answer = await h.get('127.0.0.2', TOKEN);
     expect(answer.status).toBe(400);
+    expect(answer.body).toBe('{"error":"invalid_request","error_description":"parameter resource cannot be empty"}\n');
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  test("row 51 with errorFormat text: upstream's Go http.Error bytes", async () => {
+    const { h } = await startWithBoundPod({ errorFormat: 'text' });
+    const answer = await h.get('127.0.0.2', TOKEN);
+    expect(answer.status).toBe(400);
     expect(answer.body).toBe('parameter resource cannot be empty\n');
     expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
@@ -93,7 +103,7 @@ describe('token route (§3.5)', () => {
     const h = await start();
     const answer = await h.get('127.0.0.9', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(500);
-    expect(answer.body).toBe('pod list is empty\n');
+    expect(errorText(answer)).toBe('pod list is empty');
     // Five attempts 300 ms apart; the first is read twice, once by the cached-token fast path that then hands over.
     expect(h.cluster.podLookups).toBe(6);
     expect(h.clock.sleeps).toEqual([300, 300, 300, 300]);
@@ -106,9 +116,9 @@ describe('token route (§3.5)', () => {
     h.cluster.addPod(pod('old', 'c', '127.0.0.4', { phase: 'Succeeded' }));
     const ambiguous = await h.get('127.0.0.3', `${TOKEN}?resource=x`);
     expect(ambiguous.status).toBe(500);
-    expect(ambiguous.body).toBe('failed to match pod IP 127.0.0.3 with [a/one b/two]\n');
+    expect(errorText(ambiguous)).toBe('failed to match pod IP 127.0.0.3 with [a/one b/two]');
     const finished = await h.get('127.0.0.4', `${TOKEN}?resource=x`);
-    expect(finished.body).toBe('pod list is empty\n');
+    expect(errorText(finished)).toBe('pod list is empty');
   });
 
   test('row 53: no AzureAssignedIdentity → 404 after 16 sleeps of 5 s; stuck in Created → 404 after 20', async () => {
@@ -116,8 +126,8 @@ describe('token route (§3.5)', () => {
     const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2', { labels: { aadpodidbinding: 'app' } }));
     const nothing = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(nothing.status).toBe(404);
-    expect(nothing.body).toBe(
-      'getting assigned identities for pod demo/app in CREATED state failed after 16 attempts, retry duration [5]s, error: <nil>. Check MIC pod logs for identity assignment errors\n',
+    expect(errorText(nothing)).toBe(
+      'getting assigned identities for pod demo/app in CREATED state failed after 16 attempts, retry duration [5]s, error: <nil>. Check MIC pod logs for identity assignment errors',
     );
     expect(h.clock.sleeps.filter((ms) => ms === 5000)).toHaveLength(16);
 
@@ -125,7 +135,7 @@ describe('token route (§3.5)', () => {
     h.cluster.assign(app, msiIdentity('id-a', 'demo', CLIENT_A), 'Created');
     const stuck = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(stuck.status).toBe(404);
-    expect(stuck.body).toContain('in ASSIGNED state failed after 20 attempts, retry duration [5]s');
+    expect(errorText(stuck)).toContain('in ASSIGNED state failed after 20 attempts, retry duration [5]s');
     expect(h.clock.sleeps).toHaveLength(20);
   });
 
@@ -154,8 +164,8 @@ describe('token route (§3.5)', () => {
     h.cluster.addPod(pod('plain', 'demo', '127.0.0.3'));
     const unlabelled = await h.get('127.0.0.3', `${TOKEN}?resource=x`);
     expect(unlabelled.status).toBe(404);
-    expect(unlabelled.body).toBe(
-      'getting assigned identities for pod demo/plain failed: the pod has no aadpodidbinding label, so no AzureIdentityBinding can select it. No identity will be assigned until that changes\n',
+    expect(errorText(unlabelled)).toBe(
+      'getting assigned identities for pod demo/plain failed: the pod has no aadpodidbinding label, so no AzureIdentityBinding can select it. No identity will be assigned until that changes',
     );
     expect(h.clock.sleeps).toHaveLength(0);
     // With bindings known (NMI watches them), a label that no binding selects is final at once too.
@@ -164,12 +174,12 @@ describe('token route (§3.5)', () => {
     h.cluster.addPod(pod('typo', 'demo', '127.0.0.4', { labels: { aadpodidbinding: 'wbe' } }));
     const typo = await h.get('127.0.0.4', `${TOKEN}?resource=x`);
     expect(typo.status).toBe(404);
-    expect(typo.body).toContain('no AzureIdentityBinding has selector "wbe"');
+    expect(errorText(typo)).toContain('no AzureIdentityBinding has selector "wbe"');
     expect(h.clock.sleeps).toHaveLength(0);
     // A label some binding selects still waits for MIC, as upstream.
     h.cluster.addPod(pod('web', 'demo', '127.0.0.5', { labels: { aadpodidbinding: 'web' } }));
     const waited = await h.get('127.0.0.5', `${TOKEN}?resource=x`);
-    expect(waited.body).toContain('in CREATED state failed after 16 attempts');
+    expect(errorText(waited)).toContain('in CREATED state failed after 16 attempts');
     expect(h.clock.sleeps.filter((ms) => ms === 5000)).toHaveLength(16);
   });
 
@@ -178,7 +188,7 @@ describe('token route (§3.5)', () => {
     h.cluster.addPod(pod('app', 'demo', '127.0.0.2', { labels: { aadpodidbinding: 'app' } }));
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(404);
-    expect(answer.body).toContain('failed after 1 attempts, retry duration [1]s');
+    expect(errorText(answer)).toContain('failed after 1 attempts, retry duration [1]s');
     expect(h.clock.sleeps).toEqual([1000]);
   });
 
@@ -207,7 +217,18 @@ describe('token route (§3.5)', () => {
     // Standard mode waits for MIC to assign the requested identity (upstream's retry loop filters by client_id),
     // then reports the not-yet-assigned failure; "no azure identity found" is the managed-mode/namespaced text.
     expect(h.clock.sleeps).toHaveLength(16);
-    expect(missing.body).toContain('in CREATED state failed after 16 attempts');
+    expect(errorText(missing)).toBe(
+      'clientID in request: cccc##### REDACTED #####4444, getting assigned identities for pod demo/app in CREATED state failed after 16 attempts, retry duration [5]s, error: <nil>. Check MIC pod logs for identity assignment errors',
+    );
+  });
+
+  test("§3.7: the CREATED-state failure names the request's (empty) client ID when only msi_res_id selected", async () => {
+    const { h } = await startWithBoundPod();
+    const missing = await h.get('127.0.0.2', `${TOKEN}?resource=x&msi_res_id=%2Fsubscriptions%2Fs%2Fother`);
+    expect(missing.status).toBe(404);
+    expect(errorText(missing)).toMatch(
+      /^clientID in request: , getting assigned identities for pod demo\/app in CREATED/,
+    );
   });
 
   test('row 57: msi_res_id or mi_res_id selects the identity with that resource ID', async () => {
@@ -239,14 +260,14 @@ describe('token route (§3.5)', () => {
     h.imds.assigned.clear();
     const refused = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(refused.status).toBe(403);
-    expect(refused.body).toContain("Status Code = '400'");
-    expect(refused.body).toContain('Identity not found');
+    expect(errorText(refused)).toContain("Status Code = '400'");
+    expect(errorText(refused)).toContain('Identity not found');
     await h.close();
 
     const { h: offline } = await startWithBoundPod({ imdsBaseUrl: 'http://127.0.0.1:1' });
     const unreachable = await offline.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(unreachable.status).toBe(503);
-    expect(unreachable.body).toContain('failed to reach IMDS');
+    expect(errorText(unreachable)).toContain('failed to reach IMDS');
   });
 
   test('IMDS 5xx is retried with backoff before giving up', async () => {
@@ -258,14 +279,27 @@ describe('token route (§3.5)', () => {
     expect(h.clock.sleeps).toEqual([100, 200]);
   });
 
-  test('unsupported identity type → 503 "unsupported identity type 3"', async () => {
+  test('unsupported identity type → 503 "unsupported identity type 4"', async () => {
     const h = await start();
     const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
     const odd = msiIdentity('odd', 'demo', CLIENT_A);
-    h.cluster.assign(app, { ...odd, spec: { ...odd.spec, type: 3 } });
+    h.cluster.assign(app, { ...odd, spec: { ...odd.spec, type: 4 } });
     const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(answer.status).toBe(503);
-    expect(answer.body).toBe('unsupported identity type 3\n');
+    expect(errorText(answer)).toBe('unsupported identity type 4');
+  });
+
+  test('a federated identity (type 3) on an NMI without service-account token access → 503, nothing asked of IMDS', async () => {
+    const h = await start();
+    const app = h.cluster.addPod(pod('app', 'demo', '127.0.0.2'));
+    const federated = msiIdentity('fed', 'demo', CLIENT_A);
+    h.cluster.assign(app, { ...federated, spec: { type: 3, clientID: CLIENT_A, tenantID: 't' } });
+    const answer = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
+    expect(answer.status).toBe(503);
+    expect(errorText(answer)).toBe(
+      'azure identity demo/fed is a federated identity (type 3), which this NMI is not configured to serve',
+    );
+    expect(h.imds.tokenCalls()).toHaveLength(0);
   });
 
   test('a client that disconnects stops the identity wait', async () => {

@@ -7,7 +7,8 @@ import { liveCallerPods, resolveCallerPod } from '../lookup/resolve-caller-pod.j
 import { type TokenSet, msiResponseObject } from '../token/issued-token.js';
 import type { ProvidedTokens } from '../token/identity-token-provider.js';
 import { answerWithError, asNmiError } from './error-status.js';
-import { hasMetadataHeader, sendErrorText, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
+import { selectByObjectId } from './object-id-selection.js';
+import { hasMetadataHeader, sendError, sendJson, sendMetadataHeaderRequired } from './http-answers.js';
 import {
   type RouteContext,
   type RouteOutcome,
@@ -64,7 +65,8 @@ function servedAsNode(pod: Pod, exceptions: readonly AzurePodIdentityException[]
 export function answerCachedTokenNow(context: RouteContext): RouteOutcome | undefined {
   const { req, res, query, options, callerIp } = context;
   const resource = query.resource;
-  if (!callerIp || !resource) return undefined;
+  // The object ID selector is checked against each candidate's tokens: always the full route.
+  if (!callerIp || !resource || query.objectId) return undefined;
   if (options.metadataHeaderRequired && !hasMetadataHeader(req)) return undefined;
   let pod: Pod | undefined;
   let provided: ProvidedTokens | undefined;
@@ -79,7 +81,7 @@ export function answerCachedTokenNow(context: RouteContext): RouteOutcome | unde
     if (!isImmediate(exceptions) || servedAsNode(pod, exceptions, options.micNamespace)) return undefined;
     identity = identityForPodIfReady(context, pod, query);
     if (!identity) return undefined;
-    provided = context.tokens.peekIdentity(identity, resource, callerIp);
+    provided = context.tokens.peekIdentity(identity, resource, callerIp, pod);
     if (!provided) return undefined;
   } catch {
     // A lookup that throws: the full path repeats it and answers with the error.
@@ -106,12 +108,12 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     return { status: 400, errorCode: 'metadata-header-missing' };
   }
   if (!context.callerIp) {
-    sendErrorText(res, 500, 'request remote address is empty');
+    sendError(res, 500, 'request remote address is empty', options.errorFormat);
     return { status: 500, errorCode: 'caller-address-invalid' };
   }
   const resource = query.resource;
   if (!resource) {
-    sendErrorText(res, 400, 'parameter resource cannot be empty');
+    sendError(res, 400, 'parameter resource cannot be empty', options.errorFormat);
     return { status: 400, errorCode: 'resource-missing' };
   }
   const outcome: RouteOutcome = { status: 0, resource };
@@ -120,6 +122,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   const errorOptions = {
     retryAfterOnLookupFailure: options.setRetryAfterHeader,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
+    errorFormat: options.errorFormat,
   };
   const fail = (error: NmiError, answerOptions = errorOptions): RouteOutcome => {
     outcome.status = answerWithError(res, error, answerOptions);
@@ -149,7 +152,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   if (excepted) {
     // §3.8: straight from IMDS, by client_id or the VM's system identity; every failure is a 403 upstream.
     try {
-      const provided = await context.tokens.forNode(request.clientId, resource, caller);
+      const provided = await context.tokens.forNode(request.clientId, resource, caller, request.objectId);
       outcome.cache = provided.cache;
       sendJson(res, 200, tokenResponseBody(provided, resource, options.clock.now()));
       outcome.status = 200;
@@ -165,6 +168,20 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
     }
   }
 
+  if (request.objectId) {
+    try {
+      const selected = await selectByObjectId(context, pod.metadata.namespace, pod.metadata.name, pod, request, caller);
+      outcome.identity = identityLabel(selected.identity);
+      outcome.clientId = selected.identity.spec.clientID ?? '';
+      outcome.cache = selected.provided.cache;
+      sendJson(res, 200, tokenResponseBody(selected.provided, resource, options.clock.now()));
+      outcome.status = 200;
+      return outcome;
+    } catch (error) {
+      return fail(asNmiError(error, 'identity-not-found', context));
+    }
+  }
+
   let identity: Awaited<ReturnType<typeof identityForPod>>;
   try {
     identity = await identityForPod(context, pod.metadata.namespace, pod.metadata.name, pod, request);
@@ -175,7 +192,7 @@ export async function handleTokenRoute(context: RouteContext): Promise<RouteOutc
   outcome.clientId = identity.spec.clientID ?? '';
 
   try {
-    const provided = await context.tokens.forIdentity(identity, resource, caller);
+    const provided = await context.tokens.forIdentity(identity, resource, caller, pod);
     outcome.cache = provided.cache;
     sendJson(res, 200, tokenResponseBody(provided, resource, options.clock.now()));
     outcome.status = 200;

@@ -117,3 +117,28 @@ test('WaitingRequests never holds an entry for a caller with nothing waiting', (
   waiting.leave('a');
   expect(waiting.size).toEqual({ requests: 1, callers: 1 });
 });
+
+describe('connections per caller address are bounded (issue 14 review)', () => {
+  test('beyond the bound a new connection is closed at once; other pods and later connections are unaffected', async () => {
+    const h = await startNmiHarness({ maxConnectionsPerPod: 3 });
+    harness = h;
+    const net = await import('node:net');
+    const openFrom = (localAddress: string) =>
+      new Promise<import('node:net').Socket>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: h.port, localAddress }, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(await openFrom('127.0.0.5'));
+    await until(() => h.nmi.openConnections.requests === 3);
+    const extra = await openFrom('127.0.0.5');
+    await new Promise((resolve) => extra.once('close', resolve));
+    expect(h.nmi.openConnections).toEqual({ requests: 3, callers: 1 });
+    // Another address still connects and is served.
+    const other = await h.get('127.0.0.6', '/metadata/instance');
+    expect(other.status).toBeLessThan(500);
+    for (const socket of held) socket.destroy();
+    await until(() => h.nmi.openConnections.requests === 0);
+    expect((await h.get('127.0.0.5', '/metadata/instance')).status).toBeLessThan(500);
+  });
+});

@@ -1,5 +1,6 @@
 /**
- * Bounds the token-route requests that take the slow path (waiting for MIC, for a pod to appear, for an upstream
+ * Counts things in flight per caller with two bounds (used for waiting token requests, pass-through requests and
+ * connections). For waiting requests: bounds the token-route requests that take the slow path (waiting for MIC, for a pod to appear, for an upstream
  * call) per caller and per node. Without it one pod could hold thousands of requests open for the whole retry
  * budget and take NMI, and with it every pod on the node, past its memory limit. The map only holds callers that
  * have a request waiting right now, so its size is bounded by `maxTotal` whatever addresses callers use.

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
  * Replace with @podid/azure-emulator once every test needs its full ARM state.
  */
 export interface FakeImdsCall {
+  /** The request target exactly as received (`req.url`), before any parsing. */
+  readonly rawTarget: string;
   readonly path: string;
   readonly clientId: string | null;
   readonly resource: string | null;
@@ -48,8 +50,18 @@ export async function startFakeImds(): Promise<FakeImds> {
   const assigned = new Set<string>();
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://imds');
+    const rawTarget = req.url ?? '/';
+    let url: URL;
+    try {
+      url = new URL(rawTarget, 'http://imds');
+    } catch {
+      // Recorded too: what matters to the tests is that it arrived at all.
+      calls.push({ rawTarget, path: rawTarget, clientId: null, resource: null, headers: req.headers });
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Fake-Imds': 'bad-target' }).end();
+      return;
+    }
     const call = {
+      rawTarget,
       path: url.pathname,
       clientId: url.searchParams.get('client_id'),
       resource: url.searchParams.get('resource'),

@@ -41,3 +41,20 @@ export function httpGet(
 }
 
 export const METADATA = { Metadata: 'true' } as const;
+
+/**
+ * The upstream text of an NMI error answer: the `error_description` of the IMDS-shaped JSON body NMI writes by
+ * default (checking the JSON content type on the way), or the plain body minus Go's newline under
+ * `errorFormat: 'text'`.
+ */
+export function errorText(answer: HttpAnswer): string {
+  if (String(answer.headers['content-type']).startsWith('text/plain')) return answer.body.replace(/\n$/, '');
+  if (answer.headers['content-type'] !== 'application/json; charset=utf-8') {
+    throw new Error(`not an NMI error answer: ${answer.headers['content-type']} ${answer.body}`);
+  }
+  const parsed = JSON.parse(answer.body) as { error?: unknown; error_description?: unknown };
+  if (typeof parsed.error !== 'string' || typeof parsed.error_description !== 'string') {
+    throw new Error(`not an IMDS error body: ${answer.body}`);
+  }
+  return parsed.error_description;
+}

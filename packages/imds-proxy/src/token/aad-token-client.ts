@@ -4,12 +4,18 @@ import type { Clock } from '../lookup/lookups.js';
 import type { IssuedToken } from './issued-token.js';
 import type { ServicePrincipalCredential } from './service-principal-secret.js';
 
+/** A federated identity's credential: a client assertion (the pod's service-account token) fetched per use. */
+export interface FederatedAssertionCredential {
+  readonly kind: 'assertion';
+  readonly getAssertion: () => Promise<string>;
+}
+
 export interface AadTokenRequest {
   /** `spec.adEndpoint` or the public cloud default, with a trailing slash. */
   readonly authorityHost: string;
   readonly tenantId: string;
   readonly clientId: string;
-  readonly credential: ServicePrincipalCredential;
+  readonly credential: ServicePrincipalCredential | FederatedAssertionCredential;
   /** The caller's `resource`; the v2 scope is `<resource>/.default` (AAD accepts `https://x//.default`). */
   readonly resource: string;
 }
@@ -37,8 +43,11 @@ function authorityMetadata(authority: string): string {
   });
 }
 
-function credentialOptions(credential: ServicePrincipalCredential): Partial<NodeAuthOptions> {
+function credentialOptions(
+  credential: ServicePrincipalCredential | FederatedAssertionCredential,
+): Partial<NodeAuthOptions> {
   if (credential.kind === 'secret') return { clientSecret: credential.clientSecret };
+  if (credential.kind === 'assertion') return { clientAssertion: () => credential.getAssertion() };
   return {
     clientCertificate: {
       thumbprintSha256: credential.certificate.thumbprintSha256,

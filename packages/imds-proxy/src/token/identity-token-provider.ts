@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { AzureIdentity } from '@podid/crd-types';
+import type { AzureIdentity, Pod } from '@podid/crd-types';
 import { DEFAULT_AD_ENDPOINT, IdentityType, identityTypeOf } from '@podid/crd-types';
 import { NmiError, isNmiError } from '../errors.js';
 import type { Clock, SecretLookup } from '../lookup/lookups.js';
@@ -9,6 +9,7 @@ import type { FairUpstreamLimiter } from './fair-upstream-limiter.js';
 import type { ImdsTokenClient } from './imds-token-client.js';
 import { type TokenSet, tokenSetOf } from './issued-token.js';
 import { readServicePrincipalCredential } from './service-principal-secret.js';
+import { type ServiceAccountAssertions, serviceAccountSubject } from './service-account-assertions.js';
 import type { TokenCache } from './token-cache.js';
 
 export interface IdentityTokenProviderOptions {
@@ -20,6 +21,10 @@ export interface IdentityTokenProviderOptions {
   readonly limiter: FairUpstreamLimiter;
   readonly clock: Clock;
   readonly metrics?: NmiMetrics;
+  /** Service-account tokens for federated identities (type 3); absent: such identities are refused. */
+  readonly serviceAccountAssertions?: ServiceAccountAssertions;
+  /** AAD authority host for federated identities without `spec.adEndpoint` (the cloud's; default public cloud). */
+  readonly federatedAuthorityHost?: string;
 }
 
 export interface ProvidedTokens {
@@ -84,8 +89,17 @@ function isSupportedType(type: number): boolean {
   return (
     type === IdentityType.UserAssignedMSI ||
     type === IdentityType.ServicePrincipal ||
-    type === IdentityType.ServicePrincipalCertificate
+    type === IdentityType.ServicePrincipalCertificate ||
+    type === IdentityType.FederatedIdentity
   );
+}
+
+/**
+ * A federated identity's token depends on which service account's token is exchanged (each subject matches its own
+ * federated credential, or none): the subject is part of the key, so pods of another service account never share it.
+ */
+function federatedCacheKey(identity: AzureIdentity, resource: string, pod: Pod): string {
+  return `${identityCacheKey(identity, resource)}\u0000${serviceAccountSubject(pod)}`;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -115,8 +129,14 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 export class IdentityTokenProvider {
   constructor(private readonly options: IdentityTokenProviderOptions) {}
 
-  async forIdentity(identity: AzureIdentity, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
-    const { key, operation, acquire } = this.identityFetch(identity, resource);
+  /** `pod` is the caller's pod: a federated identity (type 3) exchanges that pod's service-account token. */
+  async forIdentity(
+    identity: AzureIdentity,
+    resource: string,
+    caller: TokenCaller,
+    pod?: Pod,
+  ): Promise<ProvidedTokens> {
+    const { key, operation, acquire } = this.identityFetch(identity, resource, pod);
     return this.viaCache(key, caller, operation, acquire);
   }
 
@@ -125,20 +145,23 @@ export class IdentityTokenProvider {
    * unsupported type). Synchronous, for the fast path; a hit inside the refresh-ahead window still starts the
    * background refresh, charged to `callerKey` as `forIdentity` would.
    */
-  peekIdentity(identity: AzureIdentity, resource: string, callerKey: string): ProvidedTokens | undefined {
+  peekIdentity(identity: AzureIdentity, resource: string, callerKey: string, pod?: Pod): ProvidedTokens | undefined {
     if (!this.options.cache || !isSupportedType(identityTypeOf(identity))) return undefined;
-    const { key, operation, acquire } = this.identityFetch(identity, resource);
+    if (identityTypeOf(identity) === IdentityType.FederatedIdentity && pod === undefined) return undefined;
+    const { key, operation, acquire } = this.identityFetch(identity, resource, pod);
     return this.peekCached(key, callerKey, operation, acquire);
   }
 
   private identityFetch(
     identity: AzureIdentity,
     resource: string,
+    pod: Pod | undefined,
   ): { key: string; operation: ImdsOperationType; acquire: (signal: AbortSignal) => Promise<TokenSet> } {
     const type = identityTypeOf(identity);
     if (!isSupportedType(type)) {
       throw new NmiError('unsupported-identity-type', `unsupported identity type ${type}`);
     }
+    if (type === IdentityType.FederatedIdentity) return this.federatedFetch(identity, resource, pod);
     const clientId = identity.spec.clientID ?? '';
     if (type === IdentityType.UserAssignedMSI && clientId.trim() === '') {
       // IMDS answers a token request without a selector with the VM's own (system-assigned) identity: a pod must
@@ -158,11 +181,60 @@ export class IdentityTokenProvider {
     };
   }
 
-  /** Excepted and MIC pods: the identity they name by client_id, else the VM's system-assigned identity. */
-  async forNode(clientId: string, resource: string, caller: TokenCaller): Promise<ProvidedTokens> {
-    const operation: ImdsOperationType = clientId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
-    const key = JSON.stringify(['node', clientId.toLowerCase(), resource]);
-    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal));
+  private federatedFetch(
+    identity: AzureIdentity,
+    resource: string,
+    pod: Pod | undefined,
+  ): { key: string; operation: ImdsOperationType; acquire: (signal: AbortSignal) => Promise<TokenSet> } {
+    const assertions = this.options.serviceAccountAssertions;
+    const name = `${identity.metadata.namespace}/${identity.metadata.name}`;
+    if (assertions === undefined) {
+      throw new NmiError(
+        'unsupported-identity-type',
+        `azure identity ${name} is a federated identity (type 3), which this NMI is not configured to serve`,
+      );
+    }
+    const { clientID, tenantID } = identity.spec;
+    if (!clientID?.trim() || !tenantID?.trim()) {
+      throw new NmiError(
+        'identity-invalid',
+        `azure identity ${name} is invalid: a federated identity (type 3) needs spec.clientID and spec.tenantID`,
+      );
+    }
+    if (pod === undefined) {
+      throw new NmiError(
+        'identity-invalid',
+        `azure identity ${name} is a federated identity and needs the calling pod`,
+      );
+    }
+    const authorityHost = identity.spec.adEndpoint || this.options.federatedAuthorityHost || DEFAULT_AD_ENDPOINT;
+    return {
+      key: federatedCacheKey(identity, resource, pod),
+      operation: 'adal_token',
+      acquire: async () => {
+        // Fetched before the exchange so that the API server refusing it (pod gone, uid changed) keeps its own error.
+        const assertion = await assertions.forPod(pod);
+        return tokenSetOf([
+          await this.options.aad.getToken({
+            authorityHost,
+            tenantId: tenantID,
+            clientId: clientID,
+            credential: { kind: 'assertion', getAssertion: async () => assertion },
+            resource,
+          }),
+        ]);
+      },
+    };
+  }
+
+  /**
+   * Excepted and MIC pods: the identity they name by client_id (or object_id: IMDS itself then selects), else the
+   * VM's system-assigned identity.
+   */
+  async forNode(clientId: string, resource: string, caller: TokenCaller, objectId = ''): Promise<ProvidedTokens> {
+    const operation: ImdsOperationType = clientId || objectId ? 'adal_token_msi_userassignedid' : 'adal_token_msi';
+    const key = JSON.stringify(['node', clientId.toLowerCase(), objectId.toLowerCase(), resource]);
+    return this.viaCache(key, caller, operation, (signal) => this.imdsToken(clientId, resource, signal, objectId));
   }
 
   private async viaCache(
@@ -222,8 +294,11 @@ export class IdentityTokenProvider {
     }
   }
 
-  private async imdsToken(clientId: string, resource: string, signal: AbortSignal): Promise<TokenSet> {
-    const token = await this.options.imds.getToken({ resource, ...(clientId ? { clientId } : {}) }, signal);
+  private async imdsToken(clientId: string, resource: string, signal: AbortSignal, objectId = ''): Promise<TokenSet> {
+    const token = await this.options.imds.getToken(
+      { resource, ...(clientId ? { clientId } : {}), ...(objectId ? { objectId } : {}) },
+      signal,
+    );
     return tokenSetOf([token]);
   }
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { NmiError, describeError } from '../errors.js';
 import type { Clock } from '../lookup/lookups.js';
+import { KEEP_ALIVE_AGENT_OPTIONS, isStaleConnectionFailure } from '../upstream-connection.js';
 import type { IssuedToken } from './issued-token.js';
 
 export interface ImdsTokenClientOptions {
@@ -20,6 +21,8 @@ export interface ImdsTokenRequest {
   readonly resource: string;
   /** Omitted: the VM's system-assigned identity (exception pods without client_id). */
   readonly clientId?: string;
+  /** The `object_id` selector, passed to IMDS as is (excepted pods, which IMDS serves directly). */
+  readonly objectId?: string;
 }
 
 export interface ImdsTokenClient {
@@ -45,12 +48,16 @@ function fieldAsString(body: Record<string, unknown>, name: string): string {
 
 export function createImdsTokenClient(options: ImdsTokenClientOptions): ImdsTokenClient {
   const base = new URL(options.baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 5 });
+  const agent = new http.Agent({ ...KEEP_ALIVE_AGENT_OPTIONS, maxSockets: options.maxSockets ?? 5 });
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 1000;
 
-  function send(path: string, signal: AbortSignal): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
+  /**
+   * One GET. A kept-alive connection IMDS closed before answering is not a failed attempt: it is resent at once on a
+   * new connection, not after the retry backoff (see isStaleConnectionFailure).
+   */
+  function send(path: string, signal: AbortSignal, fresh = false): Promise<RawResponse> {
+    return new Promise<RawResponse>((resolve, reject) => {
       const headers: Record<string, string> = { Metadata: 'true' };
       if (options.userAgent) headers['User-Agent'] = options.userAgent;
       const req = http.request(
@@ -60,7 +67,7 @@ export function createImdsTokenClient(options: ImdsTokenClientOptions): ImdsToke
           path,
           method: 'GET',
           headers,
-          agent,
+          agent: fresh ? false : agent,
           signal,
         },
         (res) => {
@@ -70,7 +77,13 @@ export function createImdsTokenClient(options: ImdsTokenClientOptions): ImdsToke
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (error) => {
+        if (!fresh && !signal.aborted && isStaleConnectionFailure(req, error)) {
+          send(path, signal, true).then(resolve, reject);
+          return;
+        }
+        reject(error);
+      });
       req.end();
     });
   }
@@ -78,6 +91,7 @@ export function createImdsTokenClient(options: ImdsTokenClientOptions): ImdsToke
   async function getToken(request: ImdsTokenRequest, signal: AbortSignal): Promise<IssuedToken> {
     const query = new URLSearchParams({ 'api-version': '2018-02-01', resource: request.resource });
     if (request.clientId) query.set('client_id', request.clientId);
+    if (request.objectId) query.set('object_id', request.objectId);
     const path = `${base.pathname.replace(/\/$/, '')}/metadata/identity/oauth2/token?${query.toString()}`;
     let last: RawResponse | undefined;
     let lastTransportError: unknown;

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { pfxOf, selfSignedCertificate } from '../test-support/certificates.js';
 import { type FakeAad, startFakeAad } from '../test-support/fake-aad.js';
 import { pod, servicePrincipalIdentity } from '../test-support/fake-cluster.js';
+import { errorText } from '../test-support/http-client.js';
 import { type HarnessOptions, type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
 import { chooseClientSecret } from './service-principal-secret.js';
 
@@ -72,14 +73,14 @@ describe('service principals (§3.10)', () => {
     h.cluster.secrets.set('demo/sp-secret', { clientSecret: text('wrong') });
     const refused = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(refused.status).toBe(403);
-    expect(refused.body).toContain('AADSTS7000215');
+    expect(errorText(refused)).toContain('AADSTS7000215');
     expect(refused.body).not.toContain('wrong');
 
     h.cluster.secrets.clear();
     const unreadable = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(unreadable.status).toBe(503);
-    expect(unreadable.body).toBe(
-      'failed to get Kubernetes secret demo/sp-secret, err: secrets "sp-secret" not found\n',
+    expect(errorText(unreadable)).toBe(
+      'failed to get Kubernetes secret demo/sp-secret, err: secrets "sp-secret" not found',
     );
   });
 
@@ -97,7 +98,7 @@ describe('service principals (§3.10)', () => {
     expect((await h.get('127.0.0.2', `${TOKEN}?resource=x`)).status).toBe(200);
     const stolen = await h.get('127.0.0.3', `${TOKEN}?resource=x`);
     expect(stolen.status).toBe(503);
-    expect(stolen.body).toContain('failed to get Kubernetes secret team-b/guessed');
+    expect(errorText(stolen)).toContain('failed to get Kubernetes secret team-b/guessed');
   });
 
   test('row 60: auxiliaryTenantIDs → JSON array, primary tenant first; /host/token returns only the primary', async () => {
@@ -160,7 +161,7 @@ describe('service principals (§3.10)', () => {
     h.nmi.tokenCache?.clear();
     const badPassword = await h.get('127.0.0.2', `${TOKEN}?resource=x`);
     expect(badPassword.status).toBe(503);
-    expect(badPassword.body).toMatch(/^failed to decode pkcs12 certificate/);
+    expect(errorText(badPassword)).toMatch(/^failed to decode pkcs12 certificate/);
   });
 });
 

@@ -168,14 +168,25 @@ describe('typed CRD clients against kube-emulator', () => {
       },
     });
     await clients.identities.create({ ...identity('good', 'c1'), metadata: { name: 'good', namespace: 'bad' } });
-    // The API server does not validate against the CRD schema here (x-kubernetes-preserve-unknown-fields style),
-    // so a wrongly typed field gets stored; podid must survive reading it.
+    // The API server validates against the CRD schema, so a wrongly typed object exists only if it was stored under
+    // a looser schema: loosen spec.type, store the object, restore the schema. podid must survive reading it.
+    const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/azureidentities.aadpodidentity.k8s.io';
+    // biome-ignore lint/suspicious/noExplicitAny: the CRD is edited as plain JSON.
+    const crd = (await rawRequest(emulator, 'GET', crdPath)) as any;
+    const strict = structuredClone(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.type);
+    crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.type = {
+      'x-kubernetes-int-or-string': true,
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    const loosened = (await rawRequest(emulator, 'PUT', crdPath, crd)) as any;
     await rawRequest(emulator, 'POST', '/apis/aadpodidentity.k8s.io/v1/namespaces/bad/azureidentities', {
       apiVersion: 'aadpodidentity.k8s.io/v1',
       kind: 'AzureIdentity',
       metadata: { name: 'broken', namespace: 'bad' },
       spec: { type: 'zero' },
     });
+    loosened.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.type = strict;
+    await rawRequest(emulator, 'PUT', crdPath, loosened);
 
     const listed = await clients.identities.list({ namespace: 'bad' });
     expect(listed.map((i) => i.metadata.name)).toEqual(['good']);

@@ -4,7 +4,10 @@
  */
 import type { KubeObject } from '../resource-types.js';
 
-const objectSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+// Declared fields rather than x-kubernetes-preserve-unknown-fields: client-node's typed serializer drops that
+// extension key, and the emulator prunes undeclared fields as a real server does.
+const specSchema = { type: 'object', properties: { size: { type: 'integer' }, color: { type: 'string' } } };
+const statusSchema = { type: 'object', properties: { ready: { type: 'boolean' } } };
 const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
 export const widgetCrd: KubeObject = {
@@ -21,7 +24,7 @@ export const widgetCrd: KubeObject = {
         served: true,
         storage: true,
         subresources: { status: {} },
-        schema: { openAPIV3Schema: { type: 'object', properties: { spec: objectSchema, status: objectSchema } } },
+        schema: { openAPIV3Schema: { type: 'object', properties: { spec: specSchema, status: statusSchema } } },
         additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }, age],
       },
     ],

@@ -40,6 +40,8 @@ export function identity(
       type: options.type ?? 0,
       resourceID: options.resourceID ?? validResourceId(name),
       clientID: options.clientID ?? `client-${namespace}-${name}`,
+      // A service principal is only valid with its tenant and the secret reference (validateAzureIdentity).
+      ...((options.type ?? 0) === 0 ? {} : { tenantID: 'tenant', clientPassword: { name: `${name}-secret` } }),
     },
   };
 }
