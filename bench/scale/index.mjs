@@ -269,7 +269,10 @@ async function runSize(pods) {
     for (const [variant, env, nodeArgs] of variants) {
       const warm = await warmRestart(world, env, nodeArgs);
       if (variant === 'default') result.micWarm = warm;
-      else (result.micWarmVariants ??= {})[variant] = warm;
+      else {
+        result.micWarmVariants ??= {};
+        result.micWarmVariants[variant] = warm;
+      }
       console.log(
         `MIC warm restart (${variant}): leader after ${warm.leaderMs} ms, caches synced after ${warm.cachesSyncedMs} ms, first cycle ${warm.firstCycleMs} ms after start (${warm.cyclesThatWrote} cycles wrote); RSS peak ${warm.peakRssMiB} MiB, settled ${warm.settledRssMiB} MiB, heap after GC ${warm.heapAfterGcMiB} MiB (V8 heap committed ${warm.heapTotalAfterGcMiB} MiB)`,
       );
