@@ -213,8 +213,9 @@ export async function runMic(options: RunMicOptions): Promise<number> {
     }
     const informerSettings = { connection, logger, onInvalidObject };
     const sources = {
-      pods: createPodInformer({ ...informerSettings, requireBindingLabel: true }),
-      nodes: createNodeInformer(informerSettings),
+      // Matching reads a handful of fields; whole pods would be most of MIC's memory on a large cluster.
+      pods: createPodInformer({ ...informerSettings, requireBindingLabel: true, matchingFieldsOnly: true }),
+      nodes: createNodeInformer({ ...informerSettings, mappingFieldsOnly: true }),
       identities: createIdentityInformer(informerSettings),
       bindings: createBindingInformer(informerSettings),
       assignedIdentities: createAssignedIdentityInformer(informerSettings),

@@ -5,7 +5,7 @@ import type { KubeEmulator } from '@podid/kube-emulator';
 import type { KubeConnection } from '../connection/kube-connection.js';
 import { createCrdClients } from '../crd/crd-clients.js';
 import { connectTo, eventually, rawRequest, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
-import { createAssignedIdentityInformer, createPodInformer, podKey } from './typed-informers.js';
+import { createAssignedIdentityInformer, createNodeInformer, createPodInformer, podKey } from './typed-informers.js';
 
 let emulator: KubeEmulator;
 let connection: KubeConnection;
@@ -119,6 +119,51 @@ describe('informers against kube-emulator', () => {
     expect(informer.byIndex('byPod', podKey('apps', 'web-2'))).toEqual([]);
   });
 
+  test('assigned-identity informer keeps one shared copy of each embedded identity and binding', async () => {
+    const { assignedIdentities } = createCrdClients({ connection });
+    const identity = (rv: string) => ({
+      apiVersion: 'aadpodidentity.k8s.io/v1',
+      kind: 'AzureIdentity',
+      metadata: { name: 'shared-id', namespace: 'apps', resourceVersion: rv },
+      spec: { type: 0, resourceID: '/subscriptions/s/resourcegroups/rg/providers/x/shared-id', clientID: 'c' },
+    });
+    const binding = {
+      apiVersion: 'aadpodidentity.k8s.io/v1',
+      kind: 'AzureIdentityBinding',
+      metadata: { name: 'shared-binding', namespace: 'apps', resourceVersion: '7' },
+      spec: { azureIdentity: 'shared-id', selector: 'shared' },
+    };
+    const make = (pod: string, rv: string): AzureAssignedIdentity =>
+      ({
+        metadata: { name: `${pod}-apps-shared-id`, namespace: 'apps', labels: { nodename: 'node-9' } },
+        spec: {
+          azureIdentityRef: identity(rv),
+          azureBindingRef: binding,
+          pod,
+          podNamespace: 'apps',
+          nodename: 'node-9',
+        },
+        status: { status: 'Assigned' },
+      }) as AzureAssignedIdentity;
+    await assignedIdentities.create(make('share-1', '5'));
+    await assignedIdentities.create(make('share-2', '5'));
+    await assignedIdentities.create(make('share-3', '6'));
+    const informer = track(createAssignedIdentityInformer({ connection, nodeName: 'node-9', ...fast }));
+    await informer.synced;
+    const spec = (pod: string) => informer.byIndex('byPod', podKey('apps', pod))[0]?.spec;
+    // Same content: one object; the values are still exactly what the server holds.
+    expect(spec('share-1')?.azureIdentityRef).toBe(spec('share-2')?.azureIdentityRef);
+    expect(spec('share-1')?.azureBindingRef).toBe(spec('share-3')?.azureBindingRef);
+    expect(spec('share-2')?.azureIdentityRef).toEqual(identity('5'));
+    // Different content (another resourceVersion): its own object.
+    expect(spec('share-3')?.azureIdentityRef).not.toBe(spec('share-1')?.azureIdentityRef);
+    expect(spec('share-3')?.azureIdentityRef).toEqual(identity('6'));
+    // A watched object shares the copy the list brought.
+    await assignedIdentities.create(make('share-4', '5'));
+    await eventually(() => spec('share-4') !== undefined, 'the new object seen');
+    expect(spec('share-4')?.azureIdentityRef).toBe(spec('share-1')?.azureIdentityRef);
+  });
+
   test('MIC pod informer sees only pods carrying the aadpodidbinding label', async () => {
     await connection.core.createNamespacedPod({
       namespace: 'apps',
@@ -132,6 +177,88 @@ describe('informers against kube-emulator', () => {
     const names = pods.list().map((p) => p.metadata.name);
     expect(names).toContain('web-1');
     expect(names).not.toContain('unlabelled');
+  });
+
+  test('MIC pod informer with matchingFieldsOnly caches only what matching reads, on list and on watch', async () => {
+    await connection.core.createNamespacedPod({
+      namespace: 'apps',
+      body: {
+        metadata: {
+          name: 'slim-1',
+          namespace: 'apps',
+          labels: { aadpodidbinding: 'web', app: 'a' },
+          annotations: { a: 'b' },
+        },
+        spec: { nodeName: 'node-3', containers: [{ name: 'c', image: 'x', env: [{ name: 'E', value: 'v' }] }] },
+      },
+    });
+    const full = track(createPodInformer({ connection, requireBindingLabel: true, ...fast }));
+    const pods = track(createPodInformer({ connection, requireBindingLabel: true, matchingFieldsOnly: true, ...fast }));
+    await Promise.all([full.synced, pods.synced]);
+    // Without the option the whole pod is cached (the baseline this option changes).
+    expect(full.get('apps', 'slim-1')?.spec).toHaveProperty('containers');
+    const listed = pods.get('apps', 'slim-1');
+    const server = (await rawRequest(emulator, 'GET', '/api/v1/namespaces/apps/pods/slim-1')) as {
+      metadata: { uid: string; resourceVersion: string };
+    };
+    expect(listed).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'slim-1',
+        namespace: 'apps',
+        uid: server.metadata.uid,
+        resourceVersion: server.metadata.resourceVersion,
+        labels: { aadpodidbinding: 'web', app: 'a' },
+      },
+      spec: { nodeName: 'node-3' },
+      status: { phase: 'Pending' },
+    });
+    // A watched change arrives trimmed too, with the fields MIC's change filter compares.
+    const changes: Array<{ phase: string | undefined; containers: unknown }> = [];
+    pods.onChange((change) => {
+      if (change.object.metadata.name === 'slim-1')
+        changes.push({ phase: change.object.status?.phase, containers: change.object.spec?.['containers'] });
+    });
+    await connection.core.patchNamespacedPodStatus(
+      { name: 'slim-1', namespace: 'apps', body: { status: { phase: 'Running', podIP: '10.0.0.9' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(() => changes.length > 0, 'the status change to reach the informer');
+    expect(changes[0]).toEqual({ phase: 'Running', containers: undefined });
+    expect(pods.get('apps', 'slim-1')?.status).toEqual({ phase: 'Running' });
+  });
+
+  test('MIC node informer with mappingFieldsOnly keeps name, uid, resourceVersion, labels and providerID only', async () => {
+    const providerID = 'azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-slim';
+    await rawRequest(emulator, 'POST', '/api/v1/nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'slim-node', labels: { agentpool: 'a' }, annotations: { big: 'x'.repeat(1000) } },
+      spec: { providerID, podCIDR: '10.244.0.0/24' },
+      status: {
+        images: [{ names: ['registry.example/a:1'], sizeBytes: 1 }],
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    });
+    const full = track(createNodeInformer({ connection, ...fast }));
+    const nodes = track(createNodeInformer({ connection, mappingFieldsOnly: true, ...fast }));
+    await Promise.all([full.synced, nodes.synced]);
+    expect(full.get(undefined, 'slim-node')).toHaveProperty('status.images');
+    const server = (await rawRequest(emulator, 'GET', '/api/v1/nodes/slim-node')) as {
+      metadata: { uid: string; resourceVersion: string };
+    };
+    expect(nodes.get(undefined, 'slim-node')).toEqual({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: 'slim-node',
+        uid: server.metadata.uid,
+        resourceVersion: server.metadata.resourceVersion,
+        labels: { agentpool: 'a' },
+      },
+      spec: { providerID },
+    });
   });
 
   test('caches converge on the server after random changes under forced watch closes, 410s and failing requests', async () => {

@@ -28,6 +28,11 @@ export interface ResilientInformerOptions<T, I extends string> {
   fieldSelector?: string;
   /** Validates each object; objects that fail are reported and kept out of the cache. */
   parse: (raw: unknown) => ParseResult<T>;
+  /**
+   * Applied to every valid object before it is cached and delivered (client-go's SetTransform): a consumer that
+   * reads few fields keeps only those, so a cache of 100,000 pods does not hold 100,000 full pod specs.
+   */
+  transform?: (value: T) => T;
   indexes?: Readonly<Record<I, IndexFunction<T>>>;
   onInvalidObject?: InvalidObjectHandler;
   logger?: KubeLogger;
@@ -361,9 +366,10 @@ export class ResilientInformer<T, I extends string = never> {
       return;
     }
     this.reportedInvalid.delete(key);
-    const previous = this.cache.set(key, parsed.value, version);
-    if (previous === undefined) this.emitAdd(parsed.value);
-    else this.emitUpdate(parsed.value, previous);
+    const value = this.options.transform ? this.options.transform(parsed.value) : parsed.value;
+    const previous = this.cache.set(key, value, version);
+    if (previous === undefined) this.emitAdd(value);
+    else this.emitUpdate(value, previous);
   }
 
   private remove(key: string): void {

@@ -26,7 +26,7 @@ import { ResilientInformer, type ResilientInformerOptions } from './resilient-in
 /** Everything a typed informer needs besides what the factory fixes (path, kind, parser, indexes). */
 export type InformerSettings = Omit<
   ResilientInformerOptions<never, never>,
-  'path' | 'apiVersion' | 'kind' | 'parse' | 'indexes' | 'labelSelector' | 'fieldSelector'
+  'path' | 'apiVersion' | 'kind' | 'parse' | 'transform' | 'indexes' | 'labelSelector' | 'fieldSelector'
 >;
 
 export type PodIndex = 'byIP' | 'byNode';
@@ -52,10 +52,35 @@ export interface PodInformerOptions extends InformerSettings {
   nodeName?: string;
   /** MIC: only pods carrying the `aadpodidbinding` label (label selector "key exists"). */
   requireBindingLabel?: boolean;
+  /** MIC: cache only the fields matching reads (`podFieldsForMatching`), not whole pods. */
+  matchingFieldsOnly?: boolean;
+}
+
+/**
+ * The part of a pod MIC's matching and its change filter read: identity (namespace, name, uid, resourceVersion),
+ * labels, deletionTimestamp, `spec.nodeName` and `status.phase`. Containers, volumes, conditions, annotations and
+ * managedFields are most of a pod's size and are dropped. Fields left out are absent, never empty, so a missing
+ * value still reads as missing.
+ */
+export function podFieldsForMatching(pod: Pod): Pod {
+  const { name, namespace, uid, resourceVersion, labels, deletionTimestamp } = pod.metadata;
+  const metadata: Record<string, unknown> = { name, namespace };
+  if (uid !== undefined) metadata['uid'] = uid;
+  if (resourceVersion !== undefined) metadata['resourceVersion'] = resourceVersion;
+  if (labels !== undefined) metadata['labels'] = labels;
+  if (deletionTimestamp !== undefined) metadata['deletionTimestamp'] = deletionTimestamp;
+  const slim: Record<string, unknown> = { metadata };
+  if (pod.apiVersion !== undefined) slim['apiVersion'] = pod.apiVersion;
+  if (pod.kind !== undefined) slim['kind'] = pod.kind;
+  if (pod.spec?.nodeName !== undefined) slim['spec'] = { nodeName: pod.spec.nodeName };
+  else if (pod.spec !== undefined) slim['spec'] = {};
+  if (pod.status?.phase !== undefined) slim['status'] = { phase: pod.status.phase };
+  else if (pod.status !== undefined) slim['status'] = {};
+  return slim as Pod;
 }
 
 export function createPodInformer(options: PodInformerOptions): ResilientInformer<Pod, PodIndex> {
-  const { nodeName, requireBindingLabel, ...settings } = options;
+  const { nodeName, requireBindingLabel, matchingFieldsOnly, ...settings } = options;
   return new ResilientInformer<Pod, PodIndex>({
     ...(settings as InformerSettings),
     path: '/api/v1/pods',
@@ -65,22 +90,78 @@ export function createPodInformer(options: PodInformerOptions): ResilientInforme
     indexes: { byIP: podIPs, byNode: podNode },
     ...(nodeName ? { fieldSelector: `spec.nodeName=${nodeName}` } : {}),
     ...(requireBindingLabel ? { labelSelector: POD_LABEL_KEY } : {}),
+    ...(matchingFieldsOnly ? { transform: podFieldsForMatching } : {}),
   });
 }
 
-export function createNodeInformer(options: InformerSettings): ResilientInformer<Node> {
+export interface NodeInformerOptions extends InformerSettings {
+  /** MIC: cache only what mapping a node to its VM/VMSS reads (`nodeFieldsForMapping`), not whole nodes. */
+  mappingFieldsOnly?: boolean;
+}
+
+/**
+ * The part of a Node MIC reads: identity (name, uid, resourceVersion), labels and `spec.providerID`. A real node's
+ * status (images, conditions, addresses, capacity) is several KiB and is dropped.
+ */
+export function nodeFieldsForMapping(node: Node): Node {
+  const { name, uid, resourceVersion, labels } = node.metadata;
+  const metadata: Record<string, unknown> = { name };
+  if (uid !== undefined) metadata['uid'] = uid;
+  if (resourceVersion !== undefined) metadata['resourceVersion'] = resourceVersion;
+  if (labels !== undefined) metadata['labels'] = labels;
+  const slim: Record<string, unknown> = { metadata };
+  if (node.apiVersion !== undefined) slim['apiVersion'] = node.apiVersion;
+  if (node.kind !== undefined) slim['kind'] = node.kind;
+  if (node.spec?.providerID !== undefined) slim['spec'] = { providerID: node.spec.providerID };
+  else if (node.spec !== undefined) slim['spec'] = {};
+  return slim as Node;
+}
+
+export function createNodeInformer(options: NodeInformerOptions): ResilientInformer<Node> {
+  const { mappingFieldsOnly, ...settings } = options;
   return new ResilientInformer<Node>({
-    ...(options as InformerSettings),
+    ...(settings as InformerSettings),
     path: '/api/v1/nodes',
     apiVersion: 'v1',
     kind: 'Node',
     parse: parseNode,
+    ...(mappingFieldsOnly ? { transform: nodeFieldsForMapping } : {}),
   });
 }
 
 export interface AssignedIdentityInformerOptions extends InformerSettings {
   /** NMI with `--enableScaleFeatures`: only this node's objects (label selector `nodename=<node>`). */
   nodeName?: string;
+}
+
+/** Distinct embedded identities/bindings remembered at once; past that the memo starts over (values stay right). */
+const MAX_SHARED_REFS = 10_000;
+
+/**
+ * Every AzureAssignedIdentity embeds a full copy of its AzureIdentity and AzureIdentityBinding, so 100,000 of them
+ * made from 200 identities hold 200,000 copies of 400 objects. This returns, for each embedded object, one shared
+ * instance per distinct content (compared as JSON), so the cache holds each copy once. The values are unchanged;
+ * cached objects are never mutated, so sharing them is safe.
+ */
+export function createEmbeddedRefSharing(): (assigned: AzureAssignedIdentity) => AzureAssignedIdentity {
+  const shared = new Map<string, unknown>();
+  const share = <V>(value: V): V => {
+    if (value === undefined || value === null) return value;
+    const key = JSON.stringify(value);
+    const known = shared.get(key);
+    if (known !== undefined) return known as V;
+    if (shared.size >= MAX_SHARED_REFS) shared.clear();
+    shared.set(key, value);
+    return value;
+  };
+  return (assigned) => {
+    const { spec } = assigned;
+    if (spec.azureIdentityRef === undefined && spec.azureBindingRef === undefined) return assigned;
+    const sharedSpec = { ...spec };
+    if (spec.azureIdentityRef !== undefined) sharedSpec.azureIdentityRef = share(spec.azureIdentityRef);
+    if (spec.azureBindingRef !== undefined) sharedSpec.azureBindingRef = share(spec.azureBindingRef);
+    return { ...assigned, spec: sharedSpec };
+  };
 }
 
 export function createAssignedIdentityInformer(
@@ -97,6 +178,7 @@ export function createAssignedIdentityInformer(
       byNode: (assigned) => (assigned.spec.nodename ? [assigned.spec.nodename] : []),
     },
     nodeName ? `${NODENAME_LABEL_KEY}=${nodeName}` : undefined,
+    createEmbeddedRefSharing(),
   );
 }
 
@@ -122,6 +204,7 @@ function crdInformer<T, I extends string>(
   parse: (raw: unknown) => ParseResult<T>,
   indexes: Record<I, IndexFunction<T>>,
   labelSelector?: string,
+  transform?: (value: T) => T,
 ): ResilientInformer<T, I> {
   return new ResilientInformer<T, I>({
     ...(settings as InformerSettings),
@@ -131,5 +214,6 @@ function crdInformer<T, I extends string>(
     parse,
     indexes,
     ...(labelSelector ? { labelSelector } : {}),
+    ...(transform ? { transform } : {}),
   });
 }
