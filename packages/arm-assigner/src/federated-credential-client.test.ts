@@ -1,6 +1,7 @@
 /**
  * SdkFederatedCredentialClient against the azure-emulator over HTTPS with the real @azure/arm-msi client.
  */
+import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { isArmAssignerError } from './errors.js';
 import { SdkFederatedCredentialClient } from './federated-credential-client.js';
@@ -44,12 +45,47 @@ describe('SdkFederatedCredentialClient', () => {
     expect(world.emulator.admin.federatedCredentials(id).map((c) => c.name)).toEqual(['podid-b']);
   });
 
-  test('writes to one identity are serialised even when asked for concurrently', async () => {
-    const id = world.identity('fic-serial');
+  test('writes to one identity are serialised even when asked for concurrently; other identities run alongside', async () => {
+    // Azure refuses concurrent federated-credential writes on one identity: count the PUT/DELETEs in flight per identity.
+    const inner = createDefaultHttpClient();
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const counting: HttpClient = {
+      async sendRequest(request) {
+        const identity = /userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials/i.exec(request.url)?.[1];
+        const write = identity !== undefined && request.method !== 'GET';
+        if (write) {
+          inFlight.set(identity, (inFlight.get(identity) ?? 0) + 1);
+          most.set(identity, Math.max(most.get(identity) ?? 0, inFlight.get(identity) ?? 0));
+        }
+        try {
+          return await inner.sendRequest(request);
+        } finally {
+          if (write) inFlight.set(identity, (inFlight.get(identity) ?? 1) - 1);
+        }
+      },
+    };
+    const serialClient = new SdkFederatedCredentialClient({
+      credential: world.credential,
+      resourceManagerEndpointUrl: world.environment.resourceManagerEndpointUrl,
+      tlsCa: world.emulator.caCertPem,
+      httpClient: counting,
+    });
+    const ids = [world.identity('fic-serial-a'), world.identity('fic-serial-b')];
     await Promise.all(
-      Array.from({ length: 5 }, (_, i) => client.create(id, credential(`podid-${i}`, `system:serviceaccount:s:${i}`))),
+      ids.flatMap((id) =>
+        Array.from({ length: 5 }, (_, i) =>
+          serialClient.create(id, credential(`podid-${i}`, `system:serviceaccount:s:${i}`)),
+        ),
+      ),
     );
-    expect(world.emulator.admin.federatedCredentials(id)).toHaveLength(5);
+    await Promise.all([
+      serialClient.delete(ids[0] as string, 'podid-0'),
+      serialClient.delete(ids[0] as string, 'podid-1'),
+    ]);
+    expect(world.emulator.admin.federatedCredentials(ids[0] as string)).toHaveLength(3);
+    expect(world.emulator.admin.federatedCredentials(ids[1] as string)).toHaveLength(5);
+    expect(Object.fromEntries(most)).toEqual({ 'fic-serial-a': 1, 'fic-serial-b': 1 });
   });
 
   test('errors are typed: unknown identity, bad resource ID, the 21st credential', async () => {
