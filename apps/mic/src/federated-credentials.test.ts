@@ -98,6 +98,23 @@ describe('FederatedCredentialManager', () => {
     await m.stop();
   });
 
+  test('an identity Azure does not have is told once per desired set, not retried', async () => {
+    const arm = new FakeArm();
+    arm.list = async () => {
+      arm.calls.push('list');
+      throw Object.assign(new Error('not found'), { code: 'identity_not_found' });
+    };
+    const { m, logs } = manager(arm);
+    m.sync(input([{ name: 'a', sa: 'one' }]));
+    await m.idle();
+    await new Promise((r) => setTimeout(r, 50)); // five retry intervals
+    m.sync(input([{ name: 'a', sa: 'one' }]));
+    await m.idle();
+    expect(arm.calls).toEqual(['list']);
+    expect(logs).toEqual(['cannot list federated credentials']);
+    await m.stop();
+  });
+
   test('input arriving during a run is applied after it, latest wins', async () => {
     const arm = new FakeArm();
     const { m } = manager(arm);

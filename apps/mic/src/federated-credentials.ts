@@ -121,8 +121,14 @@ export class FederatedCredentialManager {
         try {
           existing.set(key, await arm.list(entry.resourceId));
         } catch (error) {
-          ok = false;
-          log('error', 'cannot list federated credentials', { identity: entry.resourceId, ...errorFields(error) });
+          // A malformed resourceID or an identity Azure does not have will not heal by retrying: told once per
+          // desired set (like an overflow); anything else (throttling, 5xx, credentials) is retried.
+          const permanent = PERMANENT_LIST_ERRORS.has(String((error as { code?: unknown }).code));
+          if (!permanent) ok = false;
+          log(permanent ? 'warn' : 'error', 'cannot list federated credentials', {
+            identity: entry.resourceId,
+            ...errorFields(error),
+          });
         }
       }),
     );
@@ -181,6 +187,8 @@ export class FederatedCredentialManager {
     return ok;
   }
 }
+
+const PERMANENT_LIST_ERRORS = new Set(['invalid_resource_id', 'identity_not_found']);
 
 /** One use per assignment of a type-3 identity: the pod's namespace and service account (`default` if unset). */
 function usesOf(input: FederatedCredentialInput): FederatedCredentialUse[] {
