@@ -101,10 +101,19 @@ describe('loadMicConfig', () => {
     [['--prometheus-port=70000'], /--prometheus-port/],
     [['--update-user-msi-max-retry=-1'], /--update-user-msi-max-retry/],
     [['--bogus'], /unknown option '--bogus'/],
+    [['--manage-federated-credentials'], /--oidc-issuer-url is required when --manage-federated-credentials/],
+    [['--manage-federated-credentials', '--oidc-issuer-url=not a url'], /--oidc-issuer-url: must be an https URL/],
   ])('%j is refused naming the flag', (argv, message) => {
     const outcome = load(argv);
     expect(outcome.kind).toBe('error');
     if (outcome.kind === 'error') expect(outcome.message).toMatch(message);
+  });
+
+  test('--manage-federated-credentials with --oidc-issuer-url; off by default', () => {
+    const on = load(['--manage-federated-credentials', '--oidc-issuer-url=https://oidc.example/c1/']);
+    expect(on.kind === 'ok' && on.config.federatedCredentials).toEqual({ issuerUrl: 'https://oidc.example/c1/' });
+    const off = load(['--oidc-issuer-url=https://oidc.example/c1/']);
+    expect(off.kind === 'ok' && off.config.federatedCredentials).toBeUndefined();
   });
 
   test('every flag parses from its own default value written on the command line', () => {

@@ -32,6 +32,8 @@ export interface MicConfig {
   readonly logFormat: LogFormat;
   readonly logVerbosity: number;
   readonly customUserAgent: string;
+  /** `--manage-federated-credentials` with its `--oidc-issuer-url`; undefined when off. */
+  readonly federatedCredentials: { readonly issuerUrl: string } | undefined;
 }
 
 export type MicConfigOutcome =
@@ -71,6 +73,14 @@ function checkValues(values: FlagValues<typeof micFlags>): string | undefined {
   if (values.clientQps <= 0) return invalid('clientQps', values.clientQps, 'must be greater than 0');
   if (values['update-user-msi-max-retry'] < 0) {
     return invalid('update-user-msi-max-retry', values['update-user-msi-max-retry'], 'must not be negative');
+  }
+  if (values['manage-federated-credentials']) {
+    const issuer = values['oidc-issuer-url'];
+    if (issuer === '') return 'flag --oidc-issuer-url is required when --manage-federated-credentials is set';
+    // Real AAD wants https; http stays allowed for emulated issuers on loopback.
+    if (!URL.canParse(issuer) || !['https:', 'http:'].includes(new URL(issuer).protocol)) {
+      return invalid('oidc-issuer-url', issuer, 'must be an https URL');
+    }
   }
   if (!isLogFormat(values['log-format'])) {
     return invalid('log-format', values['log-format'], 'unknown logging format');
@@ -132,6 +142,7 @@ export function loadMicConfig(input: MicConfigInput): MicConfigOutcome {
     logFormat: values['log-format'] as LogFormat, // checked by isLogFormat above
     logVerbosity: values.v,
     customUserAgent: values['custom-user-agent'],
+    federatedCredentials: values['manage-federated-credentials'] ? { issuerUrl: values['oidc-issuer-url'] } : undefined,
   };
   return { kind: 'ok', config: deepFreeze(config) };
 }

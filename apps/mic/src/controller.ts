@@ -10,6 +10,7 @@ import {
   type ReconcilerConfig,
 } from '@podid/reconciler';
 import { CycleScheduler } from './cycle-scheduler.js';
+import type { FederatedCredentialManager } from './federated-credentials.js';
 import { findInputProblems } from './input-problems.js';
 import { WriteBackoff } from './write-backoff.js';
 import { OwnWritesOverlay } from './own-writes.js';
@@ -64,6 +65,8 @@ export interface MicControllerOptions {
   /** Tells bad input (invalid identities, bindings, unmappable nodes) once per interval; none: not told. */
   readonly problems?: { report(problems: ReturnType<typeof findInputProblems>): number };
   readonly observer: ControllerObserver;
+  /** `--manage-federated-credentials`: handed every cycle's matching; none: federated credentials are not managed. */
+  readonly federatedCredentials?: Pick<FederatedCredentialManager, 'sync' | 'stop'>;
   readonly namespaced: boolean;
   readonly reconciler: ReconcilerConfig;
   /** `--createDeleteBatch`. */
@@ -180,6 +183,7 @@ export class MicController {
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     await this.scheduler.stop();
     await this.reconcileRunning;
+    await this.options.federatedCredentials?.stop();
   }
 
   /** Resolves when no cycle is running or waiting (tests, shutdown). */
@@ -198,6 +202,11 @@ export class MicController {
     for (const skipped of match.skipped) {
       if (skipped.code === 'duplicate_identity_name') observer.log('warn', skipped.message, { code: skipped.code });
     }
+    this.options.federatedCredentials?.sync({
+      assignments: match.assignments,
+      pods: sources.pods.list(),
+      identities: sources.identities.list(),
+    });
     const plan = planCycle({
       desired: match.assignments,
       current: this.overlay.merge(sources.assignedIdentities.list()),

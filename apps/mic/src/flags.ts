@@ -89,5 +89,17 @@ export const micFlags = {
     default: 100,
     description: 'podid: how long a burst of events is gathered into one cycle',
   },
+  'manage-federated-credentials': {
+    type: 'bool',
+    default: false,
+    description:
+      'podid: create and delete the federated identity credentials type-3 identities with a resourceID need (one per namespace and service account in use); needs --oidc-issuer-url',
+  },
+  'oidc-issuer-url': {
+    type: 'string',
+    default: '',
+    description:
+      "podid: the cluster's service-account issuer URL (AKS: oidcIssuerProfile.issuerUrl), the credentials' issuer",
+  },
   ...loggingFlags,
 } as const satisfies FlagDefinitions;

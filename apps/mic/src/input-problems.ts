@@ -20,6 +20,8 @@ export const ProblemReason = {
   NodeNotMappable: 'NodeNotMappable',
   /** On a pod: one of its bindings gives it nothing, and why. */
   IdentityNotAssigned: 'IdentityNotAssigned',
+  /** On a type-3 AzureIdentity: its user-assigned identity has no room for another federated credential. */
+  FederatedCredentialLimit: 'FederatedCredentialLimitReached',
 } as const;
 export type ProblemReason = (typeof ProblemReason)[keyof typeof ProblemReason];
 

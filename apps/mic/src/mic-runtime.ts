@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import {
+  armTokenScope,
   createArmCredential,
   createArmIdentityAssigner,
   type IdentityAssigner,
   resolveCloudEnvironment,
+  SdkFederatedCredentialClient,
 } from '@podid/arm-assigner';
 import {
   createAssignedIdentityInformer,
@@ -32,6 +34,7 @@ import { planArmPatch } from '@podid/reconciler';
 import { type CloudConfig, loadCloudConfig } from './cloud-config.js';
 import type { MicConfig } from './config.js';
 import { MicController } from './controller.js';
+import { type FederatedCredentialArm, FederatedCredentialManager } from './federated-credentials.js';
 import { assignedIdentityWriter, assignmentEvents } from './kube-adapters.js';
 import { OncePerInterval } from './once-per-interval.js';
 import { ProblemReporter } from './problem-reporter.js';
@@ -60,7 +63,13 @@ class ConfigError extends Error {}
 export const PROBLEM_REPORT_INTERVAL_MS = 10 * 60_000;
 const EVENT_QUEUE_LIMIT = 10_000;
 
-function buildAssigner(cloud: CloudConfig, options: RunMicOptions): IdentityAssigner {
+interface ArmClients {
+  readonly assigner: IdentityAssigner;
+  /** Federated identity credentials (`--manage-federated-credentials`), with the same cloud and credentials. */
+  readonly federatedCredentials: SdkFederatedCredentialClient;
+}
+
+function buildAssigner(cloud: CloudConfig, options: RunMicOptions): ArmClients {
   const { config, env, metrics } = options;
   let environment: ReturnType<typeof resolveCloudEnvironment>;
   try {
@@ -76,14 +85,25 @@ function buildAssigner(cloud: CloudConfig, options: RunMicOptions): IdentityAssi
     aadClientId: cloud.aadClientId,
     aadClientSecret: cloud.aadClientSecret,
   });
-  return createArmIdentityAssigner({
+  const userAgentPrefix = formatUserAgent({
+    component: 'MIC',
+    ...options.build,
+    customUserAgent: config.customUserAgent,
+  });
+  const federatedCredentials = new SdkFederatedCredentialClient({
+    credential,
+    resourceManagerEndpointUrl: environment.resourceManagerEndpointUrl,
+    tokenScope: armTokenScope(environment),
+    userAgentPrefix,
+  });
+  const assigner = createArmIdentityAssigner({
     environment,
     credential,
     planPatch: planArmPatch,
     updateUserMsiMaxRetry: config.updateUserMsi.maxRetry,
     updateUserMsiRetryIntervalMs: config.updateUserMsi.retryIntervalMs,
     pollIntervalMs: config.armPollIntervalMs,
-    userAgentPrefix: formatUserAgent({ component: 'MIC', ...options.build, customUserAgent: config.customUserAgent }),
+    userAgentPrefix,
     onArmCall: (event) => {
       recordArmCall(metrics, event);
       if (event.retryAfterNote !== undefined) {
@@ -91,6 +111,7 @@ function buildAssigner(cloud: CloudConfig, options: RunMicOptions): IdentityAssi
       }
     },
   });
+  return { assigner, federatedCredentials };
 }
 
 /**
@@ -116,9 +137,10 @@ export async function runMic(options: RunMicOptions): Promise<number> {
 
   let cloud: CloudConfig;
   let assigner: IdentityAssigner;
+  let federatedCredentialClient: SdkFederatedCredentialClient;
   try {
     cloud = await loadCloudConfig(config.cloudConfigPath, env);
-    assigner = buildAssigner(cloud, options);
+    ({ assigner, federatedCredentials: federatedCredentialClient } = buildAssigner(cloud, options));
   } catch (error) {
     logger.error({ err: error instanceof Error ? error.message : String(error) }, 'invalid cloud configuration');
     return ExitCode.BadConfig;
@@ -128,11 +150,16 @@ export async function runMic(options: RunMicOptions): Promise<number> {
     applyIdentityDelta: (target, delta) => assigner.applyIdentityDelta(target, delta),
     getIdentityState: (target) => assigner.getIdentityState(target),
   };
+  const federatedArm: FederatedCredentialArm = {
+    list: (id) => federatedCredentialClient.list(id),
+    create: (id, credential) => federatedCredentialClient.create(id, credential),
+    delete: (id, name) => federatedCredentialClient.delete(id, name),
+  };
   const stopWatchingCloudConfig = config.cloudConfigPath
     ? watchCloudConfig(config.cloudConfigPath, () => {
         loadCloudConfig(config.cloudConfigPath, env)
           .then((next) => {
-            assigner = buildAssigner(next, options);
+            ({ assigner, federatedCredentials: federatedCredentialClient } = buildAssigner(next, options));
             logger.info({ path: config.cloudConfigPath }, 'cloud config changed; ARM credentials reloaded');
           })
           .catch((error: unknown) =>
@@ -235,20 +262,33 @@ export async function runMic(options: RunMicOptions): Promise<number> {
     }
     const uidOf = (kind: 'Pod' | 'Node', namespace: string | undefined, name: string) =>
       (kind === 'Pod' ? sources.pods.get(namespace, name) : sources.nodes.get(undefined, name))?.metadata.uid;
+    const problems = new ProblemReporter({
+      events: recorder,
+      log: (message, fields) => logger.warn(fields, message),
+      filter: new OncePerInterval(PROBLEM_REPORT_INTERVAL_MS, Date.now),
+      uidOf: (subject) =>
+        subject.kind === 'Pod' || subject.kind === 'Node'
+          ? uidOf(subject.kind, subject.namespace, subject.name)
+          : subject.kind === 'AzureIdentity'
+            ? sources.identities.get(subject.namespace, subject.name)?.metadata.uid
+            : undefined,
+    });
+    const federatedCredentials =
+      config.federatedCredentials === undefined
+        ? undefined
+        : new FederatedCredentialManager({
+            arm: federatedArm,
+            issuerUrl: config.federatedCredentials.issuerUrl,
+            problems,
+            log: (level, message, fields) => logger[level](fields, message),
+          });
     const controller = new MicController({
       sources,
+      ...(federatedCredentials === undefined ? {} : { federatedCredentials }),
       writer: assignedIdentityWriter(clients.assignedIdentities),
       arm,
       events: assignmentEvents(recorder, { uidOf, filter: new OncePerInterval(PROBLEM_REPORT_INTERVAL_MS, Date.now) }),
-      problems: new ProblemReporter({
-        events: recorder,
-        log: (message, fields) => logger.warn(fields, message),
-        filter: new OncePerInterval(PROBLEM_REPORT_INTERVAL_MS, Date.now),
-        uidOf: (subject) =>
-          subject.kind === 'Pod' || subject.kind === 'Node'
-            ? uidOf(subject.kind, subject.namespace, subject.name)
-            : undefined,
-      }),
+      problems,
       observer: controllerObserver(metrics, logger),
       namespaced: config.namespaced,
       reconciler: {

@@ -18,6 +18,8 @@ export {
   DEFAULT_UPDATE_TIMEOUT_MS,
 } from './sdk-arm-identity-client.js';
 export type { SdkArmIdentityClientOptions } from './sdk-arm-identity-client.js';
+export { SdkFederatedCredentialClient } from './federated-credential-client.js';
+export type { FederatedCredentialClient, FederatedIdentityCredentialInfo } from './federated-credential-client.js';
 export { transientRetryPolicy, TRANSIENT_RETRY_POLICY_NAME } from './transient-retry-policy.js';
 export type { TransientRetryOptions } from './transient-retry-policy.js';
 

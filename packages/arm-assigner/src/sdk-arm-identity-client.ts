@@ -168,32 +168,47 @@ export class SdkArmIdentityClient implements ArmIdentityClient {
 
   #createClients(subscriptionId: string): SubscriptionClients {
     const options = this.#options;
-    const endpoint = options.resourceManagerEndpointUrl.replace(/\/+$/, '');
-    const scope = options.tokenScope ?? `${endpoint}/.default`;
-    const common = {
-      ...(options.httpClient === undefined ? {} : { httpClient: options.httpClient }),
-      ...(options.tlsCa === undefined
-        ? {}
-        : { tlsOptions: { ca: options.tlsCa as string | Buffer | (string | Buffer)[] } }),
-      ...(options.userAgentPrefix === undefined
-        ? {}
-        : { userAgentOptions: { userAgentPrefix: options.userAgentPrefix } }),
-    };
+    const { endpoint, scope, common } = sdkClientSettings(options);
     const compute = new ComputeManagementClient(options.credential, subscriptionId, {
       ...common,
       endpoint,
       credentials: { scopes: [scope] },
     });
-    const msi = new ManagedServiceIdentityClient(options.credential, subscriptionId, {
-      ...common,
-      endpoint,
-      $host: endpoint,
-      credentialScopes: [scope],
-    });
     replaceRetryPolicy(compute.pipeline as unknown as Pipeline, options.transientRetry);
-    replaceRetryPolicy(msi.pipeline, options.transientRetry);
-    return { compute, msi };
+    return { compute, msi: createMsiClient(options, subscriptionId) };
   }
+}
+
+/** Endpoint, token scope and the options every SDK client gets (HTTP client, extra CA, user agent). */
+function sdkClientSettings(options: SdkArmIdentityClientOptions) {
+  const endpoint = options.resourceManagerEndpointUrl.replace(/\/+$/, '');
+  const scope = options.tokenScope ?? `${endpoint}/.default`;
+  const common = {
+    ...(options.httpClient === undefined ? {} : { httpClient: options.httpClient }),
+    ...(options.tlsCa === undefined
+      ? {}
+      : { tlsOptions: { ca: options.tlsCa as string | Buffer | (string | Buffer)[] } }),
+    ...(options.userAgentPrefix === undefined
+      ? {}
+      : { userAgentOptions: { userAgentPrefix: options.userAgentPrefix } }),
+  };
+  return { endpoint, scope, common };
+}
+
+/** An @azure/arm-msi client for one subscription, set up as every ARM client of this package (also for FICs). */
+export function createMsiClient(
+  options: SdkArmIdentityClientOptions,
+  subscriptionId: string,
+): ManagedServiceIdentityClient {
+  const { endpoint, scope, common } = sdkClientSettings(options);
+  const msi = new ManagedServiceIdentityClient(options.credential, subscriptionId, {
+    ...common,
+    endpoint,
+    $host: endpoint,
+    credentialScopes: [scope],
+  });
+  replaceRetryPolicy(msi.pipeline, options.transientRetry);
+  return msi;
 }
 
 /**

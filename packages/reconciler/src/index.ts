@@ -38,3 +38,20 @@ export {
   type ReconcileTarget,
   type ReconcileTargets,
 } from './identity-reconcile.js';
+
+// Federated identity credentials MIC manages for type-3 identities (`--manage-federated-credentials`)
+export {
+  type DesiredIdentityCredentials,
+  desiredFederatedCredentials,
+  FEDERATED_CREDENTIAL_AUDIENCE,
+  type FederatedCredential,
+  federatedCredentialName,
+  type FederatedCredentialPlanInput,
+  type FederatedCredentialUse,
+  type IdentityCredentialPlan,
+  isPodidCredential,
+  MAX_FEDERATED_CREDENTIALS_PER_IDENTITY,
+  PODID_CREDENTIAL_PREFIX,
+  planFederatedCredentials,
+  serviceAccountSubject,
+} from './federated-credential-plan.js';

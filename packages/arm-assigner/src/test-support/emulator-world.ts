@@ -1,3 +1,4 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,8 @@ export function seededRandom(seed: number): () => number {
 export interface EmulatorWorld {
   readonly emulator: AzureEmulator;
   readonly environment: CloudEnvironment;
+  /** The MIC service principal's credential against the emulator's AAD. */
+  readonly credential: TokenCredential;
   /** Creates a user-assigned identity in rg-ids and returns its resource ID. */
   identity(name: string): string;
   /** Creates a VMSS (one instance, no IMDS listener) and returns its target. */
@@ -108,6 +111,7 @@ export async function startEmulatorWorld(options: { random?: () => number } = {}
   return {
     emulator,
     environment,
+    credential,
     identity: (name) =>
       admin.createUserAssignedIdentity({ subscriptionId: SUBSCRIPTION, resourceGroup: IDS_RG, name }).id,
     scaleSet: (name, opts) => compute('vmss', name, opts),
