@@ -132,7 +132,7 @@ describe('MIC process: --manage-federated-credentials', () => {
     const after = await msi.federatedIdentityCredentials.get(IDENTITY_RG, 'fic-app', 'by-hand');
     expect({ issuer: after.issuer, subject: after.subject, audiences: after.audiences }).toEqual(handMade);
     expect(await mic.stop()).toBe(0);
-  });
+  }, 120_000);
 
   test('the 21st credential: one Warning Event on the AzureIdentity, one log line, no PUT retried every cycle', async () => {
     const [node] = await world.scaleSet('pool-full', 1);
@@ -188,5 +188,5 @@ describe('MIC process: --manage-federated-credentials', () => {
     expect(mic.lines.filter((line) => line.includes('FederatedCredentialLimitReached'))).toHaveLength(1);
     expect(subjects().filter((s) => s.startsWith('system:serviceaccount:hand:'))).toHaveLength(19);
     expect(await mic.stop()).toBe(0);
-  });
+  }, 120_000);
 });

@@ -189,7 +189,11 @@ describe('informers against kube-emulator', () => {
           labels: { aadpodidbinding: 'web', app: 'a' },
           annotations: { a: 'b' },
         },
-        spec: { nodeName: 'node-3', containers: [{ name: 'c', image: 'x', env: [{ name: 'E', value: 'v' }] }] },
+        spec: {
+          nodeName: 'node-3',
+          serviceAccountName: 'web-sa',
+          containers: [{ name: 'c', image: 'x', env: [{ name: 'E', value: 'v' }] }],
+        },
       },
     });
     const full = track(createPodInformer({ connection, requireBindingLabel: true, ...fast }));
@@ -211,7 +215,8 @@ describe('informers against kube-emulator', () => {
         resourceVersion: server.metadata.resourceVersion,
         labels: { aadpodidbinding: 'web', app: 'a' },
       },
-      spec: { nodeName: 'node-3' },
+      // The service account stays: MIC's federated credentials are keyed by it.
+      spec: { nodeName: 'node-3', serviceAccountName: 'web-sa' },
       status: { phase: 'Pending' },
     });
     // A watched change arrives trimmed too, with the fields MIC's change filter compares.

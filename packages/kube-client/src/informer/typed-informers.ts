@@ -72,8 +72,14 @@ export function podFieldsForMatching(pod: Pod): Pod {
   const slim: Record<string, unknown> = { metadata };
   if (pod.apiVersion !== undefined) slim['apiVersion'] = pod.apiVersion;
   if (pod.kind !== undefined) slim['kind'] = pod.kind;
-  if (pod.spec?.nodeName !== undefined) slim['spec'] = { nodeName: pod.spec.nodeName };
-  else if (pod.spec !== undefined) slim['spec'] = {};
+  if (pod.spec !== undefined) {
+    // The node (assignment target) and the service account (the federated credential's subject, type 3).
+    const spec: Record<string, unknown> = {};
+    if (pod.spec.nodeName !== undefined) spec['nodeName'] = pod.spec.nodeName;
+    const serviceAccountName = (pod.spec as { serviceAccountName?: unknown }).serviceAccountName;
+    if (serviceAccountName !== undefined) spec['serviceAccountName'] = serviceAccountName;
+    slim['spec'] = spec;
+  }
   if (pod.status?.phase !== undefined) slim['status'] = { phase: pod.status.phase };
   else if (pod.status !== undefined) slim['status'] = {};
   return slim as Pod;
