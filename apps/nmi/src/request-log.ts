@@ -9,6 +9,17 @@ import { type Logger, logLine, redactClientId } from '@podid/observability';
  * text logs).
  */
 export function createRequestLogger(logger: Logger): RequestLogger {
+  // The same few (already redacted) client IDs on every line: redact each once, in a small bounded memo.
+  const redacted = new Map<string, string>();
+  const redactOnce = (clientId: string) => {
+    let value = redacted.get(clientId);
+    if (value === undefined) {
+      value = redactClientId(clientId);
+      if (redacted.size >= 512) redacted.clear();
+      if (clientId.length <= 128) redacted.set(clientId, value);
+    }
+    return value;
+  };
   return (entry: RequestLogEntry) => {
     const nanoseconds = Math.round(entry.durationMs * 1e6);
     const fields: Record<string, unknown> = {
@@ -19,7 +30,7 @@ export function createRequestLogger(logger: Logger): RequestLogger {
     if (entry.podNamespace !== undefined) fields['podNamespace'] = entry.podNamespace;
     if (entry.podName !== undefined) fields['podName'] = entry.podName;
     if (entry.identity !== undefined) fields['identity'] = entry.identity;
-    if (entry.clientId !== undefined) fields['clientID'] = redactClientId(entry.clientId);
+    if (entry.clientId !== undefined) fields['clientID'] = redactOnce(entry.clientId);
     if (entry.cache !== undefined) fields['cache'] = entry.cache;
     if (entry.errorCode !== undefined) fields['errorCode'] = entry.errorCode;
     if (entry.message !== undefined) fields['error'] = entry.message;

@@ -24,6 +24,7 @@ import { answerInternalError, hasMetadataHeader, sendError, sendMetadataHeaderRe
 import { handleHostTokenRoute } from './host-token-route.js';
 import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
+import type { RequestLogEntry } from '../observability.js';
 import { RouteContext, type RouteOutcome } from './route-context.js';
 import { WaitingRequests } from './waiting-requests.js';
 import { answerWithError } from './error-status.js';
@@ -180,6 +181,8 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
   // are not remembered, so a pod sending endless distinct targets cannot grow these (entries and bytes bounded).
   const requestTargetOf = boundedMemo(readRequestTarget, { capacity: 512, maxInputLength: 512 });
   const callerIpOf = boundedMemo(canonicalCallerIp, { capacity: 512, maxInputLength: 64 });
+  // The same few client IDs on every logged answer: redact each once.
+  const redactedClientIdOf = boundedMemo(redactClientId, { capacity: 512, maxInputLength: 128 });
 
   function passThrough(req: IncomingMessage, res: ServerResponse, target: CanonicalTarget): void {
     if (options.metadataHeaderRequired && !hasMetadataHeader(req)) {
@@ -274,21 +277,24 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
       },
       seconds,
     );
-    options.onRequest?.({
+    if (!options.onRequest) return;
+    // Built by assignment, not conditional spreads: this runs on every answer, and each spread is an object.
+    const entry: { -readonly [K in keyof RequestLogEntry]: RequestLogEntry[K] } = {
       method: req.method ?? '',
       path: rawPath,
       route: routePath,
       remote: callerIp ?? req.socket.remoteAddress ?? '',
       status: outcome.status,
       durationMs: seconds * 1000,
-      ...(outcome.podNamespace !== undefined ? { podNamespace: outcome.podNamespace } : {}),
-      ...(outcome.podName !== undefined ? { podName: outcome.podName } : {}),
-      ...(outcome.identity !== undefined ? { identity: outcome.identity } : {}),
-      ...(outcome.clientId !== undefined ? { clientId: redactClientId(outcome.clientId) } : {}),
-      ...(outcome.cache !== undefined ? { cache: outcome.cache } : {}),
-      ...(outcome.errorCode !== undefined ? { errorCode: outcome.errorCode } : {}),
-      ...(outcome.message !== undefined ? { message: outcome.message } : {}),
-    });
+    };
+    if (outcome.podNamespace !== undefined) entry.podNamespace = outcome.podNamespace;
+    if (outcome.podName !== undefined) entry.podName = outcome.podName;
+    if (outcome.identity !== undefined) entry.identity = outcome.identity;
+    if (outcome.clientId !== undefined) entry.clientId = redactedClientIdOf(outcome.clientId);
+    if (outcome.cache !== undefined) entry.cache = outcome.cache;
+    if (outcome.errorCode !== undefined) entry.errorCode = outcome.errorCode;
+    if (outcome.message !== undefined) entry.message = outcome.message;
+    options.onRequest(entry);
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
