@@ -1,4 +1,4 @@
-import type { RequestLogEntry, RequestLogger } from '@podid/imds-proxy';
+import { boundedMemo, type RequestLogEntry, type RequestLogger } from '@podid/imds-proxy';
 import { type Logger, logLine, redactClientId } from '@podid/observability';
 
 /**
@@ -9,17 +9,8 @@ import { type Logger, logLine, redactClientId } from '@podid/observability';
  * text logs).
  */
 export function createRequestLogger(logger: Logger): RequestLogger {
-  // The same few (already redacted) client IDs on every line: redact each once, in a small bounded memo.
-  const redacted = new Map<string, string>();
-  const redactOnce = (clientId: string) => {
-    let value = redacted.get(clientId);
-    if (value === undefined) {
-      value = redactClientId(clientId);
-      if (redacted.size >= 512) redacted.clear();
-      if (clientId.length <= 128) redacted.set(clientId, value);
-    }
-    return value;
-  };
+  // The same few (already redacted) client IDs on every line: redact each once.
+  const redactOnce = boundedMemo(redactClientId, { capacity: 512, maxInputLength: 128 });
   return (entry: RequestLogEntry) => {
     const nanoseconds = Math.round(entry.durationMs * 1e6);
     const fields: Record<string, unknown> = {

@@ -34,6 +34,7 @@ export {
   type TargetRoute,
 } from './routing/request-target.js';
 export { canonicalCallerIp } from './routing/caller-address.js';
+export { boundedMemo, type BoundedMemoOptions } from './routing/bounded-memo.js';
 export { TokenCache, type TokenCacheOptions, type CacheOutcome } from './token/token-cache.js';
 export { FairUpstreamLimiter, type FairUpstreamLimiterOptions, type RateTimer } from './token/fair-upstream-limiter.js';
 export { createAadNetworkClient, type AadNetworkClientOptions } from './token/aad-network-client.js';

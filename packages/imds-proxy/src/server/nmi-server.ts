@@ -26,7 +26,7 @@ import { createPassThroughProxy } from './imds-pass-through.js';
 import type { NmiServerOptions, ResolvedNmiOptions } from './nmi-server-options.js';
 import type { RequestLogEntry } from '../observability.js';
 import { RouteContext, type RouteOutcome } from './route-context.js';
-import { WaitingRequests } from './waiting-requests.js';
+import { CallerSlots } from './caller-slots.js';
 import { answerWithError } from './error-status.js';
 import { NmiError } from '../errors.js';
 import { runInRequestScope } from '../request-scope.js';
@@ -168,8 +168,8 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
     errorFormat: options.errorFormat,
     maxSockets: MAX_PASS_THROUGH_TOTAL,
   });
-  const passThroughSlots = new WaitingRequests(MAX_PASS_THROUGH_PER_POD, MAX_PASS_THROUGH_TOTAL);
-  const waiting = new WaitingRequests(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
+  const passThroughSlots = new CallerSlots(MAX_PASS_THROUGH_PER_POD, MAX_PASS_THROUGH_TOTAL);
+  const waiting = new CallerSlots(options.maxWaitingRequestsPerPod, options.maxWaitingRequests);
   const errorAnswerOptions = {
     retryAfterOnLookupFailure: false,
     queueFullRetryAfterSeconds: options.queueFullRetryAfterSeconds,
@@ -351,7 +351,7 @@ export function createNmiServer(input: NmiServerOptions): NmiServer {
   const server = http.createServer({ keepAlive: true }, handle);
   // Connections per caller address: a pod opening thousands (idle, or Slowloris-style with headers that never end)
   // would otherwise hold sockets, parsers and file descriptors until the server's header timeout.
-  const connections = new WaitingRequests(options.maxConnectionsPerPod, Number.POSITIVE_INFINITY);
+  const connections = new CallerSlots(options.maxConnectionsPerPod, Number.POSITIVE_INFINITY);
   server.on('connection', (socket) => {
     const remote = socket.remoteAddress ?? '';
     const caller = callerIpOf(remote) ?? remote;

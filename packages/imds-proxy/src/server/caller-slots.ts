@@ -1,11 +1,10 @@
 /**
- * Counts things in flight per caller with two bounds (used for waiting token requests, pass-through requests and
- * connections). For waiting requests: bounds the token-route requests that take the slow path (waiting for MIC, for a pod to appear, for an upstream
- * call) per caller and per node. Without it one pod could hold thousands of requests open for the whole retry
- * budget and take NMI, and with it every pod on the node, past its memory limit. The map only holds callers that
- * have a request waiting right now, so its size is bounded by `maxTotal` whatever addresses callers use.
+ * Things a caller has in flight, bounded per caller and in all: token-route requests that wait (for MIC, a pod, an
+ * upstream call), pass-through requests, and connections. Without these bounds one pod could hold thousands of each
+ * open and take NMI, and with it every pod on the node, past its memory or file-descriptor limit. The map only holds
+ * callers with something in flight now, so its size is bounded by what is in flight, whatever addresses callers use.
  */
-export class WaitingRequests {
+export class CallerSlots {
   private readonly byCaller = new Map<string, number>();
   private total = 0;
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { msiIdentity, pod } from '../test-support/fake-cluster.js';
 import { type HttpAnswer, METADATA } from '../test-support/http-client.js';
 import { type NmiHarness, startNmiHarness } from '../test-support/nmi-harness.js';
-import { WaitingRequests } from './waiting-requests.js';
+import { CallerSlots } from './caller-slots.js';
 
 const TOKEN = '/metadata/identity/oauth2/token?resource=https://vault.azure.net';
 const CLIENT_A = 'aaaaaaaa-1111-2222-3333-444444444444';
@@ -105,8 +105,8 @@ describe('waiting token requests are bounded per pod and per node (issue 14)', (
   });
 });
 
-test('WaitingRequests never holds an entry for a caller with nothing waiting', () => {
-  const waiting = new WaitingRequests(2, 3);
+test('CallerSlots never holds an entry for a caller with nothing waiting', () => {
+  const waiting = new CallerSlots(2, 3);
   expect(waiting.tryEnter('a')).toBe(true);
   expect(waiting.tryEnter('a')).toBe(true);
   expect(waiting.tryEnter('a')).toBe(false);
