@@ -140,6 +140,7 @@ export class MicController {
     this.scheduler = new CycleScheduler({
       debounceMs: options.debounceMs,
       timers: this.timers,
+      now: this.now,
       runCycle: async (reasons) => {
         await this.runCycle(reasons);
       },
