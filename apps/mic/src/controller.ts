@@ -1,7 +1,7 @@
 import type { AzureAssignedIdentity, AzureIdentity, AzureIdentityBinding, Node, Pod } from '@podid/crd-types';
 import { POD_LABEL_KEY } from '@podid/crd-types';
 import type { InformerChange } from '@podid/kube-client';
-import { matchAssignments } from '@podid/matcher';
+import { MatchMemo, matchAssignments } from '@podid/matcher';
 import {
   type ClusterNode,
   identityReconcileTargets,
@@ -113,6 +113,8 @@ export class MicController {
   private readonly timers: ControllerTimers;
   private readonly now: () => number;
   private readonly overlay: OwnWritesOverlay;
+  /** Unchanged pods are not matched again from one cycle to the next. */
+  private readonly matchMemo = new MatchMemo();
   private readonly executor: PlanExecutor;
   private readonly scheduler: CycleScheduler;
   private readonly unsubscribers: Array<() => void> = [];
@@ -198,6 +200,7 @@ export class MicController {
     const started = this.now();
     const match = matchAssignments(sources.pods.list(), sources.bindings.list(), sources.identities.list(), {
       namespaced: this.options.namespaced,
+      memo: this.matchMemo,
     });
     // Invalid identities and bindings are told by `problems` (rate-limited), not logged every cycle.
     for (const skipped of match.skipped) {

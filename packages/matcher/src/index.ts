@@ -1,5 +1,6 @@
 // Pods × bindings × identities → desired AzureAssignedIdentity objects (MIC, §2.5)
 export { matchAssignments } from './match-assignments.js';
+export { MatchMemo, type PodOutcome } from './match-memo.js';
 export { assignedIdentityName } from './assigned-identity-name.js';
 
 // Exceptions and identity selection (NMI, §3.7–§3.9)

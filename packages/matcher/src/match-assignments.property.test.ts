@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { AzureIdentity, AzureIdentityBinding, Pod } from '@podid/crd-types';
 import fc from 'fast-check';
-import { matchAssignments } from './index.js';
+import { MatchMemo, matchAssignments } from './index.js';
 import { binding, identity, pod, validResourceId } from './test-support/fixtures.js';
 
 /*
@@ -150,5 +150,53 @@ describe('matchAssignments properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('a memo carried across cycles never changes the result', () => {
+    const step = fc.record({ world, keepContext: fc.boolean(), keepPods: fc.boolean(), repeatOne: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 2, maxLength: 5 }), (steps) => {
+        const memo = new MatchMemo();
+        let previous:
+          | { pods: Pod[]; bindings: AzureIdentityBinding[]; identities: AzureIdentity[]; namespaced: boolean }
+          | undefined;
+        for (const { world: w, keepContext, keepPods, repeatOne } of steps) {
+          let { pods, bindings, identities, namespaced } = w;
+          if (previous !== undefined && keepContext) ({ bindings, identities, namespaced } = previous);
+          if (previous !== undefined && keepPods) {
+            // Half of the previous cycle's pod objects unchanged, plus this step's pods under other keys.
+            const kept = previous.pods.filter((_, i) => i % 2 === 0);
+            const keys = new Set(kept.map(objectKey));
+            pods = [...kept, ...w.pods.filter((p) => !keys.has(objectKey(p)))];
+          }
+          if (repeatOne && pods.length > 0) pods = [...pods, pods[0] as Pod];
+          const expected = matchAssignments(pods, bindings, identities, { namespaced });
+          expect(matchAssignments(pods, bindings, identities, { namespaced, memo })).toEqual(expected);
+          previous = { pods, bindings, identities, namespaced };
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('with a memo, an unchanged pod is not matched again; a changed binding forgets every outcome', () => {
+    const identities = [identity('default', 'i1', { clientID: 'c1', resourceID: validResourceId('i1') })];
+    const bindings = [binding('default', 'b1', 'i1', 's1')];
+    const pods = [pod('default', 'p', { label: 's1', nodeName: 'node-1' })];
+    const memo = new MatchMemo();
+    const first = matchAssignments(pods, bindings, identities, { namespaced: false, memo });
+    const second = matchAssignments([...pods], [...bindings], [...identities], { namespaced: false, memo });
+    expect(second.assignments).toHaveLength(1);
+    expect(second.assignments[0]).toBe(first.assignments[0]);
+    // Without the memo every call builds its assignments anew.
+    expect(matchAssignments(pods, bindings, identities, { namespaced: false }).assignments[0]).not.toBe(
+      first.assignments[0],
+    );
+    const changed = [
+      { ...bindings[0], metadata: { ...bindings[0]?.metadata, resourceVersion: '2' } },
+    ] as typeof bindings;
+    const third = matchAssignments(pods, changed, identities, { namespaced: false, memo });
+    expect(third.assignments[0]).not.toBe(first.assignments[0]);
+    expect(third.assignments[0]?.binding).toBe(changed[0]);
   });
 });

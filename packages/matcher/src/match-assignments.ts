@@ -157,6 +157,90 @@ function pairSkip(pod: Pod, resolved: ResolvedBinding, code: PodBindingSkipCode,
 }
 
 /**
+ * One pod's assignments and skip reasons, appended to `assignments` and `skipped`; returns the selector whose bindings
+ * the pod used (they are then not "unmatched"), if any. Depends only on the pod and the resolved bindings.
+ */
+function matchPod(
+  pod: Pod,
+  bindingsBySelector: ReadonlyMap<string, SelectorBindings>,
+  assignments: DesiredAssignment[],
+  skipped: SkipReason[],
+): string | undefined {
+  const { name: podName, namespace: podNamespace } = pod.metadata;
+  const eligibility = podEligibility(pod);
+  if (!eligibility.eligible) {
+    skipped.push(podSkip(pod, eligibility.code, eligibility.message));
+    return undefined;
+  }
+  const { label, nodeName } = eligibility;
+  const selectorBindings = bindingsBySelector.get(label);
+  if (selectorBindings === undefined) {
+    skipped.push(
+      podSkip(
+        pod,
+        'pod_no_matching_binding',
+        `no AzureIdentityBinding with selector "${label}" for pod ${objectKey(podNamespace, podName)}`,
+      ),
+    );
+    return undefined;
+  }
+  selectorBindings.used = true;
+  const candidates = selectorBindings.bindings;
+
+  /**
+   * Identity name → the identity namespace already assigned to this pod (checklist row 20). Only a pod with
+   * several candidate bindings can meet a name twice, so the usual single-binding pod allocates no map.
+   */
+  const identityNamespaceByName = candidates.length > 1 ? new Map<string, string>() : undefined;
+  for (const resolved of candidates) {
+    const { identity, identityName, bindingKey } = resolved;
+    if (identity === undefined) {
+      const message = `${identityName} identity not found when using ${bindingKey} binding`;
+      skipped.push(pairSkip(pod, resolved, 'identity_not_found', message));
+      continue;
+    }
+    const identityNamespace = identity.metadata.namespace;
+    // Upstream requires identity ns == binding ns == pod ns; the first equality holds by the lookup.
+    if (resolved.namespaced && identityNamespace !== podNamespace) {
+      const message = `identity ${objectKey(identityNamespace, identityName)} (binding ${bindingKey}) is namespaced and pod ${objectKey(podNamespace, podName)} is in another namespace`;
+      skipped.push(pairSkip(pod, resolved, 'cross_namespace', message));
+      continue;
+    }
+    if (resolved.invalid !== undefined) {
+      skipped.push(pairSkip(pod, resolved, resolved.invalid.code, resolved.invalid.message));
+      continue;
+    }
+    const firstNamespace = identityNamespaceByName?.get(identityName);
+    if (firstNamespace === identityNamespace) {
+      const message = `pod ${objectKey(podNamespace, podName)} already gets identity ${objectKey(firstNamespace, identityName)} through another binding`;
+      skipped.push(pairSkip(pod, resolved, 'redundant_binding', message));
+      continue;
+    }
+    if (firstNamespace !== undefined) {
+      const message = `AzureIdentity ${identityName} exists in both ${firstNamespace} and ${identityNamespace} namespace. Considering renaming it or enabling Namespace mode (${NAMESPACED_MODE_DOCS})`;
+      skipped.push(pairSkip(pod, resolved, 'duplicate_identity_name', message));
+      continue;
+    }
+    identityNamespaceByName?.set(identityName, identityNamespace);
+    assignments.push({
+      name: assignedIdentityName({ podName, podNamespace, identityName, identityNamespace }),
+      namespace: resolved.namespaced ? identityNamespace : DEFAULT_ASSIGNMENT_NAMESPACE,
+      podName,
+      podNamespace,
+      nodeName,
+      identity,
+      binding: resolved.binding,
+    });
+  }
+  return label;
+}
+
+function markUsed(bindingsBySelector: ReadonlyMap<string, SelectorBindings>, selector: string): void {
+  const entry = bindingsBySelector.get(selector);
+  if (entry !== undefined) entry.used = true;
+}
+
+/**
  * Pods × bindings × identities → the AzureAssignedIdentity objects that should exist (§2.5), plus a reason for
  * every pod, pod/binding pair and binding that produced none. Pure and deterministic: the result does not depend on
  * the order of the inputs.
@@ -175,6 +259,7 @@ export function matchAssignments(
   const identitiesByKey = indexIdentities(identities);
   const bindingsBySelector = indexBindingsBySelector(bindings, identitiesByKey, options, skipped);
   const assignments: DesiredAssignment[] = [];
+  const outcomes = options.memo?.outcomesFor(bindings, identities, options.namespaced);
 
   const sortedPods = sortObjects(pods, (p) => JSON.stringify([p.spec?.nodeName, p.status?.phase, p.metadata.labels]));
   // A pod is used once per namespace/name key. The sort puts equal (namespace, name) pairs next to each other, so
@@ -199,71 +284,21 @@ export function matchAssignments(
       continue;
     }
 
-    const eligibility = podEligibility(pod);
-    if (!eligibility.eligible) {
-      skipped.push(podSkip(pod, eligibility.code, eligibility.message));
+    const known = outcomes?.get(pod);
+    if (known !== undefined) {
+      for (const assignment of known.assignments) assignments.push(assignment);
+      for (const reason of known.skipped) skipped.push(reason);
+      if (known.selector !== undefined) markUsed(bindingsBySelector, known.selector);
       continue;
     }
-    const { label, nodeName } = eligibility;
-    const selectorBindings = bindingsBySelector.get(label);
-    if (selectorBindings === undefined) {
-      skipped.push(
-        podSkip(
-          pod,
-          'pod_no_matching_binding',
-          `no AzureIdentityBinding with selector "${label}" for pod ${objectKey(podNamespace, podName)}`,
-        ),
-      );
-      continue;
-    }
-    selectorBindings.used = true;
-    const candidates = selectorBindings.bindings;
-
-    /**
-     * Identity name → the identity namespace already assigned to this pod (checklist row 20). Only a pod with
-     * several candidate bindings can meet a name twice, so the usual single-binding pod allocates no map.
-     */
-    const identityNamespaceByName = candidates.length > 1 ? new Map<string, string>() : undefined;
-    for (const resolved of candidates) {
-      const { identity, identityName, bindingKey } = resolved;
-      if (identity === undefined) {
-        const message = `${identityName} identity not found when using ${bindingKey} binding`;
-        skipped.push(pairSkip(pod, resolved, 'identity_not_found', message));
-        continue;
-      }
-      const identityNamespace = identity.metadata.namespace;
-      // Upstream requires identity ns == binding ns == pod ns; the first equality holds by the lookup.
-      if (resolved.namespaced && identityNamespace !== podNamespace) {
-        const message = `identity ${objectKey(identityNamespace, identityName)} (binding ${bindingKey}) is namespaced and pod ${objectKey(podNamespace, podName)} is in another namespace`;
-        skipped.push(pairSkip(pod, resolved, 'cross_namespace', message));
-        continue;
-      }
-      if (resolved.invalid !== undefined) {
-        skipped.push(pairSkip(pod, resolved, resolved.invalid.code, resolved.invalid.message));
-        continue;
-      }
-      const firstNamespace = identityNamespaceByName?.get(identityName);
-      if (firstNamespace === identityNamespace) {
-        const message = `pod ${objectKey(podNamespace, podName)} already gets identity ${objectKey(firstNamespace, identityName)} through another binding`;
-        skipped.push(pairSkip(pod, resolved, 'redundant_binding', message));
-        continue;
-      }
-      if (firstNamespace !== undefined) {
-        const message = `AzureIdentity ${identityName} exists in both ${firstNamespace} and ${identityNamespace} namespace. Considering renaming it or enabling Namespace mode (${NAMESPACED_MODE_DOCS})`;
-        skipped.push(pairSkip(pod, resolved, 'duplicate_identity_name', message));
-        continue;
-      }
-      identityNamespaceByName?.set(identityName, identityNamespace);
-      assignments.push({
-        name: assignedIdentityName({ podName, podNamespace, identityName, identityNamespace }),
-        namespace: resolved.namespaced ? identityNamespace : DEFAULT_ASSIGNMENT_NAMESPACE,
-        podName,
-        podNamespace,
-        nodeName,
-        identity,
-        binding: resolved.binding,
-      });
-    }
+    const firstAssignment = assignments.length;
+    const firstSkipped = skipped.length;
+    const selector = matchPod(pod, bindingsBySelector, assignments, skipped);
+    outcomes?.set(pod, {
+      assignments: assignments.slice(firstAssignment),
+      skipped: skipped.slice(firstSkipped),
+      selector,
+    });
   }
 
   for (const [selector, { bindings: list, used }] of bindingsBySelector) {

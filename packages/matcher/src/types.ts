@@ -1,3 +1,4 @@
+import type { MatchMemo } from './match-memo.js';
 import type { AzureIdentity, AzureIdentityBinding } from '@podid/crd-types';
 
 /**
@@ -87,6 +88,8 @@ export type SkipCode = SkipReason['code'];
 export interface MatchOptions {
   /** MIC `--forceNamespaced` / `FORCENAMESPACED=true`: every identity behaves as if annotated namespaced (§2.5). */
   readonly namespaced: boolean;
+  /** Reuses unchanged pods' outcomes between calls (a controller's cycles); the result is the same without it. */
+  readonly memo?: MatchMemo;
 }
 
 export interface MatchResult {
