@@ -236,11 +236,15 @@ export class MicController {
       return undefined;
     }
 
+    // Planning is CPU on the event loop; the rest is waiting on Kubernetes and ARM. Both are logged, apart.
+    const planningMs = this.now() - started;
     const summary = await this.executor.execute(plan);
     observer.cycle((this.now() - started) / 1000, true, summary);
     observer.log('info', 'sync cycle done', {
       reasons: [...reasons],
       pods: match.assignments.length,
+      planningMs: Math.round(planningMs),
+      executionMs: Math.round(this.now() - started - planningMs),
       ...summary,
     });
     if (summary.failedTargets > 0 || summary.failedWrites > 0) {
