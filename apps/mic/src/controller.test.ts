@@ -134,11 +134,22 @@ describe('MicController', () => {
     await h.settle();
     const before = h.controller.cycleCount;
     for (let i = 0; i < 20; i++) h.pods.put({ ...pod, status: { phase: 'Running', podIP: `10.0.0.${i}` } });
+    h.pods.put({ ...pod, status: { phase: 'Pending' } });
+    h.pods.put({ ...pod, status: { phase: 'Running' } });
     await h.settle();
     expect(h.controller.cycleCount).toBe(before);
-    h.pods.put({ ...pod, metadata: { ...pod.metadata, labels: { aadpodidbinding: 'other' } } });
+    // Into a terminal phase: the pod needs its identity no more, so that is a change that matters.
+    h.pods.put({ ...pod, status: { phase: 'Succeeded' } });
     await h.settle();
     expect(h.controller.cycleCount).toBeGreaterThan(before);
+    expect(statuses(h.store)).toEqual([]);
+    h.pods.put(pod);
+    await h.settle();
+    expect(statuses(h.store)).toEqual([expect.stringMatching(/:Assigned$/)]);
+    const afterTerminal = h.controller.cycleCount;
+    h.pods.put({ ...pod, metadata: { ...pod.metadata, labels: { aadpodidbinding: 'other' } } });
+    await h.settle();
+    expect(h.controller.cycleCount).toBeGreaterThan(afterTerminal);
     expect(statuses(h.store)).toEqual([]);
     await h.controller.stop();
   });

@@ -1,7 +1,7 @@
 import type { AzureAssignedIdentity, AzureIdentity, AzureIdentityBinding, Node, Pod } from '@podid/crd-types';
 import { POD_LABEL_KEY } from '@podid/crd-types';
 import type { InformerChange } from '@podid/kube-client';
-import { MatchMemo, matchAssignments } from '@podid/matcher';
+import { isTerminalPhase, MatchMemo, matchAssignments } from '@podid/matcher';
 import {
   type ClusterNode,
   identityReconcileTargets,
@@ -86,7 +86,10 @@ export interface MicControllerOptions {
   readonly now?: () => number;
 }
 
-/** Does this pod change matter to matching? Status churn (conditions, IPs, restarts) does not. */
+/**
+ * Does this pod change matter to matching? Status churn (conditions, IPs, restarts, Pending → Running) does not: of
+ * the phase only the step into or out of Succeeded/Failed changes what the pod needs.
+ */
 function podChangeMatters(change: SourceChange<Pod>): boolean {
   if (change.type !== 'update') return true;
   const before = change.previous;
@@ -94,7 +97,7 @@ function podChangeMatters(change: SourceChange<Pod>): boolean {
   return (
     before.spec?.nodeName !== after.spec?.nodeName ||
     before.metadata.labels?.[POD_LABEL_KEY] !== after.metadata.labels?.[POD_LABEL_KEY] ||
-    before.status?.phase !== after.status?.phase ||
+    isTerminalPhase(before.status?.phase) !== isTerminalPhase(after.status?.phase) ||
     before.metadata.deletionTimestamp !== after.metadata.deletionTimestamp
   );
 }

@@ -5,6 +5,7 @@ export { assignedIdentityName } from './assigned-identity-name.js';
 
 // Exceptions and identity selection (NMI, §3.7–§3.9)
 export { isExcepted } from './exceptions.js';
+export { isTerminalPhase } from './pod-eligibility.js';
 export {
   identityMatchesRequest,
   identityUsableFromNamespace,

@@ -4,6 +4,11 @@ import type { PodSkipCode } from './types.js';
 /** Phases after which a pod runs no more code, so it needs no identity (Q2). */
 const TERMINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed']);
 
+/** Whether a pod in this phase runs no more code, so it needs no identity (Q2). */
+export function isTerminalPhase(phase: string | undefined): boolean {
+  return TERMINAL_PHASES.has(phase ?? '');
+}
+
 export type PodEligibility =
   | { readonly eligible: true; readonly label: string; readonly nodeName: string }
   | { readonly eligible: false; readonly code: PodSkipCode; readonly message: string };
