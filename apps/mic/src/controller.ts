@@ -145,7 +145,6 @@ export class MicController {
     this.scheduler = new CycleScheduler({
       debounceMs: options.debounceMs,
       timers: this.timers,
-      now: this.now,
       runCycle: async (reasons) => {
         await this.runCycle(reasons);
       },

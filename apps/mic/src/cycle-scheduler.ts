@@ -3,11 +3,6 @@
  * (upstream ran one full cycle per event, quirk Q14), and at most one cycle runs at a time. A signal that arrives while
  * a cycle runs schedules exactly one follow-up cycle after it, so no change is ever missed and none is handled twice
  * concurrently.
- *
- * The window closes when the signals pause for `debounceMs` (a quiet period), not `debounceMs` after the first one:
- * at 100,000 pods a 1 % churn arrives over about half a second, and a window closed early split it into two cycles,
- * the second of which waited out the first's ARM update. A burst that never pauses still gets its cycle after
- * `maxDebounceMs`, so a busy cluster cannot postpone the work indefinitely.
  */
 export interface SchedulerTimers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -22,12 +17,8 @@ const realTimers: SchedulerTimers = {
 export interface CycleSchedulerOptions {
   /** Runs one cycle; the reasons are the distinct signals gathered since the last cycle started. */
   readonly runCycle: (reasons: ReadonlySet<string>) => Promise<void>;
-  /** The quiet period: the cycle starts once no signal has come for this long, gathering the rest of the burst. */
+  /** How long after the first signal of a burst the cycle starts, gathering the rest of the burst. */
   readonly debounceMs: number;
-  /** The longest a window stays open while signals keep coming; default ten quiet periods. */
-  readonly maxDebounceMs?: number;
-  /** Milliseconds on a monotonic clock; default `performance.now`. */
-  readonly now?: () => number;
   /** Called when a cycle throws; the scheduler keeps going. */
   readonly onCycleError?: (error: unknown) => void;
   readonly timers?: SchedulerTimers;
@@ -38,11 +29,6 @@ export class CycleScheduler {
   private readonly timers: SchedulerTimers;
   private pendingReasons = new Set<string>();
   private timer: unknown;
-  /** When the open window opened, and when its latest signal came (`now`). */
-  private windowOpenedAt = 0;
-  private lastSignalAt = 0;
-  private readonly maxDebounceMs: number;
-  private readonly now: () => number;
   private running: Promise<void> | undefined;
   private stopped = false;
   private cyclesRun = 0;
@@ -50,8 +36,6 @@ export class CycleScheduler {
   constructor(options: CycleSchedulerOptions) {
     this.options = options;
     this.timers = options.timers ?? realTimers;
-    this.now = options.now ?? (() => performance.now());
-    this.maxDebounceMs = Math.max(options.maxDebounceMs ?? options.debounceMs * 10, options.debounceMs);
   }
 
   /** Number of cycles started so far. */
@@ -63,13 +47,9 @@ export class CycleScheduler {
   signal(reason: string): void {
     if (this.stopped) return;
     this.pendingReasons.add(reason);
-    // While a cycle runs, the follow-up is scheduled when it ends; otherwise open the window once.
-    if (this.running) return;
-    if (this.timer !== undefined) {
-      this.lastSignalAt = this.now();
-      return;
-    }
-    this.openWindow();
+    // While a cycle runs, the follow-up is scheduled when it ends; otherwise start the debounce window once.
+    if (this.running || this.timer !== undefined) return;
+    this.timer = this.timers.setTimeout(() => this.startCycle(), this.options.debounceMs);
   }
 
   /** Stops scheduling; resolves when the cycle in flight (if any) has finished. */
@@ -90,26 +70,6 @@ export class CycleScheduler {
     }
   }
 
-  private openWindow(): void {
-    this.windowOpenedAt = this.now();
-    this.lastSignalAt = this.windowOpenedAt;
-    this.timer = this.timers.setTimeout(() => this.windowElapsed(), this.options.debounceMs);
-  }
-
-  /** Starts the cycle once the signals have paused for a quiet period, or the window has been open long enough. */
-  private windowElapsed(): void {
-    const now = this.now();
-    const quietUntil = this.lastSignalAt + this.options.debounceMs;
-    const closesAt = this.windowOpenedAt + this.maxDebounceMs;
-    const wait = Math.min(quietUntil, closesAt) - now;
-    // Timers fire late, never early: a wait under a millisecond is the rounding of a timer that came due.
-    if (wait >= 1 && !this.stopped) {
-      this.timer = this.timers.setTimeout(() => this.windowElapsed(), wait);
-      return;
-    }
-    this.startCycle();
-  }
-
   private startCycle(): void {
     this.timer = undefined;
     if (this.stopped || this.pendingReasons.size === 0) return;
@@ -121,7 +81,9 @@ export class CycleScheduler {
       .catch((error: unknown) => this.options.onCycleError?.(error))
       .finally(() => {
         this.running = undefined;
-        if (!this.stopped && this.pendingReasons.size > 0) this.openWindow();
+        if (!this.stopped && this.pendingReasons.size > 0) {
+          this.timer = this.timers.setTimeout(() => this.startCycle(), this.options.debounceMs);
+        }
       });
   }
 }
