@@ -205,4 +205,89 @@ describe('MicController', () => {
     expect(statuses(h.store)).toEqual([]);
     await h.controller.stop();
   });
+
+  test("a cycle does not wait for another cycle's ARM update: a pod on another VMSS is assigned meanwhile", async () => {
+    const h = setup();
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.nodes.put(makeNode('vmss-b-0', 'vmss-b'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    const releaseA = h.arm.hold('vmss-a');
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.controller.start();
+    await until(() => h.store.writes.some((w) => w.startsWith('create default/p1')));
+    // vmss-a's update is under way (held); a new pod on vmss-b must not queue behind it.
+    h.pods.put(makePod('p2', 'vmss-b-0', 'web'));
+    await until(() => statusOf(h.store, 'p2') === 'Assigned');
+    expect(statusOf(h.store, 'p1')).toBe('Created');
+    releaseA();
+    await h.settle();
+    expect(statusOf(h.store, 'p1')).toBe('Assigned');
+    await h.controller.stop();
+  });
+
+  test("a VMSS busy with one cycle's update is left to it: never two updates of one target at once", async () => {
+    const h = setup();
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.nodes.put(makeNode('vmss-a-1', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.identities.put(makeIdentity('id2'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.bindings.put(makeBinding('b2', 'id2', 'api'));
+    const releaseA = h.arm.hold('vmss-a');
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.controller.start();
+    await until(() => h.store.writes.some((w) => w.startsWith('create default/p1')));
+    // Another identity for the same VMSS while its update is held: later cycles must not start a second update.
+    h.pods.put(makePod('p2', 'vmss-a-1', 'api'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.store.writes.some((w) => w.startsWith('create default/p2'))).toBe(false);
+    releaseA();
+    await h.settle();
+    expect(statusOf(h.store, 'p1')).toBe('Assigned');
+    expect(statusOf(h.store, 'p2')).toBe('Assigned');
+    expect(h.arm.maxConcurrentPerTarget).toBe(1);
+    await h.controller.stop();
+  });
+
+  test("the echo of its own writes starts no cycle; someone else's edit of an assigned identity does", async () => {
+    const h = setup();
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    for (let i = 0; i < 20; i++) h.pods.put(makePod(`p${i}`, 'vmss-a-0', 'web'));
+    const releaseA = h.arm.hold('vmss-a');
+    h.controller.start();
+    await until(() => h.store.writes.filter((w) => w.startsWith('create')).length === 20);
+    // The 20 creates come back as 20 watch events while the ARM update is held: none of them calls for a cycle.
+    const cycles = h.controller.cycleCount;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.controller.cycleCount).toBe(cycles);
+    releaseA();
+    await h.settle();
+    expect(statuses(h.store).filter((s) => s.endsWith(':Assigned'))).toHaveLength(20);
+    const settled = h.controller.cycleCount;
+    const [object] = [...h.store.server.values()];
+    if (object === undefined) throw new Error('no object');
+    h.assigned.put({
+      ...object,
+      status: { status: 'Created' },
+      metadata: { ...object.metadata, resourceVersion: '9999' },
+    });
+    await h.settle();
+    expect(h.controller.cycleCount).toBeGreaterThan(settled);
+    await h.controller.stop();
+  });
 });
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function statusOf(store: FakeAssignedIdentityStore, pod: string): string | undefined {
+  return [...store.server.values()].find((o) => o.spec.pod === pod)?.status?.status;
+}

@@ -125,6 +125,8 @@ export class MicController {
   private retryTimer: unknown;
   private retryDelayMs: number;
   private reconcileRunning: Promise<void> | undefined;
+  /** The work of cycles that is still under way (their Kubernetes writes and ARM updates). */
+  private readonly executions = new Set<Promise<ExecutionSummary>>();
   private stopped = false;
 
   constructor(options: MicControllerOptions) {
@@ -145,8 +147,9 @@ export class MicController {
     this.scheduler = new CycleScheduler({
       debounceMs: options.debounceMs,
       timers: this.timers,
+      // Planning only: the work a cycle starts goes on after it, so the next cycle need not wait for ARM.
       runCycle: async (reasons) => {
-        await this.runCycle(reasons);
+        this.startCycle(reasons);
       },
       onCycleError: (error) => {
         options.observer.log('error', 'sync cycle failed', { error: String(error) });
@@ -171,8 +174,11 @@ export class MicController {
       sources.nodes.onChange((change) => {
         if (change.type !== 'update') this.scheduler.signal('node');
       }),
-      // Our own writes come back here too; they plan nothing, but someone else's edit or delete must be seen.
-      sources.assignedIdentities.onChange(() => this.scheduler.signal('assigned-identity')),
+      // Our own writes come back here too and plan nothing (the overlay showed them already); anyone else's create,
+      // edit or delete must be seen.
+      sources.assignedIdentities.onChange((change) => {
+        if (!this.overlay.isOwnEcho(change)) this.scheduler.signal('assigned-identity');
+      }),
     );
     this.intervals.push(
       this.timers.setInterval(() => this.scheduler.signal('periodic'), this.options.syncIntervalMs),
@@ -187,17 +193,34 @@ export class MicController {
     for (const handle of this.intervals.splice(0)) this.timers.clearInterval(handle);
     if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     await this.scheduler.stop();
+    await Promise.allSettled([...this.executions]);
     await this.reconcileRunning;
     await this.options.federatedCredentials?.stop();
   }
 
-  /** Resolves when no cycle is running or waiting (tests, shutdown). */
-  idle(): Promise<void> {
-    return this.scheduler.idle();
+  /** Resolves when no cycle is running or waiting and no cycle's work is under way (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.scheduler.idle();
+      if (this.executions.size === 0) return;
+      await Promise.allSettled([...this.executions]);
+    }
   }
 
-  /** One sync cycle (spec §2.4), planning from the caches plus MIC's own writes not yet seen in them. */
+  /**
+   * One sync cycle (spec §2.4), planning from the caches plus MIC's own writes not yet seen in them; resolves when
+   * the work it started is done (undefined when there was none).
+   */
   async runCycle(reasons: ReadonlySet<string> = new Set(['manual'])): Promise<ExecutionSummary | undefined> {
+    return this.startCycle(reasons);
+  }
+
+  /**
+   * Plans one cycle and starts its work, returning that work (undefined when there is none). The scheduler does not
+   * wait for it: the next cycle plans as soon as new events call for it, while this one's ARM updates are still under
+   * way. The executor keeps those VMs/VMSSs to this cycle until it is done, and this cycle's end asks for another.
+   */
+  private startCycle(reasons: ReadonlySet<string>): Promise<ExecutionSummary> | undefined {
     const { sources, observer } = this.options;
     const started = this.now();
     const match = matchAssignments(sources.pods.list(), sources.bindings.list(), sources.identities.list(), {
@@ -240,13 +263,38 @@ export class MicController {
 
     // Planning is CPU on the event loop; the rest is waiting on Kubernetes and ARM. Both are logged, apart.
     const planningMs = this.now() - started;
-    const summary = await this.executor.execute(plan);
-    observer.cycle((this.now() - started) / 1000, true, summary);
+    const work = this.executor.execute(plan).then((summary) => {
+      this.finishCycle(summary, { reasons, started, planningMs, pods: match.assignments.length });
+      return summary;
+    });
+    this.executions.add(work);
+    const forget = () => this.executions.delete(work);
+    work.then(forget, (error: unknown) => {
+      forget();
+      observer.log('error', 'sync cycle failed', { error: String(error) });
+      this.scheduleRetry();
+    });
+    return work;
+  }
+
+  private finishCycle(
+    summary: ExecutionSummary,
+    cycle: { reasons: ReadonlySet<string>; started: number; planningMs: number; pods: number },
+  ): void {
+    const { observer } = this.options;
+    const { busyTargets, ...counts } = summary;
+    const didNothing = Object.values(counts).every((count) => count === 0) && busyTargets > 0;
+    if (didNothing) {
+      // Every target was still busy with an earlier cycle's work; that work's end asks for the next cycle.
+      observer.cycle((this.now() - cycle.started) / 1000, false, undefined);
+      return;
+    }
+    observer.cycle((this.now() - cycle.started) / 1000, true, summary);
     observer.log('info', 'sync cycle done', {
-      reasons: [...reasons],
-      pods: match.assignments.length,
-      planningMs: Math.round(planningMs),
-      executionMs: Math.round(this.now() - started - planningMs),
+      reasons: [...cycle.reasons],
+      pods: cycle.pods,
+      planningMs: Math.round(cycle.planningMs),
+      executionMs: Math.round(this.now() - cycle.started - cycle.planningMs),
       ...summary,
     });
     if (summary.failedTargets > 0 || summary.failedWrites > 0) {
@@ -256,10 +304,10 @@ export class MicController {
       this.scheduleRetry(this.executor.writeBackoff.nextReadyInMs());
     } else {
       this.retryDelayMs = this.options.retryInitialMs ?? 5000;
-      // Confirm: the next cycle must find nothing left to do (its plan sees our writes through the overlay).
+      // Confirm: the next cycle must find nothing left to do (its plan sees our writes through the overlay), and
+      // targets this cycle left busy for an earlier one are planned again.
       this.scheduler.signal('follow-up');
     }
-    return summary;
   }
 
   /**

@@ -48,4 +48,20 @@ describe('OwnWritesOverlay', () => {
     now = 4000;
     expect(summary(overlay.merge([]))).toEqual([]);
   });
+
+  test("the echo of its own writes is recognised; anyone else's change to the same object is not", () => {
+    const overlay = new OwnWritesOverlay();
+    overlay.wrote(obj('a', '5'));
+    overlay.wrote(obj('a', '6', 'Assigned'));
+    // Create, then status: both versions' watch events may arrive after both writes returned.
+    expect(overlay.isOwnEcho({ type: 'add', object: obj('a', '5') })).toBe(true);
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('a', '6', 'Assigned') })).toBe(true);
+    // A version MIC did not write (someone edited the object in between, or after) needs a cycle.
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('a', '7', 'Created') })).toBe(false);
+    expect(overlay.isOwnEcho({ type: 'delete', object: obj('a', '6') })).toBe(false);
+    expect(overlay.isOwnEcho({ type: 'add', object: obj('b', '5') })).toBe(false);
+    overlay.deleted(obj('a', '6'));
+    expect(overlay.isOwnEcho({ type: 'delete', object: obj('a', '6') })).toBe(true);
+    expect(overlay.isOwnEcho({ type: 'add', object: obj('a', '9') })).toBe(false);
+  });
 });

@@ -1,8 +1,22 @@
 import type { AzureAssignedIdentity } from '@podid/crd-types';
 
+/** `versions`: every resourceVersion MIC's writes of this object produced while the entry lived (the newest last). */
 type Entry =
-  | { readonly kind: 'object'; readonly object: AzureAssignedIdentity; readonly at: number }
+  | {
+      readonly kind: 'object';
+      readonly object: AzureAssignedIdentity;
+      readonly versions: readonly string[];
+      readonly at: number;
+    }
   | { readonly kind: 'deleted'; readonly resourceVersion: string | undefined; readonly at: number };
+
+/** A cache change, as the informer reports it. */
+export type AssignedIdentityChange =
+  | { readonly type: 'add' | 'update'; readonly object: AzureAssignedIdentity }
+  | { readonly type: 'delete'; readonly object: AzureAssignedIdentity };
+
+/** An object written create-then-status keeps two versions; a few more cover retries within the entry's life. */
+const MAX_VERSIONS_KEPT = 4;
 
 function keyOf(object: AzureAssignedIdentity): string {
   return `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
@@ -39,7 +53,26 @@ export class OwnWritesOverlay {
   }
 
   wrote(object: AzureAssignedIdentity): void {
-    this.entries.set(keyOf(object), { kind: 'object', object, at: this.now() });
+    const key = keyOf(object);
+    const previous = this.entries.get(key);
+    const earlier = previous?.kind === 'object' ? previous.versions.slice(-(MAX_VERSIONS_KEPT - 1)) : [];
+    const version = object.metadata.resourceVersion;
+    const versions = version === undefined ? earlier : [...earlier, version];
+    this.entries.set(key, { kind: 'object', object, versions, at: this.now() });
+  }
+
+  /**
+   * Whether this cache change is only the echo of MIC's own write: the version one of its writes produced, or the
+   * disappearance of an object it deleted. Such a change plans nothing (this overlay already showed it), so it need
+   * not start a cycle; anyone else's create, edit or delete does. An echo that arrives after its entry is gone is
+   * not recognised, which costs one cycle that finds nothing to do.
+   */
+  isOwnEcho(change: AssignedIdentityChange): boolean {
+    const entry = this.entries.get(keyOf(change.object));
+    if (entry === undefined) return false;
+    if (change.type === 'delete') return entry.kind === 'deleted';
+    const version = change.object.metadata.resourceVersion;
+    return entry.kind === 'object' && version !== undefined && entry.versions.includes(version);
   }
 
   deleted(object: AzureAssignedIdentity): void {

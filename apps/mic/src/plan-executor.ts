@@ -77,6 +77,11 @@ export interface ExecutionSummary {
   failedWrites: number;
   /** Writes not attempted because the object's earlier write failed and its back-off has not passed. */
   deferredWrites: number;
+  /**
+   * VMs/VMSSs of this plan left alone because an earlier plan's work on them is still under way (its ARM update);
+   * the cycle after that work ends plans them again.
+   */
+  busyTargets: number;
 }
 
 function nameOf(object: AzureAssignedIdentity): string {
@@ -103,12 +108,19 @@ async function forEachBounded<T>(items: readonly T[], limit: number, task: (item
  * Carries out a reconciler `Plan` (spec §2.9): per VM/VMSS, in parallel across targets, the Kubernetes writes
  * (bounded by `--createDeleteBatch`), then one ARM identity update, then the status patches, deletions and events
  * its outcome calls for. Failures never throw: they are logged, become events, and leave state for the next cycle.
+ *
+ * Several plans may be under way at once (a cycle does not wait for another's ARM updates), but never two on one
+ * VM/VMSS, nor two releases of one object: a target or object still busy with an earlier plan is skipped and
+ * counted in `busyTargets`, for the cycle after that work to plan again.
  */
 export class PlanExecutor {
   private readonly options: PlanExecutorOptions;
   private readonly now: () => number;
   readonly writeBackoff: WriteBackoff;
   private readonly writeLimit: WriteLimit;
+  /** Keys of the VMs/VMSSs, and names of the objects released without ARM, that a plan under way is working on. */
+  private readonly busyTargets = new Set<string>();
+  private readonly busyReleases = new Set<string>();
 
   constructor(options: PlanExecutorOptions) {
     this.options = options;
@@ -117,7 +129,26 @@ export class PlanExecutor {
     this.writeBackoff = options.writeBackoff ?? new WriteBackoff(this.now);
   }
 
-  async execute(plan: Plan): Promise<ExecutionSummary> {
+  /** Whether a plan under way is still working on any VM/VMSS or release. */
+  get busy(): boolean {
+    return this.busyTargets.size > 0 || this.busyReleases.size > 0;
+  }
+
+  async execute(fullPlan: Plan): Promise<ExecutionSummary> {
+    const targets = fullPlan.targets.filter((target) => !this.busyTargets.has(target.key));
+    const releasesWithoutArm = fullPlan.releasesWithoutArm.filter((object) => !this.busyReleases.has(nameOf(object)));
+    const plan: Plan = { ...fullPlan, targets, releasesWithoutArm };
+    for (const target of targets) this.busyTargets.add(target.key);
+    for (const object of releasesWithoutArm) this.busyReleases.add(nameOf(object));
+    try {
+      return await this.executeFree(plan, fullPlan.targets.length - targets.length);
+    } finally {
+      for (const target of targets) this.busyTargets.delete(target.key);
+      for (const object of releasesWithoutArm) this.busyReleases.delete(nameOf(object));
+    }
+  }
+
+  private async executeFree(plan: Plan, busyTargets: number): Promise<ExecutionSummary> {
     const summary: ExecutionSummary = {
       created: 0,
       updated: 0,
@@ -128,6 +159,7 @@ export class PlanExecutor {
       failedTargets: 0,
       failedWrites: 0,
       deferredWrites: 0,
+      busyTargets,
     };
     // Critical path first: targets that need an ARM update (the slow part) write their objects first, so the update
     // starts as early as possible; targets that need none write while those updates run. Only the candidates for

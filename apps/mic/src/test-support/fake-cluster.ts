@@ -109,6 +109,25 @@ export class FakeArm implements IdentityDeltaApplier {
   readonly identities = new Map<string, Set<string>>();
   readonly patches = new Map<string, number>();
   failing = false;
+  /** Most ARM updates of one target seen under way at once (ARM allows one). */
+  maxConcurrentPerTarget = 0;
+  private readonly underWay = new Map<string, number>();
+  private readonly holds = new Map<string, Promise<void>>();
+
+  /** Updates of the VM/VMSS named `name` wait until the returned function is called (a slow ARM). */
+  hold(name: string): () => void {
+    let release: () => void = () => {};
+    this.holds.set(
+      name,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => {
+      this.holds.delete(name);
+      release();
+    };
+  }
 
   idsOn(target: ArmTarget): Set<string> {
     const key = armTargetKey(target);
@@ -121,6 +140,19 @@ export class FakeArm implements IdentityDeltaApplier {
   }
 
   async applyIdentityDelta(target: ArmTarget, delta: IdentityDelta) {
+    const key = armTargetKey(target);
+    const running = (this.underWay.get(key) ?? 0) + 1;
+    this.underWay.set(key, running);
+    this.maxConcurrentPerTarget = Math.max(this.maxConcurrentPerTarget, running);
+    try {
+      await this.holds.get(target.name);
+      return this.applyNow(target, delta);
+    } finally {
+      this.underWay.set(key, (this.underWay.get(key) ?? 1) - 1);
+    }
+  }
+
+  private applyNow(target: ArmTarget, delta: IdentityDelta) {
     if (this.failing)
       return { status: 'failed' as const, error: new Error('InternalServerError'), dropped: [], patchCount: 0 };
     const ids = this.idsOn(target);
