@@ -39,6 +39,7 @@ export {
   type AssignedIdentityIndex,
   type AssignedIdentityInformerOptions,
   createAssignedIdentityInformer,
+  createAssignedIdentityTransform,
   createBindingInformer,
   createEmbeddedRefSharing,
   createExceptionInformer,
@@ -54,6 +55,7 @@ export {
   podFieldsForMatching,
   podIPs,
   podKey,
+  withoutManagedFields,
 } from './informer/typed-informers.js';
 
 // Nodes
