@@ -11,6 +11,7 @@
 // pod's AzureAssignedIdentity `Assigned`, every VMSS/VM with its identities in ARM; see prefill.mjs), then starts MIC
 // on it and checks that its first cycle writes nothing (no cycle logged, no AzureAssignedIdentity write, no ARM
 // PATCH; the run fails otherwise). Churn, warm restarts and NMI then run as without it.
+// BENCH_SCALE_NMI=0 skips the NMI phase.
 // `node bench/scale/index.mjs 10000 50000` runs only those sizes. Writes ${BENCH_RESULTS_DIR}/scale.json (all sizes
 // given run; a run of a subset writes scale-<sizes>.json instead).
 import { Agent, request } from 'node:http';
@@ -269,10 +270,12 @@ async function runSize(pods) {
     // 5. NMI on NMI_NODE (250 pods): default flags (--enableScaleFeatures=true: only this node's
     //    AzureAssignedIdentities), then --enableScaleFeatures=false (every AzureAssignedIdentity in the cluster).
     result.nmi = {};
-    for (const [variant, extra] of [
-      ['default', []],
-      ['allAssignedIdentities', ['--enableScaleFeatures=false']],
-    ]) {
+    for (const [variant, extra] of process.env.BENCH_SCALE_NMI === '0'
+      ? []
+      : [
+          ['default', []],
+          ['allAssignedIdentities', ['--enableScaleFeatures=false']],
+        ]) {
       result.nmi[variant] = await measureNmi(world, extra);
       const n = result.nmi[variant];
       console.log(
@@ -336,18 +339,24 @@ async function startOnPrefilled(world, result, assignedWrites) {
     900_000,
     mic,
   );
-  await sleep(2000);
+  // As a warm restart is measured: 5 s after the first cycle, then a full GC.
+  await sleep(5000);
   const memory = procMemory(mic.child.pid);
+  const heap = await mic.memoryAfterGc();
   result.micPrefilledStart = {
     firstCycleMs: Math.round(firstCycleAt - t0),
+    cachesSyncedMs: Math.round((mic.records.find((r) => r.msg.startsWith('caches synced'))?.at ?? t0) - t0),
     cyclesThatWrote: mic.records.filter((r) => r.msg === 'sync cycle done').length,
     assignedIdentityWrites: assignedWrites() - writesBefore,
     armPatches: world.azure.admin.patchLog().length,
     peakRssMiB: mib(memory.peak),
     settledRssMiB: mib(memory.rss),
+    heapAfterGcMiB: mib(heap.heapUsed),
+    heapTotalAfterGcMiB: mib(heap.heapTotal),
+    rssAfterGcMiB: mib(heap.rss),
   };
   console.log(
-    `MIC on the prefilled state: first cycle ${result.micPrefilledStart.firstCycleMs} ms after start; ${result.micPrefilledStart.cyclesThatWrote} cycles wrote, ${result.micPrefilledStart.assignedIdentityWrites} AzureAssignedIdentity writes, ${result.micPrefilledStart.armPatches} ARM PATCHes`,
+    `MIC on the prefilled state: first cycle ${result.micPrefilledStart.firstCycleMs} ms after start; ${result.micPrefilledStart.cyclesThatWrote} cycles wrote, ${result.micPrefilledStart.assignedIdentityWrites} AzureAssignedIdentity writes, ${result.micPrefilledStart.armPatches} ARM PATCHes; RSS peak ${result.micPrefilledStart.peakRssMiB} MiB, settled ${result.micPrefilledStart.settledRssMiB} MiB, heap after GC ${result.micPrefilledStart.heapAfterGcMiB} MiB (V8 heap committed ${result.micPrefilledStart.heapTotalAfterGcMiB} MiB)`,
   );
   const { cyclesThatWrote, assignedIdentityWrites, armPatches } = result.micPrefilledStart;
   if (cyclesThatWrote !== 0 || assignedIdentityWrites !== 0 || armPatches !== 0) {

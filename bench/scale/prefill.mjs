@@ -5,9 +5,13 @@
 //    status MIC then patches to `Assigned`): name from assignedIdentityName, namespace `default`, label
 //    `nodename`, MIC's finalizer, spec with full copies of the identity and binding as listed (apiVersion/kind set).
 //    AzureAssignedIdentity has no status subresource (§1.1), so the POST stores the status as sent.
+//  - the type-upgrade marker: ConfigMap default/aad-pod-identity-config with `type-upgrade-status: <MIC's version>`,
+//    as MIC's first leader writes it after rewriting legacy objects (without it, MIC would list every
+//    AzureAssignedIdentity once more for the type upgrade before its informers start).
 //  - ARM: each VMSS/VM is created with the user-assigned identities of the pods on its nodes
 //    (`identitiesByComputeName`, passed to fillWorld before the compute is created).
 // A MIC started on this state must find nothing to do; index.mjs checks that its first cycle wrote nothing.
+import { readFileSync } from 'node:fs';
 import { assignedIdentityName } from '@podid/matcher';
 import { forEachConcurrently, NMI_NODE, nodeNames, podSpec, SHAPE } from './world.mjs';
 
@@ -53,9 +57,21 @@ async function listAll(kube, resource) {
   return items;
 }
 
-/** POSTs every pod's AzureAssignedIdentity, status `Assigned`; returns { count, ms, perSecond }. */
+/** MIC's version, which its type upgrade records in the marker ConfigMap. */
+const MIC_VERSION = JSON.parse(readFileSync(new URL('../../apps/mic/package.json', import.meta.url), 'utf8')).version;
+
+/**
+ * POSTs every pod's AzureAssignedIdentity, status `Assigned`, and the type-upgrade marker (MIC in namespace
+ * `default`, as the bench runs it); returns { count, ms, perSecond }.
+ */
 export async function prefillAssignedIdentities(world, podSpecs) {
   const t0 = performance.now();
+  await world.kube('POST', '/api/v1/namespaces/default/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aad-pod-identity-config', namespace: 'default' },
+    data: { 'type-upgrade-status': MIC_VERSION },
+  });
   const key = (o) => `${o.metadata.namespace}/${o.metadata.name}`;
   // As MIC embeds them: the listed object with apiVersion/kind filled in, one shared copy per identity/binding.
   const identities = new Map(

@@ -46,6 +46,7 @@ export {
   createIdentityInformer,
   createNodeInformer,
   createPodInformer,
+  createPodMatchingTransform,
   type InformerSettings,
   type NamespaceIndex,
   type NodeInformerOptions,
@@ -57,6 +58,7 @@ export {
   podKey,
   withoutManagedFields,
 } from './informer/typed-informers.js';
+export { createValueSharing, type ValueSharing } from './informer/shared-values.js';
 
 // Nodes
 export {

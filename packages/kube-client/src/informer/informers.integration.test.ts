@@ -211,6 +211,36 @@ describe('informers against kube-emulator', () => {
     expect('managedFields' in (informer.get('apps', 'mf-1-apps-id') as Stored).metadata).toBe(false);
   });
 
+  test('assigned-identity and MIC pod informers keep one instance of labels, finalizers and status that repeat', async () => {
+    const { assignedIdentities } = createCrdClients({ connection });
+    for (const pod of ['rep-1', 'rep-2'])
+      await assignedIdentities.create({
+        metadata: {
+          name: `${pod}-apps-id`,
+          namespace: 'apps',
+          labels: { nodename: 'node-rep' },
+          finalizers: ['azureassignedidentity.finalizers.aadpodidentity.k8s.io'],
+        },
+        spec: { pod, podNamespace: 'apps', nodename: 'node-rep' },
+        status: { status: 'Assigned', availableReplicas: 1 },
+      } as AzureAssignedIdentity);
+    const informer = track(createAssignedIdentityInformer({ connection, nodeName: 'node-rep', ...fast }));
+    await informer.synced;
+    const [one, two] = ['rep-1', 'rep-2'].map((pod) => informer.byIndex('byPod', podKey('apps', pod))[0]!);
+    expect(one!.metadata.labels).toBe(two!.metadata.labels);
+    expect(one!.metadata.finalizers).toBe(two!.metadata.finalizers);
+    expect(one!.status).toBe(two!.status);
+    expect(one!.status).toEqual({ status: 'Assigned', availableReplicas: 1 });
+
+    await createPod('apps', 'rep-pod-1', 'node-rep');
+    await createPod('apps', 'rep-pod-2', 'node-rep');
+    const pods = track(createPodInformer({ connection, requireBindingLabel: true, matchingFieldsOnly: true, ...fast }));
+    await pods.synced;
+    const [p1, p2] = ['rep-pod-1', 'rep-pod-2'].map((name) => pods.get('apps', name)!);
+    expect(p1!.metadata.labels).toBe(p2!.metadata.labels);
+    expect(p1!.metadata.labels).toEqual({ aadpodidbinding: 'web' });
+  });
+
   test('MIC pod informer sees only pods carrying the aadpodidbinding label', async () => {
     await connection.core.createNamespacedPod({
       namespace: 'apps',

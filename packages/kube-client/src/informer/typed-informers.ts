@@ -21,6 +21,7 @@ import {
   parsePod,
 } from '@podid/crd-types';
 import type { IndexFunction } from './indexed-cache.js';
+import { createValueSharing } from './shared-values.js';
 import { ResilientInformer, type ResilientInformerOptions } from './resilient-informer.js';
 
 /** Everything a typed informer needs besides what the factory fixes (path, kind, parser, indexes). */
@@ -85,6 +86,28 @@ export function podFieldsForMatching(pod: Pod): Pod {
   return slim as Pod;
 }
 
+/**
+ * {@link podFieldsForMatching}, with the values that repeat across pods (namespace, labels, node, service account,
+ * status) as one instance each ({@link createValueSharing}): replicas of a Deployment carry the same labels.
+ */
+export function createPodMatchingTransform(): (pod: Pod) => Pod {
+  const values = createValueSharing();
+  return (pod) => {
+    const slim = podFieldsForMatching(pod);
+    const metadata = slim.metadata as unknown as LooseMetadata;
+    if (metadata.namespace !== undefined) metadata.namespace = values.string(metadata.namespace);
+    if (metadata['labels'] !== undefined) metadata['labels'] = values.json(metadata['labels']);
+    const spec = slim.spec as Record<string, unknown> | undefined;
+    if (spec !== undefined) {
+      for (const field of ['nodeName', 'serviceAccountName'] as const) {
+        if (typeof spec[field] === 'string') spec[field] = values.string(spec[field]);
+      }
+    }
+    if (slim.status !== undefined) slim.status = values.json(slim.status);
+    return slim;
+  };
+}
+
 export function createPodInformer(options: PodInformerOptions): ResilientInformer<Pod, PodIndex> {
   const { nodeName, requireBindingLabel, matchingFieldsOnly, ...settings } = options;
   return new ResilientInformer<Pod, PodIndex>({
@@ -96,7 +119,7 @@ export function createPodInformer(options: PodInformerOptions): ResilientInforme
     indexes: { byIP: podIPs, byNode: podNode },
     ...(nodeName ? { fieldSelector: `spec.nodeName=${nodeName}` } : {}),
     ...(requireBindingLabel ? { labelSelector: POD_LABEL_KEY } : {}),
-    ...(matchingFieldsOnly ? { transform: podFieldsForMatching } : {}),
+    ...(matchingFieldsOnly ? { transform: createPodMatchingTransform() } : {}),
   });
 }
 
@@ -183,14 +206,33 @@ export function createEmbeddedRefSharing(): (assigned: AzureAssignedIdentity) =>
   };
 }
 
+/** Loosely typed view of metadata for the transforms below, which copy every field they do not drop. */
+type LooseMetadata = Record<string, unknown> & { namespace?: string; managedFields?: unknown };
+
 /**
- * What the AzureAssignedIdentity informers cache: the object without its managedFields, its embedded identity and
- * binding shared ({@link createEmbeddedRefSharing}). Everything else (annotations, owner references, finalizers,
- * labels, uid, status) stays, because MIC's update PUTs the cached object back (§2.12) and must not drop them.
+ * What the AzureAssignedIdentity informers cache: the object without its managedFields
+ * ({@link withoutManagedFields}), its embedded identity and binding shared ({@link createEmbeddedRefSharing}), and
+ * the values that repeat across objects (namespace, labels, finalizers, creationTimestamp, pod namespace, node name,
+ * status) as one instance each ({@link createValueSharing}). Everything else (annotations, owner references, uid,
+ * resourceVersion) stays, because MIC's update PUTs the cached object back (§2.12) and must not drop them.
  */
 export function createAssignedIdentityTransform(): (assigned: AzureAssignedIdentity) => AzureAssignedIdentity {
   const shareRefs = createEmbeddedRefSharing();
-  return (assigned) => shareRefs(withoutManagedFields(assigned));
+  const values = createValueSharing();
+  return (original) => {
+    const assigned = shareRefs(original);
+    const { managedFields: _dropped, ...metadata } = assigned.metadata as unknown as LooseMetadata;
+    if (metadata.namespace !== undefined) metadata.namespace = values.string(metadata.namespace);
+    for (const field of ['labels', 'finalizers', 'creationTimestamp'] as const) {
+      if (metadata[field] !== undefined) metadata[field] = values.json(metadata[field]);
+    }
+    const spec = assigned === original ? { ...assigned.spec } : assigned.spec; // shareRefs copied it already
+    if (spec.podNamespace !== undefined) spec.podNamespace = values.string(spec.podNamespace);
+    if (spec.nodename !== undefined) spec.nodename = values.string(spec.nodename);
+    const slim = { ...assigned, metadata, spec } as AzureAssignedIdentity;
+    if (assigned.status !== undefined) slim.status = values.json(assigned.status);
+    return slim;
+  };
 }
 
 export function createAssignedIdentityInformer(
