@@ -7,6 +7,11 @@
 //    AzureAssignedIdentity writes and ARM PATCHes it took, MIC CPU time;
 //  - MIC warm restart on the settled cluster: start -> first complete (no-op) cycle, RSS;
 //  - NMI on one node (250 pods): RSS idle and after 10,000 cached token requests.
+// BENCH_SCALE_PREFILL=1 skips the cold phase: the bench itself writes the state a finished cold cycle leaves (every
+// pod's AzureAssignedIdentity `Assigned`, every VMSS/VM with its identities in ARM; see prefill.mjs), then starts MIC
+// on it and checks that its first cycle writes nothing (no cycle logged, no AzureAssignedIdentity write, no ARM
+// PATCH; the run fails otherwise). Churn, warm restarts and NMI then run as without it.
+// BENCH_SCALE_NMI=0 skips the NMI phase.
 // `node bench/scale/index.mjs 10000 50000` runs only those sizes. Writes ${BENCH_RESULTS_DIR}/scale.json (all sizes
 // given run; a run of a subset writes scale-<sizes>.json instead).
 import { Agent, request } from 'node:http';
@@ -14,6 +19,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAssignedIdentityInformer, createKubeConfig, createKubeConnection, podKey } from '@podid/kube-client';
+import { identitiesByComputeName, prefillAssignedIdentities } from './prefill.mjs';
 import { MIC_MAIN, NMI_MAIN, mib, procCpuSeconds, procMemory, startProgram } from './processes.mjs';
 import {
   NMI_NODE,
@@ -26,6 +32,7 @@ import {
   startWorld,
 } from './world.mjs';
 
+const PREFILL = process.env.BENCH_SCALE_PREFILL === '1';
 const SIZES = process.argv.slice(2).length ? process.argv.slice(2).map(Number) : [10_000, 50_000, 100_000];
 const CLIENT_QPS = 2000;
 const NMI_REQUESTS = 10_000;
@@ -110,7 +117,7 @@ async function runSize(pods) {
   const result = { pods, loadAverageAtStart: loadAverage() };
   try {
     // 1. fill the emulator, then measure it.
-    const fill = await fillWorld(world, pods);
+    const fill = await fillWorld(world, pods, PREFILL ? { armIdentities: identitiesByComputeName(pods) } : {});
     result.fill = fill.timings;
     console.log(
       `fill: 5,000 nodes in ${fill.timings.nodesMs} ms, ${pods} pods in ${fill.timings.podsMs} ms (${fill.timings.podsPerSecond} pods/s over HTTP)`,
@@ -140,6 +147,13 @@ async function runSize(pods) {
       `emulator: RSS ${result.emulator.rssFilledMiB} MiB filled (heap ${result.emulator.heapFilledMiB} MiB); every pod in ${pages} pages of 500: ${pagedListMs} ms`,
     );
 
+    if (PREFILL) {
+      result.prefill = await prefillAssignedIdentities(world, fill.podSpecs);
+      console.log(
+        `prefill: ${result.prefill.count} AzureAssignedIdentities (Assigned) in ${result.prefill.ms} ms (${result.prefill.perSecond}/s)`,
+      );
+    }
+
     // The bench's own view of the AzureAssignedIdentities, through the same informer MIC and NMI use.
     const connection = createKubeConnection({
       kubeConfig: createKubeConfig({ kubeconfigPath: world.kubeconfigPath }),
@@ -157,35 +171,10 @@ async function runSize(pods) {
       assigned.byIndex('byPod', podKey(spec.namespace, spec.name)).some((o) => o.status?.status === 'Assigned');
     const allAssigned = (specs) => specs.every(isAssigned);
 
-    // 2. MIC cold: nothing assigned yet.
-    world.azure.admin.resetCounters();
-    t0 = performance.now();
-    const mic = startProgram(MIC_MAIN, micArgs(world), micEnv(world));
-    const rss = sampleRss(mic.child.pid);
-    const firstCycle = await mic.waitFor((r) => r.msg === 'sync cycle done', 900_000, 'the first sync cycle');
-    const allAssignedAt = await until('every pod Assigned', () => allAssigned(fill.podSpecs), 900_000, mic);
-    await quiet(mic, 3000);
-    await sleep(5000);
-    const coldMemory = procMemory(mic.child.pid);
-    const coldHeap = await mic.memoryAfterGc();
-    rss.stop();
-    result.micCold = {
-      firstCycleMs: Math.round(firstCycle.at - t0),
-      firstCycle: { created: firstCycle.created, assigned: firstCycle.assigned, armPatches: firstCycle.armPatches },
-      allAssignedMs: Math.round(allAssignedAt - t0),
-      cycles: mic.records.filter((r) => r.msg === 'sync cycle done').length,
-      armPatches: world.azure.admin.patchLog().length,
-      peakRssMiB: mib(coldMemory.peak),
-      settledRssMiB: mib(coldMemory.rss),
-      heapAfterGcMiB: mib(coldHeap.heapUsed),
-      heapTotalAfterGcMiB: mib(coldHeap.heapTotal),
-      externalAfterGcMiB: mib(coldHeap.external),
-      rssAfterGcMiB: mib(coldHeap.rss),
-      cpuSeconds: procCpuSeconds(mic.child.pid),
-    };
-    console.log(
-      `MIC cold: first cycle done ${result.micCold.firstCycleMs} ms after start (${firstCycle.created} created), all Assigned at ${result.micCold.allAssignedMs} ms; ${result.micCold.armPatches} ARM PATCHes; RSS peak ${result.micCold.peakRssMiB} MiB, settled ${result.micCold.settledRssMiB} MiB, heap after GC ${result.micCold.heapAfterGcMiB} MiB; CPU ${result.micCold.cpuSeconds} s`,
-    );
+    // 2. MIC cold (nothing assigned yet), or with BENCH_SCALE_PREFILL a MIC started on the prefilled state.
+    const mic = PREFILL
+      ? await startOnPrefilled(world, result, () => assignedWrites)
+      : await coldStart(world, result, fill, allAssigned);
 
     // 3. 1 % churn: delete pods/100 existing pods (none on NMI's node) and create as many new ones, concurrently.
     const churn = Math.round(pods / 100);
@@ -281,10 +270,12 @@ async function runSize(pods) {
     // 5. NMI on NMI_NODE (250 pods): default flags (--enableScaleFeatures=true: only this node's
     //    AzureAssignedIdentities), then --enableScaleFeatures=false (every AzureAssignedIdentity in the cluster).
     result.nmi = {};
-    for (const [variant, extra] of [
-      ['default', []],
-      ['allAssignedIdentities', ['--enableScaleFeatures=false']],
-    ]) {
+    for (const [variant, extra] of process.env.BENCH_SCALE_NMI === '0'
+      ? []
+      : [
+          ['default', []],
+          ['allAssignedIdentities', ['--enableScaleFeatures=false']],
+        ]) {
       result.nmi[variant] = await measureNmi(world, extra);
       const n = result.nmi[variant];
       console.log(
@@ -297,6 +288,87 @@ async function runSize(pods) {
   } finally {
     await world.close();
   }
+}
+
+/** Cold phase: MIC starts with no AzureAssignedIdentity and writes one for every pod; returns the running MIC. */
+async function coldStart(world, result, fill, allAssigned) {
+  world.azure.admin.resetCounters();
+  const t0 = performance.now();
+  const mic = startProgram(MIC_MAIN, micArgs(world), micEnv(world));
+  const rss = sampleRss(mic.child.pid);
+  const firstCycle = await mic.waitFor((r) => r.msg === 'sync cycle done', 900_000, 'the first sync cycle');
+  const allAssignedAt = await until('every pod Assigned', () => allAssigned(fill.podSpecs), 900_000, mic);
+  await quiet(mic, 3000);
+  await sleep(5000);
+  const coldMemory = procMemory(mic.child.pid);
+  const coldHeap = await mic.memoryAfterGc();
+  rss.stop();
+  result.micCold = {
+    firstCycleMs: Math.round(firstCycle.at - t0),
+    firstCycle: { created: firstCycle.created, assigned: firstCycle.assigned, armPatches: firstCycle.armPatches },
+    allAssignedMs: Math.round(allAssignedAt - t0),
+    cycles: mic.records.filter((r) => r.msg === 'sync cycle done').length,
+    armPatches: world.azure.admin.patchLog().length,
+    peakRssMiB: mib(coldMemory.peak),
+    settledRssMiB: mib(coldMemory.rss),
+    heapAfterGcMiB: mib(coldHeap.heapUsed),
+    heapTotalAfterGcMiB: mib(coldHeap.heapTotal),
+    externalAfterGcMiB: mib(coldHeap.external),
+    rssAfterGcMiB: mib(coldHeap.rss),
+    cpuSeconds: procCpuSeconds(mic.child.pid),
+  };
+  console.log(
+    `MIC cold: first cycle done ${result.micCold.firstCycleMs} ms after start (${firstCycle.created} created), all Assigned at ${result.micCold.allAssignedMs} ms; ${result.micCold.armPatches} ARM PATCHes; RSS peak ${result.micCold.peakRssMiB} MiB, settled ${result.micCold.settledRssMiB} MiB, heap after GC ${result.micCold.heapAfterGcMiB} MiB; CPU ${result.micCold.cpuSeconds} s`,
+  );
+  return mic;
+}
+
+/**
+ * Prefilled start: MIC on the state prefill.mjs wrote. Its first cycle must find nothing to do: no cycle logged
+ * (a no-op cycle logs nothing), no AzureAssignedIdentity written, no ARM PATCH. Returns the running MIC.
+ */
+async function startOnPrefilled(world, result, assignedWrites) {
+  world.azure.admin.resetCounters();
+  const writesBefore = assignedWrites();
+  const t0 = performance.now();
+  const mic = startProgram(MIC_MAIN, micArgs(world), micEnv(world));
+  const listening = await mic.waitFor((r) => r.msg === 'probe and metrics listening', 60_000, 'metrics');
+  const firstCycleAt = await until(
+    'the first cycle on the prefilled state',
+    async () => (await cycleCount(listening.metrics)) >= 1,
+    900_000,
+    mic,
+  );
+  // As a warm restart is measured: 5 s after the first cycle, then a full GC.
+  await sleep(5000);
+  const memory = procMemory(mic.child.pid);
+  const heap = await mic.memoryAfterGc();
+  result.micPrefilledStart = {
+    firstCycleMs: Math.round(firstCycleAt - t0),
+    cachesSyncedMs: Math.round((mic.records.find((r) => r.msg.startsWith('caches synced'))?.at ?? t0) - t0),
+    cyclesThatWrote: mic.records.filter((r) => r.msg === 'sync cycle done').length,
+    assignedIdentityWrites: assignedWrites() - writesBefore,
+    armPatches: world.azure.admin.patchLog().length,
+    peakRssMiB: mib(memory.peak),
+    settledRssMiB: mib(memory.rss),
+    heapAfterGcMiB: mib(heap.heapUsed),
+    heapTotalAfterGcMiB: mib(heap.heapTotal),
+    rssAfterGcMiB: mib(heap.rss),
+  };
+  console.log(
+    `MIC on the prefilled state: first cycle ${result.micPrefilledStart.firstCycleMs} ms after start; ${result.micPrefilledStart.cyclesThatWrote} cycles wrote, ${result.micPrefilledStart.assignedIdentityWrites} AzureAssignedIdentity writes, ${result.micPrefilledStart.armPatches} ARM PATCHes; RSS peak ${result.micPrefilledStart.peakRssMiB} MiB, settled ${result.micPrefilledStart.settledRssMiB} MiB, heap after GC ${result.micPrefilledStart.heapAfterGcMiB} MiB (V8 heap committed ${result.micPrefilledStart.heapTotalAfterGcMiB} MiB)`,
+  );
+  const { cyclesThatWrote, assignedIdentityWrites, armPatches } = result.micPrefilledStart;
+  if (cyclesThatWrote !== 0 || assignedIdentityWrites !== 0 || armPatches !== 0) {
+    await mic.stop();
+    throw new Error(
+      `the prefilled state is not what MIC would have written: its first cycle made ${assignedIdentityWrites} writes and ${armPatches} ARM PATCHes; its last lines:\n${mic.records
+        .slice(-15)
+        .map((r) => JSON.stringify(r))
+        .join('\n')}`,
+    );
+  }
+  return mic;
 }
 
 async function warmRestart(world, env, nodeArgs) {

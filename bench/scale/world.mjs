@@ -261,10 +261,24 @@ export async function startWorld() {
   };
 }
 
-/** Fills the world: CRDs, namespaces, nodes (Kubernetes and ARM), identities, bindings and `pods` pods. */
-export async function fillWorld(world, pods) {
+/**
+ * Fills the world: CRDs, namespaces, nodes (Kubernetes and ARM), identities, bindings and `pods` pods.
+ * `options.armIdentities` (prefill, see prefill.mjs): VMSS/VM name → identity names it is created with.
+ */
+export async function fillWorld(world, pods, options = {}) {
   const { azure, kube } = world;
   const timings = {};
+  // The ARM identities first (in-process, no time to speak of), so a prefilled VMSS/VM can be created with its own.
+  const identityIds = new Map();
+  for (let i = 0; i < SHAPE.identities; i++) {
+    const name = selectorOf(i);
+    identityIds.set(
+      name,
+      azure.admin.createUserAssignedIdentity({ subscriptionId: SUBSCRIPTION, resourceGroup: IDENTITY_RG, name }),
+    );
+  }
+  const userAssignedIdentities = (computeName) =>
+    [...(options.armIdentities?.get(computeName) ?? [])].sort().map((name) => identityIds.get(name).id);
   let t0 = performance.now();
   for (const crd of customResourceDefinitions)
     await kube('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
@@ -288,6 +302,7 @@ export async function fillWorld(world, pods) {
       resourceGroup: NODE_RG,
       name,
       instances,
+      userAssignedIdentities: userAssignedIdentities(name),
     });
     const imds = created.imds.find((e) => e.nodeName === NMI_NODE);
     if (imds) world.nmiImdsUrl = imds.url;
@@ -304,6 +319,7 @@ export async function fillWorld(world, pods) {
       resourceGroup: NODE_RG,
       name,
       imds: false,
+      userAssignedIdentities: userAssignedIdentities(name),
     });
     nodes.push({ name, providerID: `azure://${created.id}` });
   }
@@ -314,11 +330,7 @@ export async function fillWorld(world, pods) {
   for (let i = 0; i < SHAPE.identities; i++) {
     const name = selectorOf(i);
     const namespace = namespaceOf(i);
-    const identity = azure.admin.createUserAssignedIdentity({
-      subscriptionId: SUBSCRIPTION,
-      resourceGroup: IDENTITY_RG,
-      name,
-    });
+    const identity = identityIds.get(name);
     await kube('POST', `/apis/aadpodidentity.k8s.io/v1/namespaces/${namespace}/azureidentities`, {
       apiVersion: 'aadpodidentity.k8s.io/v1',
       kind: 'AzureIdentity',

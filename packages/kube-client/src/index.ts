@@ -39,12 +39,14 @@ export {
   type AssignedIdentityIndex,
   type AssignedIdentityInformerOptions,
   createAssignedIdentityInformer,
+  createAssignedIdentityTransform,
   createBindingInformer,
   createEmbeddedRefSharing,
   createExceptionInformer,
   createIdentityInformer,
   createNodeInformer,
   createPodInformer,
+  createPodMatchingTransform,
   type InformerSettings,
   type NamespaceIndex,
   type NodeInformerOptions,
@@ -54,7 +56,9 @@ export {
   podFieldsForMatching,
   podIPs,
   podKey,
+  withoutManagedFields,
 } from './informer/typed-informers.js';
+export { createValueSharing, type ValueSharing } from './informer/shared-values.js';
 
 // Nodes
 export {

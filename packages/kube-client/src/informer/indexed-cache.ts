@@ -1,6 +1,13 @@
 /** Computes the keys an object is filed under in one index (an object may have several, e.g. dual-stack pod IPs). */
 export type IndexFunction<T> = (object: T) => readonly string[];
 
+/**
+ * The keys filed under one index key: the key itself while there is one (most index keys, e.g. a pod's IP or an
+ * assigned identity's pod, name one object), a Set from the second on. A Set costs about 150 bytes more than a
+ * string, which across 100,000 objects is 15 MB per index.
+ */
+type Bucket = string | Set<string>;
+
 interface Entry<T> {
   readonly value: T;
   readonly resourceVersion: string;
@@ -12,7 +19,7 @@ interface Entry<T> {
  */
 export class IndexedCache<T, I extends string = never> {
   private readonly entries = new Map<string, Entry<T>>();
-  private readonly indexes = new Map<I, { fn: IndexFunction<T>; buckets: Map<string, Set<string>> }>();
+  private readonly indexes = new Map<I, { fn: IndexFunction<T>; buckets: Map<string, Bucket> }>();
 
   constructor(indexFunctions: Readonly<Record<I, IndexFunction<T>>>) {
     for (const name of Object.keys(indexFunctions) as I[]) {
@@ -50,10 +57,14 @@ export class IndexedCache<T, I extends string = never> {
 
   /** Objects filed under `indexKey` in index `index`, in no particular order. */
   byIndex(index: I, indexKey: string): T[] {
-    const keys = this.indexes.get(index)?.buckets.get(indexKey);
-    if (!keys) return [];
+    const bucket = this.indexes.get(index)?.buckets.get(indexKey);
+    if (bucket === undefined) return [];
+    if (typeof bucket === 'string') {
+      const entry = this.entries.get(bucket);
+      return entry ? [entry.value] : [];
+    }
     const values: T[] = [];
-    for (const key of keys) {
+    for (const key of bucket) {
       const entry = this.entries.get(key);
       if (entry) values.push(entry.value);
     }
@@ -67,12 +78,11 @@ export class IndexedCache<T, I extends string = never> {
     this.entries.set(key, { value, resourceVersion });
     for (const index of this.indexes.values()) {
       for (const indexKey of new Set(index.fn(value))) {
-        let bucket = index.buckets.get(indexKey);
-        if (!bucket) {
-          bucket = new Set();
-          index.buckets.set(indexKey, bucket);
-        }
-        bucket.add(key);
+        const bucket = index.buckets.get(indexKey);
+        if (bucket === undefined) index.buckets.set(indexKey, key);
+        else if (typeof bucket === 'string') {
+          if (bucket !== key) index.buckets.set(indexKey, new Set([bucket, key]));
+        } else bucket.add(key);
       }
     }
     return previous?.value;
@@ -91,8 +101,15 @@ export class IndexedCache<T, I extends string = never> {
     for (const index of this.indexes.values()) {
       for (const indexKey of index.fn(value)) {
         const bucket = index.buckets.get(indexKey);
-        bucket?.delete(key);
-        if (bucket?.size === 0) index.buckets.delete(indexKey);
+        if (bucket === undefined) continue;
+        if (typeof bucket === 'string') {
+          if (bucket === key) index.buckets.delete(indexKey);
+          continue;
+        }
+        bucket.delete(key);
+        // Back to a single key (or none), so a bucket that shrank costs what a new one does.
+        if (bucket.size === 1) index.buckets.set(indexKey, bucket.values().next().value as string);
+        else if (bucket.size === 0) index.buckets.delete(indexKey);
       }
     }
   }

@@ -164,6 +164,83 @@ describe('informers against kube-emulator', () => {
     expect(spec('share-4')?.azureIdentityRef).toBe(spec('share-1')?.azureIdentityRef);
   });
 
+  test('assigned-identity informer drops managedFields only, and a PUT of the cached object keeps the server-side fields', async () => {
+    const { assignedIdentities } = createCrdClients({ connection });
+    const path = '/apis/aadpodidentity.k8s.io/v1/namespaces/apps/azureassignedidentities/mf-1-apps-id';
+    await assignedIdentities.create({
+      metadata: {
+        name: 'mf-1-apps-id',
+        namespace: 'apps',
+        labels: { nodename: 'node-mf' },
+        annotations: { 'example.com/owner-note': 'kept' },
+        finalizers: ['azureassignedidentity.finalizers.aadpodidentity.k8s.io'],
+      },
+      spec: { pod: 'mf-1', podNamespace: 'apps', nodename: 'node-mf' },
+      status: { status: 'Assigned', availableReplicas: 1 },
+    } as AzureAssignedIdentity);
+    type Stored = AzureAssignedIdentity & {
+      metadata: { managedFields?: Array<{ fieldsV1?: Record<string, unknown> }>; uid?: string };
+    };
+    const stored = (await rawRequest(emulator, 'GET', path)) as Stored;
+    expect(stored.metadata.managedFields?.length).toBeGreaterThan(0);
+
+    const informer = track(createAssignedIdentityInformer({ connection, ...fast }));
+    await informer.synced;
+    const cached = informer.get('apps', 'mf-1-apps-id') as Stored;
+    // Everything but managedFields, exactly as stored.
+    const { managedFields: _mf, ...storedMetadata } = stored.metadata;
+    expect(cached).toEqual({ ...stored, metadata: storedMetadata });
+    expect('managedFields' in cached.metadata).toBe(false);
+
+    // MIC's update: PUT the cached object with a new node (kube-adapters' update = client.replace).
+    await assignedIdentities.replace({
+      ...cached,
+      metadata: { ...cached.metadata, labels: { nodename: 'node-mf2' } },
+      spec: { ...cached.spec, nodename: 'node-mf2' },
+    });
+    const after = (await rawRequest(emulator, 'GET', path)) as Stored;
+    expect(after.spec.nodename).toBe('node-mf2');
+    expect(after.metadata.annotations).toEqual({ 'example.com/owner-note': 'kept' });
+    expect(after.metadata.finalizers).toEqual(['azureassignedidentity.finalizers.aadpodidentity.k8s.io']);
+    expect(after.metadata.uid).toBe(stored.metadata.uid);
+    // The server still tracks who owns the annotation: the PUT without managedFields did not wipe them.
+    const owned = JSON.stringify(after.metadata.managedFields ?? []);
+    expect(owned).toContain('f:annotations');
+    // The watched update is cached without managedFields too.
+    await eventually(() => informer.get('apps', 'mf-1-apps-id')?.spec.nodename === 'node-mf2', 'update seen');
+    expect('managedFields' in (informer.get('apps', 'mf-1-apps-id') as Stored).metadata).toBe(false);
+  });
+
+  test('assigned-identity and MIC pod informers keep one instance of labels, finalizers and status that repeat', async () => {
+    const { assignedIdentities } = createCrdClients({ connection });
+    for (const pod of ['rep-1', 'rep-2'])
+      await assignedIdentities.create({
+        metadata: {
+          name: `${pod}-apps-id`,
+          namespace: 'apps',
+          labels: { nodename: 'node-rep' },
+          finalizers: ['azureassignedidentity.finalizers.aadpodidentity.k8s.io'],
+        },
+        spec: { pod, podNamespace: 'apps', nodename: 'node-rep' },
+        status: { status: 'Assigned', availableReplicas: 1 },
+      } as AzureAssignedIdentity);
+    const informer = track(createAssignedIdentityInformer({ connection, nodeName: 'node-rep', ...fast }));
+    await informer.synced;
+    const [one, two] = ['rep-1', 'rep-2'].map((pod) => informer.byIndex('byPod', podKey('apps', pod))[0]!);
+    expect(one!.metadata.labels).toBe(two!.metadata.labels);
+    expect(one!.metadata.finalizers).toBe(two!.metadata.finalizers);
+    expect(one!.status).toBe(two!.status);
+    expect(one!.status).toEqual({ status: 'Assigned', availableReplicas: 1 });
+
+    await createPod('apps', 'rep-pod-1', 'node-rep');
+    await createPod('apps', 'rep-pod-2', 'node-rep');
+    const pods = track(createPodInformer({ connection, requireBindingLabel: true, matchingFieldsOnly: true, ...fast }));
+    await pods.synced;
+    const [p1, p2] = ['rep-pod-1', 'rep-pod-2'].map((name) => pods.get('apps', name)!);
+    expect(p1!.metadata.labels).toBe(p2!.metadata.labels);
+    expect(p1!.metadata.labels).toEqual({ aadpodidbinding: 'web' });
+  });
+
   test('MIC pod informer sees only pods carrying the aadpodidbinding label', async () => {
     await connection.core.createNamespacedPod({
       namespace: 'apps',

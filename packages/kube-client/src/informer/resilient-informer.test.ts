@@ -128,6 +128,49 @@ describe('ResilientInformer (scripted server)', () => {
     await informer.stop();
   });
 
+  test('each list page is transformed before the next page is asked for; the raw pages are not kept until the end', async () => {
+    const connection = new ScriptedConnection();
+    const transformed: string[] = [];
+    const trace: string[] = [];
+    const informer = new ResilientInformer<Pod>({
+      connection,
+      clock: new FakeClock(),
+      path: '/api/v1/pods',
+      apiVersion: 'v1',
+      kind: 'Pod',
+      parse: parsePod,
+      transform: (p) => {
+        transformed.push(p.metadata.name);
+        return { metadata: { name: p.metadata.name, namespace: p.metadata.namespace } } as Pod;
+      },
+    });
+    informer.onChange((change) => trace.push(`${change.type}:${change.object.metadata.name}`));
+    const page = (rv: string, items: unknown[], next?: string) => () => {
+      trace.push(`page after ${JSON.stringify(transformed)}`);
+      return listOf(rv, items, next)();
+    };
+    connection.listResponses.push(
+      page('10', [pod('a', '5'), pod('b', '6')], 'p2'),
+      page('10', [pod('c', '7')], 'p3'),
+      page('10', [pod('d', '8')]),
+    );
+    informer.start();
+    await informer.synced;
+    // Page 2 was requested after page 1's objects were transformed, page 3 after page 2's; the cache and the
+    // listeners see the objects only once the whole list is in.
+    expect(trace).toEqual([
+      'page after []',
+      'page after ["a","b"]',
+      'page after ["a","b","c"]',
+      'add:a',
+      'add:b',
+      'add:c',
+      'add:d',
+    ]);
+    expect(informer.get('default', 'c')).toEqual({ metadata: { name: 'c', namespace: 'default' } });
+    await informer.stop();
+  });
+
   test('invalid objects are skipped and reported once per version; an object turning invalid leaves the cache', async () => {
     const { connection, informer, invalid, changes } = setup();
     const broken = { ...pod('bad', '7'), spec: { nodeName: 42 } };

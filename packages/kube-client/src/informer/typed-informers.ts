@@ -21,6 +21,7 @@ import {
   parsePod,
 } from '@podid/crd-types';
 import type { IndexFunction } from './indexed-cache.js';
+import { createValueSharing } from './shared-values.js';
 import { ResilientInformer, type ResilientInformerOptions } from './resilient-informer.js';
 
 /** Everything a typed informer needs besides what the factory fixes (path, kind, parser, indexes). */
@@ -85,6 +86,28 @@ export function podFieldsForMatching(pod: Pod): Pod {
   return slim as Pod;
 }
 
+/**
+ * {@link podFieldsForMatching}, with the values that repeat across pods (namespace, labels, node, service account,
+ * status) as one instance each ({@link createValueSharing}): replicas of a Deployment carry the same labels.
+ */
+export function createPodMatchingTransform(): (pod: Pod) => Pod {
+  const values = createValueSharing();
+  return (pod) => {
+    const slim = podFieldsForMatching(pod);
+    const metadata = slim.metadata as unknown as LooseMetadata;
+    if (metadata.namespace !== undefined) metadata.namespace = values.string(metadata.namespace);
+    if (metadata['labels'] !== undefined) metadata['labels'] = values.json(metadata['labels']);
+    const spec = slim.spec as Record<string, unknown> | undefined;
+    if (spec !== undefined) {
+      for (const field of ['nodeName', 'serviceAccountName'] as const) {
+        if (typeof spec[field] === 'string') spec[field] = values.string(spec[field]);
+      }
+    }
+    if (slim.status !== undefined) slim.status = values.json(slim.status);
+    return slim;
+  };
+}
+
 export function createPodInformer(options: PodInformerOptions): ResilientInformer<Pod, PodIndex> {
   const { nodeName, requireBindingLabel, matchingFieldsOnly, ...settings } = options;
   return new ResilientInformer<Pod, PodIndex>({
@@ -96,7 +119,7 @@ export function createPodInformer(options: PodInformerOptions): ResilientInforme
     indexes: { byIP: podIPs, byNode: podNode },
     ...(nodeName ? { fieldSelector: `spec.nodeName=${nodeName}` } : {}),
     ...(requireBindingLabel ? { labelSelector: POD_LABEL_KEY } : {}),
-    ...(matchingFieldsOnly ? { transform: podFieldsForMatching } : {}),
+    ...(matchingFieldsOnly ? { transform: createPodMatchingTransform() } : {}),
   });
 }
 
@@ -144,6 +167,19 @@ export interface AssignedIdentityInformerOptions extends InformerSettings {
 const MAX_SHARED_REFS = 10_000;
 
 /**
+ * The object without `metadata.managedFields` (client-go's `TransformStripManagedFields`). Server-side apply's
+ * field ownership is a tree of nested objects per object: on an AzureAssignedIdentity it is about 2.5 KiB of heap,
+ * three quarters of what the cached object costs once its embedded refs are shared. Neither MIC nor NMI reads it,
+ * and leaving it out of a PUT is safe: the API server keeps the stored managedFields when a request omits them
+ * (it replaces them only when the request sets them).
+ */
+export function withoutManagedFields<T extends { metadata: object }>(object: T): T {
+  if (!('managedFields' in object.metadata)) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata as { managedFields?: unknown };
+  return { ...object, metadata };
+}
+
+/**
  * Every AzureAssignedIdentity embeds a full copy of its AzureIdentity and AzureIdentityBinding, so 100,000 of them
  * made from 200 identities hold 200,000 copies of 400 objects. This returns, for each embedded object, one shared
  * instance per distinct content (compared as JSON), so the cache holds each copy once. The values are unchanged;
@@ -170,6 +206,35 @@ export function createEmbeddedRefSharing(): (assigned: AzureAssignedIdentity) =>
   };
 }
 
+/** Loosely typed view of metadata for the transforms below, which copy every field they do not drop. */
+type LooseMetadata = Record<string, unknown> & { namespace?: string; managedFields?: unknown };
+
+/**
+ * What the AzureAssignedIdentity informers cache: the object without its managedFields
+ * ({@link withoutManagedFields}), its embedded identity and binding shared ({@link createEmbeddedRefSharing}), and
+ * the values that repeat across objects (namespace, labels, finalizers, creationTimestamp, pod namespace, node name,
+ * status) as one instance each ({@link createValueSharing}). Everything else (annotations, owner references, uid,
+ * resourceVersion) stays, because MIC's update PUTs the cached object back (§2.12) and must not drop them.
+ */
+export function createAssignedIdentityTransform(): (assigned: AzureAssignedIdentity) => AzureAssignedIdentity {
+  const shareRefs = createEmbeddedRefSharing();
+  const values = createValueSharing();
+  return (original) => {
+    const assigned = shareRefs(original);
+    const { managedFields: _dropped, ...metadata } = assigned.metadata as unknown as LooseMetadata;
+    if (metadata.namespace !== undefined) metadata.namespace = values.string(metadata.namespace);
+    for (const field of ['labels', 'finalizers', 'creationTimestamp'] as const) {
+      if (metadata[field] !== undefined) metadata[field] = values.json(metadata[field]);
+    }
+    const spec = assigned === original ? { ...assigned.spec } : assigned.spec; // shareRefs copied it already
+    if (spec.podNamespace !== undefined) spec.podNamespace = values.string(spec.podNamespace);
+    if (spec.nodename !== undefined) spec.nodename = values.string(spec.nodename);
+    const slim = { ...assigned, metadata, spec } as AzureAssignedIdentity;
+    if (assigned.status !== undefined) slim.status = values.json(assigned.status);
+    return slim;
+  };
+}
+
 export function createAssignedIdentityInformer(
   options: AssignedIdentityInformerOptions,
 ): ResilientInformer<AzureAssignedIdentity, AssignedIdentityIndex> {
@@ -184,7 +249,7 @@ export function createAssignedIdentityInformer(
       byNode: (assigned) => (assigned.spec.nodename ? [assigned.spec.nodename] : []),
     },
     nodeName ? `${NODENAME_LABEL_KEY}=${nodeName}` : undefined,
-    createEmbeddedRefSharing(),
+    createAssignedIdentityTransform(),
   );
 }
 
