@@ -16,13 +16,21 @@ export interface CompletedResponse {
 }
 
 /** Starts a request; the caller handles the response (or the error) itself. */
-export function startRequest(outgoing: OutgoingRequest, onResponse: (response: IncomingMessage) => void): ClientRequest {
+export function startRequest(
+  outgoing: OutgoingRequest,
+  onResponse: (response: IncomingMessage) => void,
+): ClientRequest {
   const send = outgoing.url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers = { ...outgoing.headers };
   if (outgoing.body !== undefined) headers['Content-Length'] = String(outgoing.body.length);
   const request = send(
     outgoing.url,
-    { method: outgoing.method, agent: outgoing.agent, headers, ...(outgoing.signal ? { signal: outgoing.signal } : {}) },
+    {
+      method: outgoing.method,
+      agent: outgoing.agent,
+      headers,
+      ...(outgoing.signal ? { signal: outgoing.signal } : {}),
+    },
     onResponse,
   );
   request.end(outgoing.body);
@@ -62,7 +70,9 @@ export async function sendRequest(outgoing: OutgoingRequest): Promise<CompletedR
   }
   const second = await sendOnce(outgoing);
   if (second.reusedSocketFailed) {
-    throw Object.assign(new Error(`${outgoing.method} ${outgoing.url.pathname}: the connection was reset`), { code: 'ECONNRESET' });
+    throw Object.assign(new Error(`${outgoing.method} ${outgoing.url.pathname}: the connection was reset`), {
+      code: 'ECONNRESET',
+    });
   }
   return second;
 }

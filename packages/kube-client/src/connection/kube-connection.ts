@@ -124,10 +124,14 @@ export function createKubeConnection(options: KubeConnectionOptions): KubeConnec
       signal: AbortSignal.timeout(requestTimeoutMs),
     });
     if (answer.status < 200 || answer.status > 299) {
-      throw new KubeClientError('KUBE_REQUEST_FAILED', `${call.method} ${call.path} failed with HTTP ${answer.status}`, {
-        statusCode: answer.status,
-        body: answer.text,
-      });
+      throw new KubeClientError(
+        'KUBE_REQUEST_FAILED',
+        `${call.method} ${call.path} failed with HTTP ${answer.status}`,
+        {
+          statusCode: answer.status,
+          body: answer.text,
+        },
+      );
     }
     if (answer.text === '') return undefined as T;
     try {

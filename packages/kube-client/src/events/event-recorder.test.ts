@@ -19,7 +19,11 @@ function fakeCore() {
         failPatchWith = undefined;
         throw Object.assign(new Error('patch failed'), { statusCode });
       }
-      calls.push({ verb: 'patch', name: decodeURIComponent(path.split('/').at(-1) ?? ''), body: body as Record<string, unknown> });
+      calls.push({
+        verb: 'patch',
+        name: decodeURIComponent(path.split('/').at(-1) ?? ''),
+        body: body as Record<string, unknown>,
+      });
       return body as T;
     },
   };

@@ -4,7 +4,13 @@ import type { AzureAssignedIdentity } from '@podid/crd-types';
 import type { KubeEmulator } from '@podid/kube-emulator';
 import type { KubeConnection } from '../connection/kube-connection.js';
 import { createCrdClients } from '../crd/crd-clients.js';
-import { connectTo, eventually, rawRequest, startEmulatorWithCrds, clientNodeApis } from '../test-support/emulator-harness.js';
+import {
+  connectTo,
+  eventually,
+  rawRequest,
+  startEmulatorWithCrds,
+  clientNodeApis,
+} from '../test-support/emulator-harness.js';
 import { createAssignedIdentityInformer, createNodeInformer, createPodInformer, podKey } from './typed-informers.js';
 
 let emulator: KubeEmulator;
