@@ -45,7 +45,7 @@ export function clientNodeCredentials(load: () => Promise<ClientNodeKubeConfig>)
     } catch (cause) {
       throw new KubeClientError(
         'KUBE_CONFIG_INVALID',
-        `the kubeconfig's exec plugin or auth provider failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        `@kubernetes/client-node could not authenticate the request (exec plugin, auth provider or TLS settings): ${cause instanceof Error ? cause.message : String(cause)}`,
         { cause },
       );
     }
