@@ -103,7 +103,7 @@ describe('@kubernetes/client-node is loaded only for exec and auth-provider user
     expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(1);
   });
 
-  test('exec path in-process: writes and the watch go through podid's transport, credentials through the plugin', async () => {
+  test('exec path in-process: writes and the watch go through the podid transport, credentials through the plugin', async () => {
     const { path, log } = execKubeconfig('in-process', TOKEN);
     const kubeConfig = createKubeConfig({ kubeconfigPath: path });
     expect(kubeConfig.authentication).toBe('client-node');
