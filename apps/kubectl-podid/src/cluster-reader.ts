@@ -5,6 +5,7 @@ import {
   type InvalidObjectReport,
   isNotFound,
   type KubeConnection,
+  kubeConfigFromClientNode,
   unlimitedRateLimiter,
 } from '@podid/kube-client';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -47,8 +48,10 @@ export class ClusterReader {
   private readonly server: string;
 
   constructor(options: ClusterReaderOptions) {
+    // kubectl-podid loads and merges KUBECONFIG with client-node itself, so its KubeConfig supplies every request's
+    // credentials (exec plugins such as kubelogin included); podid's transport sends the requests.
     this.connection = createKubeConnection({
-      kubeConfig: options.kubeConfig,
+      kubeConfig: kubeConfigFromClientNode(options.kubeConfig),
       userAgent: options.userAgent,
       rateLimiter: unlimitedRateLimiter,
       requestTimeoutMs: options.requestTimeoutMs,

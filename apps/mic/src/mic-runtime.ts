@@ -190,7 +190,7 @@ export async function runMic(options: RunMicOptions): Promise<number> {
 
   // Room for a burst's events (one per pod and reason, plus upstream's on bindings) without dropping any.
   const recorder = new EventRecorder({
-    core: connection.core,
+    connection,
     host: config.leaderElection.instance,
     logger,
     maxPending: EVENT_QUEUE_LIMIT,
@@ -210,7 +210,7 @@ export async function runMic(options: RunMicOptions): Promise<number> {
   let fatal: unknown;
   let leadWork: Promise<void> = Promise.resolve();
   const elector = new LeaderElector({
-    lock: new LeaseLock(leaseConnection.coordination, config.leaderElection.namespace, config.leaderElection.name),
+    lock: new LeaseLock(leaseConnection, config.leaderElection.namespace, config.leaderElection.name),
     identity: config.leaderElection.instance,
     leaseDurationMs: config.leaderElection.leaseDurationMs,
     logger,
@@ -228,8 +228,7 @@ export async function runMic(options: RunMicOptions): Promise<number> {
     logger.info({ instance: config.leaderElection.instance }, 'became leader');
     if (config.typeUpgrade.enabled) {
       const result = await runTypeUpgrade({
-        core: connection.core,
-        customObjects: connection.customObjects,
+        connection,
         namespace: config.podNamespace,
         configMapName: config.typeUpgrade.configMapName,
         statusKey: config.typeUpgrade.statusKey,

@@ -1,12 +1,8 @@
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, CrdKind, crdNames, upgradeLegacyFields } from '@podid/crd-types';
+import { httpStatusOf, type KubeConnection } from '@podid/kube-client';
 
 export interface TypeUpgradeOptions {
-  readonly core: Pick<
-    CoreV1Api,
-    'readNamespacedConfigMap' | 'createNamespacedConfigMap' | 'replaceNamespacedConfigMap'
-  >;
-  readonly customObjects: Pick<CustomObjectsApi, 'listClusterCustomObject' | 'replaceNamespacedCustomObject'>;
+  readonly connection: Pick<KubeConnection, 'request'>;
   /** `MIC_POD_NAMESPACE`: where the marker ConfigMap lives. */
   readonly namespace: string;
   readonly configMapName: string;
@@ -22,9 +18,11 @@ export interface TypeUpgradeResult {
   readonly rewritten: Readonly<Record<string, number>>;
 }
 
-function httpCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
+interface ConfigMap {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown>;
+  data?: Record<string, string>;
 }
 
 interface RawObject {
@@ -38,14 +36,17 @@ interface RawObject {
  * (whose embedded refs hold copies of the former). Any failure is returned to the caller, which exits as upstream.
  */
 export async function runTypeUpgrade(options: TypeUpgradeOptions): Promise<TypeUpgradeResult> {
-  const { core, customObjects, namespace, configMapName, statusKey } = options;
-  let configMap: Awaited<ReturnType<TypeUpgradeOptions['core']['readNamespacedConfigMap']>>;
+  const { connection, namespace, configMapName, statusKey } = options;
+  const configMaps = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const configMapPath = `${configMaps}/${encodeURIComponent(configMapName)}`;
+  let configMap: ConfigMap;
   try {
-    configMap = await core.readNamespacedConfigMap({ namespace, name: configMapName });
+    configMap = await connection.request<ConfigMap>({ method: 'GET', path: configMapPath });
   } catch (error) {
-    if (httpCode(error) !== 404) throw error;
-    configMap = await core.createNamespacedConfigMap({
-      namespace,
+    if (httpStatusOf(error) !== 404) throw error;
+    configMap = await connection.request<ConfigMap>({
+      method: 'POST',
+      path: configMaps,
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace } },
     });
   }
@@ -62,21 +63,19 @@ export async function runTypeUpgrade(options: TypeUpgradeOptions): Promise<TypeU
   ];
   for (const kind of order) {
     const plural = crdNames[kind].plural;
-    const list = (await customObjects.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural })) as {
-      items?: unknown[];
-    };
+    const list = await connection.request<{ items?: unknown[] }>({
+      method: 'GET',
+      path: `/apis/${API_GROUP}/${API_VERSION}/${plural}`,
+    });
     let count = 0;
     for (const item of list.items ?? []) {
       const { value, changed } = upgradeLegacyFields(kind, item);
       if (!changed) continue;
       const metadata = (value as RawObject).metadata ?? {};
-      await customObjects.replaceNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        plural,
-        namespace: metadata.namespace ?? '',
-        name: metadata.name ?? '',
-        body: value as object,
+      await connection.request({
+        method: 'PUT',
+        path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(metadata.namespace ?? '')}/${plural}/${encodeURIComponent(metadata.name ?? '')}`,
+        body: value,
       });
       count++;
     }
@@ -84,9 +83,9 @@ export async function runTypeUpgrade(options: TypeUpgradeOptions): Promise<TypeU
     options.log('type upgrade: rewrote legacy objects', { kind, count });
   }
 
-  await core.replaceNamespacedConfigMap({
-    namespace,
-    name: configMapName,
+  await connection.request({
+    method: 'PUT',
+    path: configMapPath,
     body: { ...configMap, data: { ...(configMap.data ?? {}), [statusKey]: options.version } },
   });
   return { alreadyDone: false, rewritten };

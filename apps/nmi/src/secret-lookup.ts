@@ -3,8 +3,8 @@ import { httpStatusOf, type KubeConnection } from '@podid/kube-client';
 
 /**
  * The API server's own words for a failed read (`secrets "sp-secret" not found`), taken from the Status body.
- * client-node's exception message also carries response headers and the raw body; that text ends up in the pod's
- * HTTP answer and NMI's log, so it is cut down to the status message here.
+ * The raw body may carry more than that; the text ends up in the pod's HTTP answer and NMI's log, so it is cut down
+ * to the status message here.
  */
 function apiServerMessage(error: unknown): string {
   const status = httpStatusOf(error);
@@ -25,17 +25,20 @@ function apiServerMessage(error: unknown): string {
  * Service-principal secrets are read from the API server on every use, as upstream does (spec §3.10): NMI keeps
  * no copy of any secret in memory between requests and needs no watch permission on secrets.
  */
-export function createSecretLookup(connection: Pick<KubeConnection, 'core'>): SecretLookup {
+export function createSecretLookup(connection: Pick<KubeConnection, 'request'>): SecretLookup {
   return {
     async secretData(namespace, name) {
-      let secret: Awaited<ReturnType<KubeConnection['core']['readNamespacedSecret']>>;
+      let secret: { data?: Record<string, string> } | undefined;
       try {
-        secret = await connection.core.readNamespacedSecret({ name, namespace });
+        secret = await connection.request({
+          method: 'GET',
+          path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+        });
       } catch (error) {
         throw new Error(apiServerMessage(error), { cause: error });
       }
       const decoded: Record<string, Uint8Array> = {};
-      for (const [key, value] of Object.entries(secret.data ?? {})) {
+      for (const [key, value] of Object.entries(secret?.data ?? {})) {
         decoded[key] = new Uint8Array(Buffer.from(value, 'base64'));
       }
       return decoded;

@@ -5,7 +5,9 @@ import { type KubeConnection, requestServiceAccountToken } from '@podid/kube-cli
  * The TokenRequest API behind NMI's federated identities. Only called for a pod on this node whose selected identity
  * is type 3, and every token is bound to that pod's name and uid (the API server checks both).
  */
-export function createServiceAccountTokenLookup(connection: Pick<KubeConnection, 'core'>): ServiceAccountTokenLookup {
+export function createServiceAccountTokenLookup(
+  connection: Pick<KubeConnection, 'request'>,
+): ServiceAccountTokenLookup {
   return {
     requestToken: (request) =>
       requestServiceAccountToken(connection, {

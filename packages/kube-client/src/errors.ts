@@ -10,18 +10,25 @@ export class KubeClientError extends Error {
   readonly code: KubeClientErrorCode;
   /** HTTP status when the error came from the API server. */
   readonly statusCode: number | undefined;
+  /** The API server's answer (usually a Status object as JSON text); read by `describeError`, never logged whole. */
+  readonly body: string | undefined;
 
-  constructor(code: KubeClientErrorCode, message: string, options: { statusCode?: number; cause?: unknown } = {}) {
+  constructor(
+    code: KubeClientErrorCode,
+    message: string,
+    options: { statusCode?: number; body?: string; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KubeClientError';
     this.code = code;
     this.statusCode = options.statusCode;
+    this.body = options.body;
   }
 }
 
 /**
- * The HTTP status carried by an error from client-node (`ApiException.code`), from its `Watch`
- * (`error.statusCode`) or from this package, or undefined for transport errors.
+ * The HTTP status carried by an error from this package (`statusCode`) or from client-node (`ApiException.code`, its
+ * `Watch`'s `statusCode`), or undefined for transport errors.
  */
 export function httpStatusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -37,7 +44,7 @@ export const isGone = (error: unknown): boolean => httpStatusOf(error) === 410;
 
 /**
  * A short description for logs: the HTTP status plus the API server's Status `message` when there is one. Never the
- * raw body or headers (client-node's ApiException message embeds both).
+ * raw body or headers (client-node's ApiException message embeds both; ours carries the body separately).
  */
 export function describeError(error: unknown): string {
   const status = httpStatusOf(error);

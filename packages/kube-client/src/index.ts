@@ -1,14 +1,23 @@
-// Connection: config sources, one request policy (user agent + client-side QPS) for every call
+// Connection: config sources, podid's own REST transport, one request policy (user agent + client-side QPS) for every call
+export { type ClientNodeKubeConfig, kubeConfigFromClientNode } from './connection/client-node-credentials.js';
 export {
   createKubeConfig,
   type ExplicitServer,
+  type KubeClientConfig,
   type KubeConfigSource,
+  type RequestCredentials,
+  type TlsSettings,
 } from './connection/kube-config.js';
 export {
   createKubeConnection,
+  type HttpMethod,
   type KubeConnection,
   type KubeConnectionOptions,
+  type KubeRequest,
+  type KubeWatch,
+  PatchType,
 } from './connection/kube-connection.js';
+export type { WatchDone, WatchEventHandler } from './connection/watch-stream.js';
 export {
   createClientRateLimiter,
   DEFAULT_CLIENT_QPS,
@@ -85,6 +94,7 @@ export {
   type LeadershipEnd,
 } from './leader-election/leader-elector.js';
 export {
+  formatMicroTime,
   type LeaderElectionRecord,
   type LeaderLock,
   LeaseLock,

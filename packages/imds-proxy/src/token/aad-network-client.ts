@@ -1,5 +1,12 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+
+/** undici costs ~20 MiB of RSS; only service-principal and federated identities talk to AAD, so it loads then. */
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const loadUndici = () => {
+  undiciModule ??= import('undici');
+  return undiciModule;
+};
 
 export interface AadNetworkClientOptions {
   /** Extra trusted CA certificates (PEM) for the AAD endpoint, e.g. a private cloud or a local emulator. */
@@ -14,13 +21,15 @@ export function createAadNetworkClient(
   options: AadNetworkClientOptions = {},
 ): INetworkModule & { close(): Promise<void> } {
   const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, ...(ca ? { connect: { ca } } : {}) });
+  let dispatcher: Agent | undefined;
 
   async function send<T>(
     url: string,
     method: 'GET' | 'POST',
     requestOptions?: NetworkRequestOptions,
   ): Promise<NetworkResponse<T>> {
+    const { Agent: UndiciAgent, request } = await loadUndici();
+    dispatcher ??= new UndiciAgent({ keepAliveTimeout: 30_000, ...(ca ? { connect: { ca } } : {}) });
     const response = await request(url, {
       method,
       dispatcher,
@@ -45,6 +54,8 @@ export function createAadNetworkClient(
   return {
     sendGetRequestAsync: (url, requestOptions) => send(url, 'GET', requestOptions),
     sendPostRequestAsync: (url, requestOptions) => send(url, 'POST', requestOptions),
-    close: () => dispatcher.close(),
+    close: async () => {
+      await dispatcher?.close();
+    },
   };
 }

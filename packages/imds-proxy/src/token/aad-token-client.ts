@@ -1,4 +1,4 @@
-import { ConfidentialClientApplication, type INetworkModule, type NodeAuthOptions } from '@azure/msal-node';
+import type { ConfidentialClientApplication, INetworkModule, NodeAuthOptions } from '@azure/msal-node';
 import { NmiError, describeError } from '../errors.js';
 import type { Clock } from '../lookup/lookups.js';
 import type { IssuedToken } from './issued-token.js';
@@ -62,12 +62,20 @@ function isServerRefusal(error: unknown): boolean {
   return error instanceof Error && error.name === 'ServerError';
 }
 
+/** msal-node costs ~18 MiB of RSS; a node whose pods only use managed identities never needs it. */
+let msalModule: Promise<typeof import('@azure/msal-node')> | undefined;
+const loadMsal = () => {
+  msalModule ??= import('@azure/msal-node');
+  return msalModule;
+};
+
 export function createAadTokenClient(options: AadTokenClientOptions): AadTokenClient {
   async function getToken(request: AadTokenRequest): Promise<IssuedToken> {
     const authority = `${request.authorityHost.replace(/\/+$/, '')}/${request.tenantId}`;
+    const msal = await loadMsal();
     let app: ConfidentialClientApplication;
     try {
-      app = new ConfidentialClientApplication({
+      app = new msal.ConfidentialClientApplication({
         auth: {
           clientId: request.clientId,
           authority,

@@ -1,5 +1,14 @@
 import { createHash, createPrivateKey } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeTypes from 'node-forge';
+
+/** node-forge costs ~12 MiB of RSS and only certificate service principals need it: loaded on first use. */
+const requireLazily = createRequire(import.meta.url);
+let forgeModule: typeof forgeTypes | undefined;
+const loadForge = (): typeof forgeTypes => {
+  forgeModule ??= requireLazily('node-forge') as typeof forgeTypes;
+  return forgeModule;
+};
 import { NmiError, describeError } from '../errors.js';
 
 /** What msal-node's `clientCertificate` needs, taken from a PKCS#12 (PFX) blob. */
@@ -17,7 +26,8 @@ export interface ClientCertificate {
  * is RS256); the certificate paired with the key is the one whose public key matches.
  */
 export function parsePfxCertificate(pfx: Uint8Array, password: string): ClientCertificate {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = loadForge();
+  let p12: forgeTypes.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(pfx).toString('binary')));
     p12 = forge.pkcs12.pkcs12FromAsn1(asn1, password);
@@ -27,17 +37,17 @@ export function parsePfxCertificate(pfx: Uint8Array, password: string): ClientCe
     });
   }
   const oids = forge.pki.oids as Record<string, string>;
-  const bagsOf = (type: string): forge.pkcs12.Bag[] => p12.getBags({ bagType: type })[type] ?? [];
+  const bagsOf = (type: string): forgeTypes.pkcs12.Bag[] => p12.getBags({ bagType: type })[type] ?? [];
   const keyBags = [...bagsOf(oids['pkcs8ShroudedKeyBag'] ?? ''), ...bagsOf(oids['keyBag'] ?? '')];
   const certBags = bagsOf(oids['certBag'] ?? '');
-  const privateKey = keyBags.find((bag) => bag.key)?.key as forge.pki.rsa.PrivateKey | undefined;
+  const privateKey = keyBags.find((bag) => bag.key)?.key as forgeTypes.pki.rsa.PrivateKey | undefined;
   if (!privateKey || typeof (privateKey as { n?: unknown }).n === 'undefined') {
     throw new NmiError('secret-invalid', 'pkcs12 certificate has no RSA private key');
   }
   const certificates = certBags.flatMap((bag) => (bag.cert ? [bag.cert] : []));
   const leaf =
     certificates.find((cert) => {
-      const publicKey = cert.publicKey as forge.pki.rsa.PublicKey;
+      const publicKey = cert.publicKey as forgeTypes.pki.rsa.PublicKey;
       return publicKey.n?.equals(privateKey.n) === true;
     }) ?? certificates[0];
   if (!leaf) throw new NmiError('secret-invalid', 'pkcs12 certificate has no certificate');

@@ -8,7 +8,7 @@ import { FakeClock } from '../test-support/fake-clock.js';
 import { connectTo, eventually, startEmulatorWithCrds, TEST_USER_AGENT } from '../test-support/emulator-harness.js';
 import { startRecordingProxy } from '../test-support/recording-proxy.js';
 import { createKubeConfig } from './kube-config.js';
-import { createKubeConnection } from './kube-connection.js';
+import { connectionPoolsOf, createKubeConnection } from './kube-connection.js';
 import { TokenBucketRateLimiter } from './rate-limiter.js';
 import { formatUserAgent } from './user-agent.js';
 
@@ -46,8 +46,8 @@ describe('KubeConnection request policy', () => {
     await pods.synced;
     await eventually(() => proxy.requests.some((r) => r.url.includes('watch=true')), 'watch request');
     await pods.stop();
-    await new LeaseLock(connection.coordination, 'ua', 'ua-lock').get();
-    const recorder = new EventRecorder({ core: connection.core });
+    await new LeaseLock(connection, 'ua', 'ua-lock').get();
+    const recorder = new EventRecorder({ connection });
     recorder.normal({ kind: 'Pod', namespace: 'ua', name: 'p' }, 'binding applied', 'hello');
     await recorder.flush();
 
@@ -70,16 +70,18 @@ describe('KubeConnection request policy', () => {
     expect(proxy.connections() - afterSequential).toBeLessThanOrEqual(10);
   });
 
-  test('one dispatcher per TLS configuration: the same certificate shares it, a rotated one gets its own', () => {
-    const kubeConfig = createKubeConfig({ server: { url: proxy.url, token: 't' } });
+  test('one connection pool per TLS configuration, shared by connections from one config; a rotated one gets its own', () => {
+    const kubeConfig = createKubeConfig({ server: { url: 'https://api.example:6443', token: 't' } });
     createKubeConnection({ kubeConfig, userAgent: TEST_USER_AGENT, qps: -1 });
-    const factory = kubeConfig as unknown as { createDispatcher(cluster: unknown, options: unknown): unknown };
-    const cluster = kubeConfig.getCurrentCluster();
-    const tls = (ca: string) => ({ ca: Buffer.from(ca), rejectUnauthorized: false });
-    const first = factory.createDispatcher(cluster, tls('ca-1'));
-    expect(first).toBeDefined();
-    expect(factory.createDispatcher(cluster, tls('ca-1'))).toBe(first);
-    expect(factory.createDispatcher(cluster, tls('ca-2'))).not.toBe(first);
+    createKubeConnection({ kubeConfig, userAgent: TEST_USER_AGENT, qps: 5 });
+    const pools = connectionPoolsOf(kubeConfig);
+    const url = new URL(kubeConfig.server);
+    const tls = (ca: string) => ({ ca: Buffer.from(ca), rejectUnauthorized: true });
+    const first = pools.agentFor(url, tls('ca-1'));
+    expect(pools.agentFor(url, tls('ca-1'))).toBe(first);
+    expect(pools.agentFor(url, tls('ca-2'))).not.toBe(first);
+    expect(connectionPoolsOf(createKubeConfig({ server: { url: 'https://api.example:6443' } }))).not.toBe(pools);
+    pools.destroy();
   });
 
   test('the QPS limiter holds back requests beyond the burst until tokens refill', async () => {

@@ -11,16 +11,18 @@ import type { KubeConnection } from '../connection/kube-connection.js';
 import { EventRecorder, EventReason } from '../events/event-recorder.js';
 import { createInvalidObjectReporter } from '../events/invalid-object-reporter.js';
 import type { InvalidObjectReport } from '../invalid-object.js';
-import { connectTo, rawRequest, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
+import { connectTo, rawRequest, startEmulatorWithCrds, clientNodeApis } from '../test-support/emulator-harness.js';
 import { startRecordingProxy } from '../test-support/recording-proxy.js';
 import { createCrdClients } from './crd-clients.js';
 
 let emulator: KubeEmulator;
 let connection: KubeConnection;
+let clientNode: ReturnType<typeof clientNodeApis>;
 
 beforeAll(async () => {
   emulator = await startEmulatorWithCrds(['crud', 'bad', 'paged']);
   connection = connectTo(emulator);
+  clientNode = clientNodeApis(emulator);
 });
 afterAll(async () => {
   await emulator.close();
@@ -81,7 +83,7 @@ describe('typed CRD clients against kube-emulator', () => {
     const replaced = await identities.replace({ ...created, spec: { ...created.spec, clientID: 'changed' } });
     expect(replaced.spec.clientID).toBe('changed');
     // The stale copy carries the old resourceVersion: the PUT is conditional and fails with a conflict.
-    await expect(identities.replace(created)).rejects.toMatchObject({ code: 409 });
+    await expect(identities.replace(created)).rejects.toMatchObject({ code: 'KUBE_REQUEST_FAILED', statusCode: 409 });
 
     await identities.delete('crud', 'id-1');
     expect(await identities.get('crud', 'id-1')).toBeUndefined();
@@ -157,7 +159,7 @@ describe('typed CRD clients against kube-emulator', () => {
   test('a malformed object in the server is skipped with a hook call, a log line and a Warning event', async () => {
     const reports: InvalidObjectReport[] = [];
     const warnings: string[] = [];
-    const recorder = new EventRecorder({ core: connection.core, host: 'test-host' });
+    const recorder = new EventRecorder({ connection, host: 'test-host' });
     const reportEvent = createInvalidObjectReporter(recorder);
     const clients = createCrdClients({
       connection,
@@ -198,7 +200,7 @@ describe('typed CRD clients against kube-emulator', () => {
     await expect(clients.identities.get('bad', 'broken')).rejects.toMatchObject({ code: 'KUBE_INVALID_OBJECT' });
 
     await recorder.flush();
-    const events = await connection.core.listNamespacedEvent({ namespace: 'bad' });
+    const events = await clientNode.core.listNamespacedEvent({ namespace: 'bad' });
     const warning = events.items.find((e) => e.involvedObject.name === 'broken');
     expect(warning).toMatchObject({ type: 'Warning', reason: EventReason.InvalidObject });
     expect(warning?.involvedObject.kind).toBe('AzureIdentity');

@@ -1,12 +1,11 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, type CrdKind, crdNames, GROUP_VERSION, type ParseResult } from '@podid/crd-types';
-import type { KubeConnection } from '../connection/kube-connection.js';
+import { type KubeConnection, PatchType } from '../connection/kube-connection.js';
 import { isNotFound, KubeClientError } from '../errors.js';
 import { buildInvalidObjectReport, type InvalidObjectHandler, notifyInvalidObject } from '../invalid-object.js';
 import { type KubeLogger, silentLogger } from '../logger.js';
 
 export interface CustomResourceClientOptions {
-  connection: Pick<KubeConnection, 'customObjects'>;
+  connection: Pick<KubeConnection, 'request'>;
   logger?: KubeLogger;
   /** Called for every object the server returns that fails validation (it is then skipped). */
   onInvalidObject?: InvalidObjectHandler;
@@ -24,14 +23,14 @@ interface NamespacedObject {
 }
 
 /**
- * Typed CRUD for one of the four namespaced aadpodidentity.k8s.io kinds over client-node's CustomObjectsApi. Every
+ * Typed CRUD for one of the four namespaced aadpodidentity.k8s.io kinds over the connection's REST calls. Every
  * object read back is validated with crd-types; a malformed one is reported through `onInvalidObject`, logged, and
  * left out of list results (or turned into a `KUBE_INVALID_OBJECT` error for single-object calls) — never a crash.
  */
 export class CustomResourceClient<T extends NamespacedObject> {
   readonly kind: CrdKind;
   protected readonly plural: string;
-  protected readonly api: KubeConnection['customObjects'];
+  protected readonly connection: Pick<KubeConnection, 'request'>;
   protected readonly logger: KubeLogger;
   private readonly parse: (raw: unknown) => ParseResult<T>;
   private readonly onInvalidObject: InvalidObjectHandler | undefined;
@@ -41,7 +40,7 @@ export class CustomResourceClient<T extends NamespacedObject> {
     this.kind = kind;
     this.plural = crdNames[kind].plural;
     this.parse = parse;
-    this.api = options.connection.customObjects;
+    this.connection = options.connection;
     this.logger = options.logger ?? silentLogger;
     this.onInvalidObject = options.onInvalidObject;
     this.listPageSize = Math.max(1, options.listPageSize ?? 500);
@@ -55,19 +54,11 @@ export class CustomResourceClient<T extends NamespacedObject> {
     const valid: T[] = [];
     let continueToken: string | undefined;
     do {
-      const page = {
-        group: API_GROUP,
-        version: API_VERSION,
-        plural: this.plural,
-        limit: this.listPageSize,
-        ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
-        ...(continueToken === undefined ? {} : { _continue: continueToken }),
-      };
-      const response = (
-        options.namespace === undefined
-          ? await this.api.listClusterCustomObject(page)
-          : await this.api.listNamespacedCustomObject({ ...page, namespace: options.namespace })
-      ) as { items?: unknown; metadata?: { continue?: string } };
+      const response = await this.connection.request<{ items?: unknown; metadata?: { continue?: string } }>({
+        method: 'GET',
+        path: options.namespace === undefined ? this.collection() : this.collection(options.namespace),
+        query: { limit: String(this.listPageSize), labelSelector: options.labelSelector, continue: continueToken },
+      });
       for (const raw of Array.isArray(response.items) ? response.items : []) {
         const parsed = this.validate(raw, 'list');
         if (parsed !== undefined) valid.push(parsed);
@@ -80,7 +71,7 @@ export class CustomResourceClient<T extends NamespacedObject> {
   /** The object, or undefined when it does not exist. */
   async get(namespace: string, name: string): Promise<T | undefined> {
     try {
-      const raw = await this.api.getNamespacedCustomObject({ ...this.target(namespace), name });
+      const raw = await this.connection.request({ method: 'GET', path: this.objectPath(namespace, name) });
       return this.require(raw, 'get');
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -90,8 +81,9 @@ export class CustomResourceClient<T extends NamespacedObject> {
 
   /** POST. `apiVersion` and `kind` are filled in when missing. */
   async create(object: T): Promise<T> {
-    const raw = await this.api.createNamespacedCustomObject({
-      ...this.target(object.metadata.namespace),
+    const raw = await this.connection.request({
+      method: 'POST',
+      path: this.collection(object.metadata.namespace),
       body: this.withTypeMeta(object),
     });
     return this.require(raw, 'write');
@@ -99,9 +91,9 @@ export class CustomResourceClient<T extends NamespacedObject> {
 
   /** PUT of the whole object; its `metadata.resourceVersion`, when set, makes the write conditional (409 on a race). */
   async replace(object: T): Promise<T> {
-    const raw = await this.api.replaceNamespacedCustomObject({
-      ...this.target(object.metadata.namespace),
-      name: object.metadata.name,
+    const raw = await this.connection.request({
+      method: 'PUT',
+      path: this.objectPath(object.metadata.namespace, object.metadata.name),
       body: this.withTypeMeta(object),
     });
     return this.require(raw, 'write');
@@ -109,25 +101,33 @@ export class CustomResourceClient<T extends NamespacedObject> {
 
   /** `application/json-patch+json` against the object itself (none of the four kinds has a status subresource). */
   async patchJson(namespace: string, name: string, operations: readonly JsonPatchOperation[]): Promise<T> {
-    const raw = await this.api.patchNamespacedCustomObject(
-      { ...this.target(namespace), name, body: operations },
-      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-    );
+    const raw = await this.connection.request({
+      method: 'PATCH',
+      path: this.objectPath(namespace, name),
+      body: operations,
+      contentType: PatchType.JsonPatch,
+    });
     return this.require(raw, 'write');
   }
 
   /** DELETE; an object that is already gone counts as deleted. Returns what the server answered, if anything. */
   async delete(namespace: string, name: string): Promise<unknown> {
     try {
-      return await this.api.deleteNamespacedCustomObject({ ...this.target(namespace), name });
+      return await this.connection.request({ method: 'DELETE', path: this.objectPath(namespace, name) });
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
 
-  protected target(namespace: string) {
-    return { group: API_GROUP, version: API_VERSION, namespace, plural: this.plural };
+  /** `/apis/aadpodidentity.k8s.io/v1[/namespaces/<ns>]/<plural>` */
+  protected collection(namespace?: string): string {
+    const scope = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+    return `/apis/${API_GROUP}/${API_VERSION}${scope}/${this.plural}`;
+  }
+
+  protected objectPath(namespace: string, name: string): string {
+    return `${this.collection(namespace)}/${encodeURIComponent(name)}`;
   }
 
   private withTypeMeta(object: T): T & { apiVersion: string; kind: string } {

@@ -3,15 +3,17 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KubeEmulator } from '@podid/kube-emulator';
 import type { KubeConnection } from '../connection/kube-connection.js';
 import { createCrdClients } from '../crd/crd-clients.js';
-import { connectTo, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
+import { connectTo, startEmulatorWithCrds, clientNodeApis } from '../test-support/emulator-harness.js';
 import { DEFAULT_EVENT_COMPONENT, EventRecorder, EventReason, referenceTo } from './event-recorder.js';
 
 let emulator: KubeEmulator;
 let connection: KubeConnection;
+let clientNode: ReturnType<typeof clientNodeApis>;
 
 beforeAll(async () => {
   emulator = await startEmulatorWithCrds(['events']);
   connection = connectTo(emulator);
+  clientNode = clientNodeApis(emulator);
 });
 afterAll(async () => {
   await emulator.close();
@@ -29,7 +31,7 @@ describe('EventRecorder against kube-emulator', () => {
       spec: { pod: 'web-1', podNamespace: 'events', nodename: 'n1' },
       status: { status: 'Created' },
     });
-    const recorder = new EventRecorder({ core: connection.core, host: 'mic-0' });
+    const recorder = new EventRecorder({ connection, host: 'mic-0' });
     const bindingRef = referenceTo(binding, { apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureIdentityBinding' });
     recorder.normal(bindingRef, EventReason.BindingApplied, 'Binding web-binding applied on node n1 for pod web-1');
     recorder.warning(bindingRef, EventReason.BindingApplyError, 'Applying binding failed: throttled');
@@ -43,7 +45,7 @@ describe('EventRecorder against kube-emulator', () => {
     );
     await recorder.flush();
 
-    const { items } = await connection.core.listNamespacedEvent({ namespace: 'events' });
+    const { items } = await clientNode.core.listNamespacedEvent({ namespace: 'events' });
     const byReason = new Map<string, CoreV1Event>(items.map((event) => [event.reason ?? '', event]));
     expect([...byReason.keys()].sort()).toEqual([
       'binding applied',
@@ -75,7 +77,7 @@ describe('EventRecorder against kube-emulator', () => {
   test('a failing API server never throws into the caller; the failure is logged', async () => {
     const warnings: string[] = [];
     const recorder = new EventRecorder({
-      core: connection.core,
+      connection,
       logger: { debug() {}, info() {}, warn: (_o, msg) => warnings.push(msg), error() {} },
     });
     emulator.admin.failNextRequests({ count: 1, status: 500, resource: 'events' });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConnection, KubeRequest } from '../connection/kube-connection.js';
 import { FakeClock } from '../test-support/fake-clock.js';
 import { EventRecorder } from './event-recorder.js';
 
@@ -7,23 +7,28 @@ import { EventRecorder } from './event-recorder.js';
 function fakeCore() {
   const calls: Array<{ verb: 'create' | 'patch'; name: string; body: Record<string, unknown> }> = [];
   let failPatchWith: number | undefined;
-  const core = {
-    createNamespacedEvent: async ({ body }: { body: { metadata: { name: string } } }) => {
-      calls.push({ verb: 'create', name: body.metadata.name, body: body as unknown as Record<string, unknown> });
-      return body;
-    },
-    patchNamespacedEvent: async ({ name, body }: { name: string; body: Record<string, unknown> }) => {
-      if (failPatchWith !== undefined) {
-        const code = failPatchWith;
-        failPatchWith = undefined;
-        throw Object.assign(new Error('patch failed'), { code });
+  const connection: Pick<KubeConnection, 'request'> = {
+    request: async <T>({ method, path, body }: KubeRequest): Promise<T> => {
+      if (method === 'POST') {
+        const created = body as { metadata: { name: string } };
+        calls.push({ verb: 'create', name: created.metadata.name, body: body as Record<string, unknown> });
+        return body as T;
       }
-      calls.push({ verb: 'patch', name, body });
-      return body;
+      if (failPatchWith !== undefined) {
+        const statusCode = failPatchWith;
+        failPatchWith = undefined;
+        throw Object.assign(new Error('patch failed'), { statusCode });
+      }
+      calls.push({
+        verb: 'patch',
+        name: decodeURIComponent(path.split('/').at(-1) ?? ''),
+        body: body as Record<string, unknown>,
+      });
+      return body as T;
     },
-  } as unknown as Pick<CoreV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
+  };
   return {
-    core,
+    connection,
     calls,
     failNextPatch(code: number) {
       failPatchWith = code;
@@ -36,8 +41,8 @@ const ref = { kind: 'AzureIdentityBinding', namespace: 'ns', name: 'b' };
 describe('EventRecorder aggregation', () => {
   test('identical events within the window bump count; different messages and expired windows create new Events', async () => {
     const clock = new FakeClock();
-    const { core, calls } = fakeCore();
-    const recorder = new EventRecorder({ core, clock, aggregationWindowMs: 60_000 });
+    const { connection, calls } = fakeCore();
+    const recorder = new EventRecorder({ connection, clock, aggregationWindowMs: 60_000 });
     recorder.warning(ref, 'binding apply error', 'boom');
     recorder.warning(ref, 'binding apply error', 'boom');
     recorder.warning(ref, 'binding apply error', 'other');
@@ -54,8 +59,8 @@ describe('EventRecorder aggregation', () => {
   });
 
   test('an Event deleted meanwhile (404 on patch) is recreated', async () => {
-    const { core, calls, failNextPatch } = fakeCore();
-    const recorder = new EventRecorder({ core, clock: new FakeClock() });
+    const { connection, calls, failNextPatch } = fakeCore();
+    const recorder = new EventRecorder({ connection, clock: new FakeClock() });
     recorder.normal(ref, 'binding applied', 'ok');
     await recorder.flush();
     failNextPatch(404);
@@ -65,8 +70,8 @@ describe('EventRecorder aggregation', () => {
   });
 
   test('drops events beyond maxPending instead of growing without bound', async () => {
-    const { core, calls } = fakeCore();
-    const recorder = new EventRecorder({ core, clock: new FakeClock(), maxPending: 2 });
+    const { connection, calls } = fakeCore();
+    const recorder = new EventRecorder({ connection, clock: new FakeClock(), maxPending: 2 });
     for (let i = 0; i < 5; i++) recorder.normal(ref, 'binding applied', `m${i}`);
     await recorder.flush();
     expect(calls).toHaveLength(2);

@@ -1,5 +1,5 @@
-import { type CoreV1Event, type CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type Clock, systemClock } from '../clock.js';
+import { type KubeConnection, PatchType } from '../connection/kube-connection.js';
 import { describeError, isNotFound } from '../errors.js';
 import { type KubeLogger, silentLogger } from '../logger.js';
 
@@ -30,7 +30,7 @@ export interface InvolvedObject {
 }
 
 export interface EventRecorderOptions {
-  core: Pick<CoreV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
+  connection: Pick<KubeConnection, 'request'>;
   /** `source.component`; default `aadpodidentity.k8s.io`. */
   component?: string;
   /** `source.host` / `reportingInstance`, e.g. the pod name. */
@@ -51,6 +51,8 @@ interface Aggregate {
 }
 
 const MAX_AGGREGATES = 4096;
+
+const eventsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
 
 /** Builds a reference from an object carrying metadata; `fallback` supplies apiVersion/kind when the object lacks them. */
 export function referenceTo(
@@ -144,14 +146,12 @@ export class EventRecorder {
     const window = this.options.aggregationWindowMs ?? 600_000;
     if (existing && at - existing.lastSeen <= window) {
       try {
-        await this.options.core.patchNamespacedEvent(
-          {
-            name: existing.name,
-            namespace: existing.namespace,
-            body: { count: existing.count + 1, lastTimestamp: new Date(at).toISOString() },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
+        await this.options.connection.request({
+          method: 'PATCH',
+          path: `${eventsPath(existing.namespace)}/${encodeURIComponent(existing.name)}`,
+          body: { count: existing.count + 1, lastTimestamp: new Date(at).toISOString() },
+          contentType: PatchType.MergePatch,
+        });
         existing.count += 1;
         existing.lastSeen = at;
         return;
@@ -161,8 +161,8 @@ export class EventRecorder {
       }
     }
     const name = `${involved.name}.${(BigInt(at) * 1_000_000n + BigInt(this.sequence++ % 1_000_000)).toString(16)}`;
-    const timestamp = new Date(at);
-    const body: CoreV1Event = {
+    const timestamp = new Date(at).toISOString();
+    const body = {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
@@ -184,7 +184,7 @@ export class EventRecorder {
       reportingComponent: this.component,
       ...(this.options.host ? { reportingInstance: this.options.host } : {}),
     };
-    await this.options.core.createNamespacedEvent({ namespace, body });
+    await this.options.connection.request({ method: 'POST', path: eventsPath(namespace), body });
     this.aggregates.set(key, { name, namespace, count: 1, lastSeen: at });
     if (this.aggregates.size > MAX_AGGREGATES) {
       const oldest = this.aggregates.keys().next().value;

@@ -4,11 +4,18 @@ import type { AzureAssignedIdentity } from '@podid/crd-types';
 import type { KubeEmulator } from '@podid/kube-emulator';
 import type { KubeConnection } from '../connection/kube-connection.js';
 import { createCrdClients } from '../crd/crd-clients.js';
-import { connectTo, eventually, rawRequest, startEmulatorWithCrds } from '../test-support/emulator-harness.js';
+import {
+  connectTo,
+  eventually,
+  rawRequest,
+  startEmulatorWithCrds,
+  clientNodeApis,
+} from '../test-support/emulator-harness.js';
 import { createAssignedIdentityInformer, createNodeInformer, createPodInformer, podKey } from './typed-informers.js';
 
 let emulator: KubeEmulator;
 let connection: KubeConnection;
+let clientNode: ReturnType<typeof clientNodeApis>;
 const running: Array<{ stop(): Promise<void> }> = [];
 /** Short backoff so recovery after injected faults happens within a test's patience. */
 const fast = { initialBackoffMs: 20, maxBackoffMs: 200, healthyWatchMs: 200 };
@@ -16,6 +23,7 @@ const fast = { initialBackoffMs: 20, maxBackoffMs: 200, healthyWatchMs: 200 };
 beforeAll(async () => {
   emulator = await startEmulatorWithCrds(['apps', 'chaos']);
   connection = connectTo(emulator);
+  clientNode = clientNodeApis(emulator);
 });
 afterEach(async () => {
   await Promise.all(running.splice(0).map((informer) => informer.stop()));
@@ -32,7 +40,7 @@ function track<T extends { start(): void; stop(): Promise<void> }>(informer: T):
 }
 
 async function createPod(namespace: string, name: string, node: string, ips: string[] = []): Promise<void> {
-  await connection.core.createNamespacedPod({
+  await clientNode.core.createNamespacedPod({
     namespace,
     body: {
       metadata: { name, namespace, labels: { aadpodidbinding: 'web' } },
@@ -40,7 +48,7 @@ async function createPod(namespace: string, name: string, node: string, ips: str
     },
   });
   if (ips.length > 0) {
-    await connection.core.patchNamespacedPodStatus(
+    await clientNode.core.patchNamespacedPodStatus(
       { name, namespace, body: { status: { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })), phase: 'Running' } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
@@ -91,7 +99,7 @@ describe('informers against kube-emulator', () => {
     expect(added).toContain('web-3');
     expect(added).not.toContain('web-4');
 
-    await connection.core.deleteNamespacedPod({ namespace: 'apps', name: 'web-3' });
+    await clientNode.core.deleteNamespacedPod({ namespace: 'apps', name: 'web-3' });
     await eventually(() => pods.byIndex('byIP', '10.1.0.7').length === 0, 'web-3 removed from the IP index');
   });
 
@@ -242,7 +250,7 @@ describe('informers against kube-emulator', () => {
   });
 
   test('MIC pod informer sees only pods carrying the aadpodidbinding label', async () => {
-    await connection.core.createNamespacedPod({
+    await clientNode.core.createNamespacedPod({
       namespace: 'apps',
       body: {
         metadata: { name: 'unlabelled', namespace: 'apps' },
@@ -257,7 +265,7 @@ describe('informers against kube-emulator', () => {
   });
 
   test('MIC pod informer with matchingFieldsOnly caches only what matching reads, on list and on watch', async () => {
-    await connection.core.createNamespacedPod({
+    await clientNode.core.createNamespacedPod({
       namespace: 'apps',
       body: {
         metadata: {
@@ -302,7 +310,7 @@ describe('informers against kube-emulator', () => {
       if (change.object.metadata.name === 'slim-1')
         changes.push({ phase: change.object.status?.phase, containers: change.object.spec?.['containers'] });
     });
-    await connection.core.patchNamespacedPodStatus(
+    await clientNode.core.patchNamespacedPodStatus(
       { name: 'slim-1', namespace: 'apps', body: { status: { phase: 'Running', podIP: '10.0.0.9' } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
@@ -370,11 +378,11 @@ describe('informers against kube-emulator', () => {
       const name = `chaos-${random(15)}`;
       if (live.has(name)) {
         if (random(2) === 0) {
-          await connection.core.deleteNamespacedPod({ namespace: 'chaos', name });
+          await clientNode.core.deleteNamespacedPod({ namespace: 'chaos', name });
           await assignedIdentities.deleteAndReleaseFinalizer('chaos', name);
           live.delete(name);
         } else {
-          await connection.core.patchNamespacedPod(
+          await clientNode.core.patchNamespacedPod(
             { namespace: 'chaos', name, body: { metadata: { labels: { step: String(step) } } } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           );

@@ -21,7 +21,7 @@ function startCandidate(identity: string, options: { releaseOnStop?: boolean } =
   const started: string[] = [];
   const leaders: string[] = [];
   const elector = new LeaderElector({
-    lock: new LeaseLock(connection.coordination, 'election', 'podid-mic'),
+    lock: new LeaseLock(connection, 'election', 'podid-mic'),
     identity,
     leaseDurationMs: 2000,
     releaseOnStop: options.releaseOnStop ?? true,

@@ -1,4 +1,4 @@
-import { type CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConnection } from '../connection/kube-connection.js';
 import { isNotFound } from '../errors.js';
 
 /** What a leader writes into the lock: the fields of coordination.k8s.io/v1 LeaseSpec that election uses. */
@@ -30,17 +30,39 @@ export interface LeaderLock {
   describe(): string;
 }
 
+/** coordination.k8s.io/v1 Lease, as far as election reads and writes it (wire format). */
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
 /**
  * A coordination.k8s.io/v1 Lease used as the lock (upstream used an Endpoints annotation; Leases are what client-go
- * recommends today and what RBAC-minded clusters allow). Timestamps are written as `V1MicroTime`: the API server
- * rejects `Date#toISOString()`'s three fractional digits for MicroTime fields.
+ * recommends today and what RBAC-minded clusters allow). Timestamps are written as MicroTime (six fractional
+ * digits): the API server rejects `Date#toISOString()`'s three fractional digits for MicroTime fields.
  */
 export class LeaseLock implements LeaderLock {
   constructor(
-    private readonly coordination: CoordinationV1Api,
+    private readonly connection: Pick<KubeConnection, 'request'>,
     private readonly namespace: string,
     private readonly name: string,
   ) {}
+
+  private collection(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`;
+  }
+
+  private objectPath(): string {
+    return `${this.collection()}/${encodeURIComponent(this.name)}`;
+  }
 
   describe(): string {
     return `${this.namespace}/${this.name}`;
@@ -48,7 +70,7 @@ export class LeaseLock implements LeaderLock {
 
   async get(): Promise<ObservedLease | undefined> {
     try {
-      return toObserved(await this.coordination.readNamespacedLease({ name: this.name, namespace: this.namespace }));
+      return toObserved(await this.connection.request<Lease>({ method: 'GET', path: this.objectPath() }));
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -56,41 +78,42 @@ export class LeaseLock implements LeaderLock {
   }
 
   async create(record: LeaderElectionRecord): Promise<ObservedLease> {
-    const body: V1Lease = {
+    const body: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: this.name, namespace: this.namespace },
       spec: toLeaseSpec(record),
     };
-    return toObserved(await this.coordination.createNamespacedLease({ namespace: this.namespace, body }));
+    return toObserved(await this.connection.request<Lease>({ method: 'POST', path: this.collection(), body }));
   }
 
   async update(record: LeaderElectionRecord, resourceVersion: string): Promise<ObservedLease> {
-    const body: V1Lease = {
+    const body: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: this.name, namespace: this.namespace, resourceVersion },
       spec: toLeaseSpec(record),
     };
-    return toObserved(
-      await this.coordination.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
-    );
+    return toObserved(await this.connection.request<Lease>({ method: 'PUT', path: this.objectPath(), body }));
   }
 }
 
-function toLeaseSpec(record: LeaderElectionRecord): NonNullable<V1Lease['spec']> {
+/** RFC 3339 with microseconds, e.g. `2026-01-01T00:00:00.123000Z` (metav1.MicroTime's wire format). */
+export function formatMicroTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.(\d{3})Z$/, (_, millis: string) => `.${millis}000Z`);
+}
+
+function toLeaseSpec(record: LeaderElectionRecord): NonNullable<Lease['spec']> {
   return {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
-    acquireTime: new V1MicroTime(record.acquireTime),
-    renewTime: new V1MicroTime(record.renewTime),
+    acquireTime: formatMicroTime(record.acquireTime),
+    renewTime: formatMicroTime(record.renewTime),
     leaseTransitions: record.leaseTransitions,
   };
 }
 
-/** client-node leaves MicroTime fields as the server's strings when reading; accept both shapes. */
 function toMillis(value: unknown): number {
-  if (value instanceof Date) return value.getTime();
   if (typeof value === 'string') {
     const parsed = Date.parse(value);
     return Number.isNaN(parsed) ? 0 : parsed;
@@ -98,7 +121,7 @@ function toMillis(value: unknown): number {
   return 0;
 }
 
-function toObserved(lease: V1Lease): ObservedLease {
+function toObserved(lease: Lease): ObservedLease {
   const spec = lease.spec ?? {};
   return {
     resourceVersion: lease.metadata?.resourceVersion ?? '',

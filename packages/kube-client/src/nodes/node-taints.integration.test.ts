@@ -54,8 +54,8 @@ describe('removeNodeTaint against the kube-emulator', () => {
   test('a taint added by someone else between read and patch is not lost: the test op fails, it reads again', async () => {
     await createNode('node-c', [STARTUP_TAINT]);
     let raced = false;
-    const racing: Pick<KubeConnection, 'getJson' | 'core'> = {
-      core: connection.core,
+    const racing: Pick<KubeConnection, 'getJson' | 'request'> = {
+      request: connection.request,
       async getJson(path, query) {
         const node = await connection.getJson(path, query);
         if (!raced) {

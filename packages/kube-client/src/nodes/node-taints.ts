@@ -1,5 +1,4 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { KubeConnection } from '../connection/kube-connection.js';
+import { type KubeConnection, PatchType } from '../connection/kube-connection.js';
 import { describeError, httpStatusOf, isNotFound, KubeClientError } from '../errors.js';
 
 /** A Node taint as the API server sends it (wire format, so a JSON patch `test` compares it byte for byte). */
@@ -11,7 +10,7 @@ export interface NodeTaint {
 }
 
 export interface RemoveNodeTaintOptions {
-  readonly connection: Pick<KubeConnection, 'getJson' | 'core'>;
+  readonly connection: Pick<KubeConnection, 'getJson' | 'request'>;
   readonly nodeName: string;
   readonly key: string;
   /** Default `NoSchedule`. */
@@ -61,10 +60,7 @@ export async function removeNodeTaint(options: RemoveNodeTaintOptions): Promise<
       { op: 'replace', path: '/spec/taints', value: kept },
     ];
     try {
-      await options.connection.core.patchNode(
-        { name: options.nodeName, body: patch },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-      );
+      await options.connection.request({ method: 'PATCH', path, body: patch, contentType: PatchType.JsonPatch });
       return { removed: true, conflicts };
     } catch (error) {
       const status = httpStatusOf(error);

@@ -29,14 +29,14 @@ export interface ServiceAccountToken {
  * `serviceaccounts/token`. Failures are `KUBE_REQUEST_FAILED` with the API server's own message and status.
  */
 export async function requestServiceAccountToken(
-  connection: Pick<KubeConnection, 'core'>,
+  connection: Pick<KubeConnection, 'request'>,
   request: ServiceAccountTokenRequest,
 ): Promise<ServiceAccountToken> {
-  let answer: Awaited<ReturnType<KubeConnection['core']['createNamespacedServiceAccountToken']>>;
+  let answer: { status?: { token?: unknown; expirationTimestamp?: unknown } } | undefined;
   try {
-    answer = await connection.core.createNamespacedServiceAccountToken({
-      namespace: request.namespace,
-      name: request.serviceAccountName,
+    answer = await connection.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${encodeURIComponent(request.namespace)}/serviceaccounts/${encodeURIComponent(request.serviceAccountName)}/token`,
       body: {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
@@ -55,9 +55,9 @@ export async function requestServiceAccountToken(
       { ...(status !== undefined ? { statusCode: status } : {}), cause: error },
     );
   }
-  const token = answer.status?.token;
-  const expiration = answer.status?.expirationTimestamp;
-  const expiresAtMs = expiration === undefined ? Number.NaN : new Date(expiration).getTime();
+  const token = answer?.status?.token;
+  const expiration = answer?.status?.expirationTimestamp;
+  const expiresAtMs = typeof expiration === 'string' ? Date.parse(expiration) : Number.NaN;
   if (typeof token !== 'string' || token === '' || !Number.isFinite(expiresAtMs)) {
     throw new KubeClientError(
       'KUBE_REQUEST_FAILED',

@@ -1,3 +1,4 @@
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { customResourceDefinitions } from '@podid/crd-types';
 import { type KubeEmulator, startKubeEmulator } from '@podid/kube-emulator';
 import { createKubeConfig } from '../connection/kube-config.js';
@@ -77,4 +78,14 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * client-node's typed clients on the emulator: tests seed and inspect objects with the real client library, apart
+ * from podid's own transport (which is the thing under test).
+ */
+export function clientNodeApis(emulator: KubeEmulator): { core: CoreV1Api; customObjects: CustomObjectsApi } {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(emulator.kubeconfigPath);
+  return { core: kubeConfig.makeApiClient(CoreV1Api), customObjects: kubeConfig.makeApiClient(CustomObjectsApi) };
 }

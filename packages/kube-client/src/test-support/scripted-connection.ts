@@ -30,7 +30,7 @@ export class ScriptedConnection implements Pick<KubeConnection, 'watch' | 'getJs
     return next();
   };
 
-  readonly watch = {
+  readonly watch: KubeConnection['watch'] = {
     watch: async (
       path: string,
       query: Record<string, string | number | boolean | undefined>,
@@ -60,7 +60,7 @@ export class ScriptedConnection implements Pick<KubeConnection, 'watch' | 'getJs
       });
       return controller;
     },
-  } as unknown as KubeConnection['watch'];
+  };
 
   get lastWatch(): ScriptedWatch {
     const watch = this.watches.at(-1);
