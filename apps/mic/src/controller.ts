@@ -147,6 +147,7 @@ export class MicController {
     this.scheduler = new CycleScheduler({
       debounceMs: options.debounceMs,
       timers: this.timers,
+      now: this.now,
       // Planning only: the work a cycle starts goes on after it, so the next cycle need not wait for ARM.
       runCycle: async (reasons) => {
         this.startCycle(reasons);

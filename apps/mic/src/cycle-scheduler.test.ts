@@ -4,9 +4,11 @@ import { CycleScheduler, type SchedulerTimers } from './cycle-scheduler.js';
 /** Timers that fire only when the test says so. */
 function manualTimers() {
   const pending = new Map<number, () => void>();
+  const delays: number[] = [];
   let next = 0;
   const timers: SchedulerTimers = {
-    setTimeout: (callback) => {
+    setTimeout: (callback, ms) => {
+      delays.push(ms);
       pending.set(++next, callback);
       return next;
     },
@@ -16,6 +18,7 @@ function manualTimers() {
   };
   return {
     timers,
+    delays,
     get armed() {
       return pending.size;
     },
@@ -123,5 +126,23 @@ describe('CycleScheduler', () => {
     await tick();
     expect(calls).toBe(0);
     expect(clock.armed).toBe(0);
+  });
+
+  test('the window after a cycle is at least as long as the cycle took, so cycles cannot take the whole loop', async () => {
+    const clock = manualTimers();
+    let now = 0;
+    const scheduler = new CycleScheduler({
+      debounceMs: 100,
+      timers: clock.timers,
+      now: () => now,
+      runCycle: async () => {
+        now += 300; // a cycle that plans for 300 ms
+      },
+    });
+    scheduler.signal('a');
+    clock.fireAll();
+    await scheduler.idle();
+    scheduler.signal('b');
+    expect(clock.delays).toEqual([100, 300]);
   });
 });

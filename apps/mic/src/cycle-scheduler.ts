@@ -3,6 +3,10 @@
  * (upstream ran one full cycle per event, quirk Q14), and at most one cycle runs at a time. A signal that arrives while
  * a cycle runs schedules exactly one follow-up cycle after it, so no change is ever missed and none is handled twice
  * concurrently.
+ *
+ * A cycle also paces the next: the window after a cycle is at least as long as that cycle took. MIC's cycles only
+ * plan (their work goes on after them), and at 100,000 pods planning takes 0.2 s of CPU; with a steady stream of
+ * events, back-to-back cycles would otherwise take the whole event loop from watches and Lease renewals.
  */
 export interface SchedulerTimers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -22,20 +26,26 @@ export interface CycleSchedulerOptions {
   /** Called when a cycle throws; the scheduler keeps going. */
   readonly onCycleError?: (error: unknown) => void;
   readonly timers?: SchedulerTimers;
+  /** Milliseconds on a monotonic clock; default `performance.now`. */
+  readonly now?: () => number;
 }
 
 export class CycleScheduler {
   private readonly options: CycleSchedulerOptions;
   private readonly timers: SchedulerTimers;
+  private readonly now: () => number;
   private pendingReasons = new Set<string>();
   private timer: unknown;
   private running: Promise<void> | undefined;
   private stopped = false;
   private cyclesRun = 0;
+  /** How long the last cycle took (`now`); the next window is at least this long. */
+  private lastCycleMs = 0;
 
   constructor(options: CycleSchedulerOptions) {
     this.options = options;
     this.timers = options.timers ?? realTimers;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Number of cycles started so far. */
@@ -49,7 +59,11 @@ export class CycleScheduler {
     this.pendingReasons.add(reason);
     // While a cycle runs, the follow-up is scheduled when it ends; otherwise start the debounce window once.
     if (this.running || this.timer !== undefined) return;
-    this.timer = this.timers.setTimeout(() => this.startCycle(), this.options.debounceMs);
+    this.timer = this.timers.setTimeout(() => this.startCycle(), this.windowMs());
+  }
+
+  private windowMs(): number {
+    return Math.max(this.options.debounceMs, this.lastCycleMs);
   }
 
   /** Stops scheduling; resolves when the cycle in flight (if any) has finished. */
@@ -76,13 +90,15 @@ export class CycleScheduler {
     const reasons = this.pendingReasons;
     this.pendingReasons = new Set();
     this.cyclesRun++;
+    const started = this.now();
     this.running = this.options
       .runCycle(reasons)
       .catch((error: unknown) => this.options.onCycleError?.(error))
       .finally(() => {
         this.running = undefined;
+        this.lastCycleMs = this.now() - started;
         if (!this.stopped && this.pendingReasons.size > 0) {
-          this.timer = this.timers.setTimeout(() => this.startCycle(), this.options.debounceMs);
+          this.timer = this.timers.setTimeout(() => this.startCycle(), this.windowMs());
         }
       });
   }
