@@ -25,12 +25,25 @@ export function procCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * The Node flags an app's image runs it with (the `--` words of its Dockerfile's ENTRYPOINT), so the bench measures
+ * the process as it runs in a cluster. BENCH_SCALE_IMAGE_FLAGS=0 runs plain `node` instead.
+ */
+export function imageNodeFlags(main) {
+  if (process.env.BENCH_SCALE_IMAGE_FLAGS === '0') return [];
+  const app = path.basename(path.dirname(path.dirname(main)));
+  const dockerfile = fs.readFileSync(path.join(root, 'deploy/docker', `${app}.Dockerfile`), 'utf8');
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  if (!entrypoint) throw new Error(`deploy/docker/${app}.Dockerfile has no ENTRYPOINT [...] line`);
+  return JSON.parse(entrypoint[1]).filter((word) => word.startsWith('--'));
+}
+
 export function startProgram(main, args, env, nodeArgs = []) {
   // BENCH_SCALE_CPU_PROF=<dir>: a V8 CPU profile of each program, written when it is stopped.
   const profile = process.env.BENCH_SCALE_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`]
     : [];
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, ...profile, WRAPPER, main, ...args], {
+  const child = spawn(process.execPath, ['--expose-gc', ...imageNodeFlags(main), ...nodeArgs, ...profile, WRAPPER, main, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,7 +7,8 @@
  *   `foregroundDeletion` finalizer, until its dependents are gone; they are deleted first;
  * - an owner deleted with `Orphan` (or `orphanDependents: true`) waits with the `orphan` finalizer while the
  *   references to it are removed from its dependents, then goes.
- * Only objects with ownerReferences or one of those finalizers are tracked, so writes of other objects cost nothing.
+ * Only objects with ownerReferences or one of those finalizers are tracked, so writes of other objects cost nothing,
+ * and a pass looks only at the objects the changes since the last pass can affect.
  */
 import type { ChangeType } from './object-store.js';
 import type { KubeObject } from './resource-types.js';
@@ -55,26 +56,86 @@ function hasGcFinalizer(obj: KubeObject): boolean {
   return Array.isArray(f) && (f.includes(FOREGROUND_FINALIZER) || f.includes(ORPHAN_FINALIZER));
 }
 
+interface TrackedDependent {
+  at: ObjectLocator;
+  ownerUids: readonly string[];
+}
+
 export class GarbageCollector {
-  private readonly dependents = new Map<string, ObjectLocator>();
+  /** Objects with ownerReferences, and the same keyed by each owner uid they name. */
+  private readonly dependents = new Map<string, TrackedDependent>();
+  private readonly dependentsByOwnerUid = new Map<string, Set<string>>();
+  /** Owners being deleted with the foreground or orphan finalizer, by key and by uid. */
   private readonly waitingOwners = new Map<string, ObjectLocator>();
+  private readonly waitingOwnerByUid = new Map<string, string>();
+  /**
+   * What the next pass looks at. A change only makes the objects it can affect dirty (a deleted owner's
+   * dependents, a waiting owner and its dependents, a new or edited dependent, the waiting owners a dependent
+   * stopped naming), so a pass costs what changed, not the number of owned objects in the store: a cluster of
+   * 100,000 pods owned by ReplicaSets deletes a pod without looking at the other 99,999.
+   */
+  private dirtyDependents = new Set<string>();
+  private dirtyOwners = new Set<string>();
   private scheduled = false;
   private stopped = false;
 
   constructor(private readonly host: GcHost) {}
 
-  /** Called for every stored change; keeps the two small indexes and schedules a pass when one can make progress. */
+  /** Called for every stored change; keeps the indexes and schedules a pass when one can make progress. */
   observe(type: ChangeType, storageKey: string, obj: KubeObject): void {
     const meta = obj['metadata'] ?? {};
     const at: ObjectLocator = { storageKey, namespace: String(meta.namespace ?? ''), name: String(meta.name) };
     const k = key(at);
-    const owned = type !== 'DELETED' && Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0;
-    if (owned) this.dependents.set(k, at);
-    else this.dependents.delete(k);
+    const refs: OwnerReference[] =
+      type !== 'DELETED' && Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
+    this.trackDependent(k, at, refs);
+
     const waiting = type !== 'DELETED' && meta.deletionTimestamp !== undefined && hasGcFinalizer(obj);
-    if (waiting) this.waitingOwners.set(k, at);
-    else this.waitingOwners.delete(k);
-    if (waiting || (type === 'DELETED' && (this.dependents.size > 0 || this.waitingOwners.size > 0))) this.schedule();
+    const uid = typeof meta.uid === 'string' ? meta.uid : undefined;
+    if (waiting) {
+      this.waitingOwners.set(k, at);
+      if (uid !== undefined) this.waitingOwnerByUid.set(uid, k);
+      this.dirtyOwners.add(k);
+    } else if (this.waitingOwners.delete(k) && uid !== undefined) {
+      this.waitingOwnerByUid.delete(uid);
+    }
+    // The dependents of an owner that went, or that now waits for them, see a different owner.
+    if (uid !== undefined && (type === 'DELETED' || waiting)) {
+      for (const dependent of this.dependentsByOwnerUid.get(uid) ?? []) this.dirtyDependents.add(dependent);
+    }
+    if (this.dirtyDependents.size > 0 || this.dirtyOwners.size > 0) this.schedule();
+  }
+
+  private trackDependent(k: string, at: ObjectLocator, refs: OwnerReference[]): void {
+    const before = this.dependents.get(k);
+    const ownerUids = refs.map((r) => String(r.uid ?? ''));
+    for (const uid of before?.ownerUids ?? []) {
+      if (ownerUids.includes(uid)) continue;
+      const set = this.dependentsByOwnerUid.get(uid);
+      set?.delete(k);
+      if (set?.size === 0) this.dependentsByOwnerUid.delete(uid);
+      // A waiting owner this object no longer names may now have no dependents left.
+      const owner = this.waitingOwnerByUid.get(uid);
+      if (owner !== undefined) this.dirtyOwners.add(owner);
+    }
+    if (refs.length === 0) {
+      this.dependents.delete(k);
+      this.dirtyDependents.delete(k);
+      return;
+    }
+    for (const uid of ownerUids) {
+      let set = this.dependentsByOwnerUid.get(uid);
+      if (set === undefined) {
+        set = new Set();
+        this.dependentsByOwnerUid.set(uid, set);
+      }
+      set.add(k);
+    }
+    this.dependents.set(k, { at, ownerUids });
+    // New or edited references are checked at once (an owner that is already gone makes the object garbage),
+    // unless they are the same as before.
+    if (before === undefined || before.ownerUids.join('\u0000') !== ownerUids.join('\u0000'))
+      this.dirtyDependents.add(k);
   }
 
   private schedule(): void {
@@ -90,10 +151,20 @@ export class GarbageCollector {
     this.stopped = true;
   }
 
-  /** One pass over the tracked objects; writes it makes are observed and schedule the next pass if needed. */
+  /** One pass over the dirty objects; writes it makes are observed and schedule the next pass if needed. */
   runPass(): void {
-    for (const at of [...this.dependents.values()]) this.processDependent(at);
-    for (const at of [...this.waitingOwners.values()]) this.processWaitingOwner(at);
+    const dependents = this.dirtyDependents;
+    const owners = this.dirtyOwners;
+    this.dirtyDependents = new Set();
+    this.dirtyOwners = new Set();
+    for (const k of dependents) {
+      const tracked = this.dependents.get(k);
+      if (tracked !== undefined) this.processDependent(tracked.at);
+    }
+    for (const k of owners) {
+      const at = this.waitingOwners.get(k);
+      if (at !== undefined) this.processWaitingOwner(at);
+    }
   }
 
   /**
@@ -139,11 +210,8 @@ export class GarbageCollector {
   private processWaitingOwner(at: ObjectLocator): void {
     const owner = this.host.read(at);
     if (owner === undefined) return;
-    const uid = owner['metadata'].uid;
-    const stillReferenced = [...this.dependents.values()].some((d) =>
-      (this.host.read(d)?.['metadata'].ownerReferences ?? []).some((r: OwnerReference) => r.uid === uid),
-    );
-    if (stillReferenced) return;
+    const uid = String(owner['metadata'].uid ?? '');
+    if ((this.dependentsByOwnerUid.get(uid)?.size ?? 0) > 0) return;
     const finalizers: string[] = owner['metadata'].finalizers ?? [];
     for (const f of [ORPHAN_FINALIZER, FOREGROUND_FINALIZER]) {
       if (finalizers.includes(f)) {
