@@ -43,10 +43,14 @@ export function startProgram(main, args, env, nodeArgs = []) {
   const profile = process.env.BENCH_SCALE_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`]
     : [];
-  const child = spawn(process.execPath, ['--expose-gc', ...imageNodeFlags(main), ...nodeArgs, ...profile, WRAPPER, main, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', ...imageNodeFlags(main), ...nodeArgs, ...profile, WRAPPER, main, ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const records = [];
   const listeners = new Set();
   let memoryWaiter;
