@@ -170,7 +170,11 @@ export async function forEachConcurrently(count, limit, task) {
 
 export async function startWorld() {
   const child = fork(new URL('./kube-emulator-child.mjs', import.meta.url), [], {
-    execArgv: ['--expose-gc'],
+    // BENCH_SCALE_CPU_PROF=<dir> profiles the emulator too (written when the bench disconnects from it).
+    execArgv: [
+      '--expose-gc',
+      ...(process.env.BENCH_SCALE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise((resolve, reject) => {
