@@ -278,6 +278,35 @@ describe('MicController', () => {
     expect(h.controller.cycleCount).toBeGreaterThan(settled);
     await h.controller.stop();
   });
+
+  test('an echo that reaches the cache before its write has returned starts no cycle either', async () => {
+    const h = setup();
+    h.store.eventsBeforeResponse = true;
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.nodes.put(makeNode('vmss-b-0', 'vmss-b'));
+    h.identities.put(makeIdentity('id1'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.pods.put(makePod('keep', 'vmss-a-0', 'web'));
+    for (let i = 0; i < 20; i++) h.pods.put(makePod(`p${i}`, 'vmss-a-0', 'web'));
+    h.controller.start();
+    await h.settle();
+    expect(statuses(h.store).filter((s) => s.endsWith(':Assigned'))).toHaveLength(21);
+
+    // One cycle: 20 releases on vmss-a (its identity stays, `keep` uses it: no ARM call), each a status write, a
+    // finalizer removal and a delete whose events come before the responses; and one pod on vmss-b, whose ARM update
+    // is held so that this cycle's work is not over and no follow-up cycle is due.
+    const releaseB = h.arm.hold('vmss-b');
+    const cycles = h.controller.cycleCount;
+    for (let i = 0; i < 20; i++) h.pods.remove('default', `p${i}`);
+    h.pods.put(makePod('pb', 'vmss-b-0', 'web'));
+    await until(() => h.store.writes.filter((w) => w.startsWith('remove')).length === 20);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.controller.cycleCount).toBe(cycles + 1);
+    releaseB();
+    await h.settle();
+    expect(statuses(h.store)).toEqual([expect.stringMatching(/:Assigned$/), expect.stringMatching(/:Assigned$/)]);
+    await h.controller.stop();
+  });
 });
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -368,27 +368,30 @@ export class MicController {
     }, delay);
   }
 
-  /** Every write the executor makes is also remembered, so the next cycle plans from it (read-your-writes). */
+  /**
+   * Every write the executor makes is also remembered, so the next cycle plans from it (read-your-writes), and is
+   * marked in flight while it runs, so its echo starts no cycle.
+   */
   private recordingWriter(writer: AssignedIdentityWriter): AssignedIdentityWriter {
     const overlay = this.overlay;
     return {
       async create(object) {
-        const written = await writer.create(object);
+        const written = await overlay.writing(object, () => writer.create(object));
         overlay.wrote(written);
         return written;
       },
       async update(object) {
-        const written = await writer.update(object);
+        const written = await overlay.writing(object, () => writer.update(object));
         overlay.wrote(written);
         return written;
       },
       async setStatus(object, state) {
-        const written = await writer.setStatus(object, state);
+        const written = await overlay.writing(object, () => writer.setStatus(object, state));
         overlay.wrote(written);
         return written;
       },
       async remove(object) {
-        await writer.remove(object);
+        await overlay.writing(object, () => writer.remove(object));
         overlay.deleted(object);
       },
     };

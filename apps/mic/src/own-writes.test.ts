@@ -64,4 +64,30 @@ describe('OwnWritesOverlay', () => {
     expect(overlay.isOwnEcho({ type: 'delete', object: obj('a', '6') })).toBe(true);
     expect(overlay.isOwnEcho({ type: 'add', object: obj('a', '9') })).toBe(false);
   });
+
+  test('a change to an object while MIC writes it is the echo of that write, even before the response', async () => {
+    const overlay = new OwnWritesOverlay();
+    let respond: (object: AzureAssignedIdentity) => void = () => {};
+    const write = overlay.writing(obj('a', '4'), () => new Promise<AzureAssignedIdentity>((r) => (respond = r)));
+    // The watch event of the write arrives first: its version is not known yet, but the object is being written.
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('a', '5', 'Assigned') })).toBe(true);
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('b', '5', 'Assigned') })).toBe(false);
+    respond(obj('a', '5', 'Assigned'));
+    overlay.wrote(await write);
+    // Once the write is over, only the versions it produced count.
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('a', '5', 'Assigned') })).toBe(true);
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('a', '6', 'Created') })).toBe(false);
+    // A failed write is no longer in flight either.
+    await expect(overlay.writing(obj('c', '1'), () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('c', '2') })).toBe(false);
+  });
+
+  test('after its delete, the updates that delete made on the way (finalizer removed) are echoes too', () => {
+    const overlay = new OwnWritesOverlay();
+    overlay.deleted(obj('a', '6'));
+    expect(overlay.isOwnEcho({ type: 'update', object: obj('a', '7') })).toBe(true);
+    expect(overlay.isOwnEcho({ type: 'delete', object: obj('a', '7') })).toBe(true);
+    // Someone creating it again is news.
+    expect(overlay.isOwnEcho({ type: 'add', object: obj('a', '9') })).toBe(false);
+  });
 });

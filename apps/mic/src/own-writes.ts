@@ -40,6 +40,8 @@ function notOlder(candidate: string | undefined, reference: string | undefined):
  */
 export class OwnWritesOverlay {
   private readonly entries = new Map<string, Entry>();
+  /** Objects with a write under way, and how many. */
+  private readonly inFlight = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -62,17 +64,43 @@ export class OwnWritesOverlay {
   }
 
   /**
-   * Whether this cache change is only the echo of MIC's own write: the version one of its writes produced, or the
-   * disappearance of an object it deleted. Such a change plans nothing (this overlay already showed it), so it need
-   * not start a cycle; anyone else's create, edit or delete does. An echo that arrives after its entry is gone is
-   * not recognised, which costs one cycle that finds nothing to do.
+   * Whether this cache change is only the echo of MIC's own write: the version one of its writes produced, the
+   * disappearance of an object it deleted, or any change to an object while MIC is writing it. Such a change plans
+   * nothing (this overlay shows it already, or will once the write returns), so it need not start a cycle; anyone
+   * else's create, edit or delete does. An echo that arrives after its entry is gone is not recognised, which costs
+   * one cycle that finds nothing to do.
+   *
+   * A watch event often arrives before the response of the write that caused it, so a change to an object with a
+   * write in flight counts as an echo even though its version is not known yet. That hides nothing: the cycle that
+   * made the write always plans again once its work is over (a follow-up or a retry), and that cycle reads the cache.
    */
   isOwnEcho(change: AssignedIdentityChange): boolean {
-    const entry = this.entries.get(keyOf(change.object));
+    const key = keyOf(change.object);
+    if (this.inFlight.has(key)) return true;
+    const entry = this.entries.get(key);
     if (entry === undefined) return false;
-    if (change.type === 'delete') return entry.kind === 'deleted';
+    // After MIC's delete, the only updates still to come are older than it (a watch is ordered per object): the
+    // versions its own multi-step delete wrote on the way (finalizer removed), or edits the delete made moot.
+    if (entry.kind === 'deleted') return change.type !== 'add';
+    if (change.type === 'delete') return false;
     const version = change.object.metadata.resourceVersion;
-    return entry.kind === 'object' && version !== undefined && entry.versions.includes(version);
+    return version !== undefined && entry.versions.includes(version);
+  }
+
+  /**
+   * Runs one write of `object` (create, update, status or delete), marking it in flight meanwhile so that its watch
+   * event, if it comes first, is taken for the echo it is.
+   */
+  async writing<T>(object: AzureAssignedIdentity, write: () => Promise<T>): Promise<T> {
+    const key = keyOf(object);
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    try {
+      return await write();
+    } finally {
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left === 0) this.inFlight.delete(key);
+      else this.inFlight.set(key, left);
+    }
   }
 
   deleted(object: AzureAssignedIdentity): void {

@@ -67,6 +67,11 @@ export class FakeAssignedIdentityStore implements AssignedIdentityWriter {
   readonly writes: string[] = [];
   /** Every remove fails, as a DELETE the API server keeps refusing. */
   failRemoves = false;
+  /**
+   * The watch event of a write reaches the cache before the write's response, as it often does against a real API
+   * server (two connections); by default it arrives a macrotask after.
+   */
+  eventsBeforeResponse = false;
   private resourceVersion = 100;
   constructor(private readonly source: FakeSource<AzureAssignedIdentity>) {}
 
@@ -78,6 +83,7 @@ export class FakeAssignedIdentityStore implements AssignedIdentityWriter {
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.resourceVersion) } };
     this.server.set(this.key(stored), stored);
     this.source.put(stored);
+    if (this.eventsBeforeResponse) this.source.deliver();
     return stored;
   }
 
@@ -99,8 +105,13 @@ export class FakeAssignedIdentityStore implements AssignedIdentityWriter {
   async remove(object: AzureAssignedIdentity) {
     this.writes.push(`remove ${this.key(object)}`);
     if (this.failRemoves) throw new Error(`InternalError: delete ${this.key(object)} refused`);
+    // As kube-client's deleteAndReleaseFinalizer: the finalizer goes first (an update of its own), then the object.
+    const current = this.server.get(this.key(object));
+    if (current?.metadata.finalizers?.length)
+      this.store({ ...current, metadata: { ...current.metadata, finalizers: [] } });
     this.server.delete(this.key(object));
     this.source.remove(object.metadata.namespace, object.metadata.name ?? '');
+    if (this.eventsBeforeResponse) this.source.deliver();
   }
 }
 
