@@ -226,6 +226,35 @@ describe('MicController', () => {
     await h.controller.stop();
   });
 
+  test("a VMSS freed by an earlier cycle is planned again at once, not when that cycle's other targets are done", async () => {
+    const h = setup();
+    h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
+    h.nodes.put(makeNode('vmss-b-0', 'vmss-b'));
+    h.identities.put(makeIdentity('id1'));
+    h.identities.put(makeIdentity('id2'));
+    h.bindings.put(makeBinding('b1', 'id1', 'web'));
+    h.bindings.put(makeBinding('b2', 'id2', 'api'));
+    const releaseA = h.arm.hold('vmss-a');
+    const releaseB = h.arm.hold('vmss-b');
+    // One cycle: vmss-a and vmss-b each wait on their (held) ARM update.
+    h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
+    h.pods.put(makePod('p2', 'vmss-b-0', 'web'));
+    h.controller.start();
+    await until(() => h.store.writes.filter((w) => w.startsWith('create')).length === 2);
+    // A pod that needs vmss-a again: the next cycle must leave vmss-a to the first one.
+    h.pods.put(makePod('p3', 'vmss-a-0', 'api'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(h.store.writes.some((w) => w.startsWith('create default/p3'))).toBe(false);
+    // vmss-a's update ends; vmss-b's is still held, so the first cycle is not over. p3 must not wait for it.
+    releaseA();
+    await until(() => statusOf(h.store, 'p3') === 'Assigned', 2000);
+    expect(statusOf(h.store, 'p2')).toBe('Created');
+    releaseB();
+    await h.settle();
+    expect(statuses(h.store).filter((s) => s.endsWith(':Assigned'))).toHaveLength(3);
+    await h.controller.stop();
+  });
+
   test("a VMSS busy with one cycle's update is left to it: never two updates of one target at once", async () => {
     const h = setup();
     h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));

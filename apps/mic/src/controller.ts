@@ -143,6 +143,7 @@ export class MicController {
       writeConcurrency: options.writeConcurrency,
       writeBackoff: new WriteBackoff(this.now, options.writeRetryInitialMs ?? 1000),
       now: this.now,
+      onSkippedWorkFreed: () => this.scheduler.signal('busy-target-freed'),
     });
     this.scheduler = new CycleScheduler({
       debounceMs: options.debounceMs,
@@ -388,6 +389,12 @@ export class MicController {
       async setStatus(object, state) {
         const written = await overlay.writing(object, () => writer.setStatus(object, state));
         overlay.wrote(written);
+        return written;
+      },
+      async unassign(object) {
+        const written = await overlay.writing(object, () => writer.unassign(object));
+        if (written === undefined) overlay.deleted(object);
+        else overlay.wrote(written);
         return written;
       },
       async remove(object) {

@@ -21,6 +21,7 @@ export function assignedIdentityWriter(client: AssignedIdentityClient): Assigned
     create: (object) => client.create(object),
     update: (object) => client.replace(object),
     setStatus: (object, state) => client.updateStatus(object.metadata.namespace, object.metadata.name, state),
+    unassign: (object) => client.unassignAndReleaseFinalizer(object.metadata.namespace, object.metadata.name, object),
     remove: (object) => client.deleteAndReleaseFinalizer(object.metadata.namespace, object.metadata.name, object),
   };
 }

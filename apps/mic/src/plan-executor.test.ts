@@ -82,6 +82,10 @@ function harness(options: {
       log.push(`status ${object.metadata.name} ${state}`);
       return object;
     },
+    unassign: async (object) => {
+      log.push(`unassign ${object.metadata.name}`);
+      return object;
+    },
     remove: async (object) => {
       log.push(`remove ${object.metadata.name}`);
     },
@@ -183,7 +187,7 @@ describe('PlanExecutor', () => {
     expect(h.log.filter((line) => line.startsWith('create'))).toHaveLength(10);
   });
 
-  test('a release: status Unassigned, then deleted, with a binding removed event (row 15)', async () => {
+  test('a release: status Unassigned (finalizer removed in the same write), then deleted, with a binding removed event (row 15)', async () => {
     const object = assigned('gone', 'Assigned');
     const h = harness({});
     await h.executor.execute(
@@ -196,7 +200,7 @@ describe('PlanExecutor', () => {
       ]),
     );
     expect(h.armCalls).toEqual([{ add: [], remove: [idB] }]);
-    expect(h.log).toEqual(['status gone Unassigned', 'remove gone']);
+    expect(h.log).toEqual(['unassign gone', 'remove gone']);
     expect(h.events).toEqual(['removed gone']);
   });
 

@@ -14,6 +14,11 @@ export interface AssignedIdentityWriter {
   create(object: AzureAssignedIdentity): Promise<AzureAssignedIdentity>;
   update(object: AzureAssignedIdentity): Promise<AzureAssignedIdentity>;
   setStatus(object: AzureAssignedIdentity, state: 'Assigned' | 'Unassigned'): Promise<AzureAssignedIdentity>;
+  /**
+   * The first step of a release: status `Unassigned` and MIC's finalizer removed in one write, so the `remove` of the
+   * returned copy is a single DELETE. Undefined when the object is already gone.
+   */
+  unassign(object: AzureAssignedIdentity): Promise<AzureAssignedIdentity | undefined>;
   /** DELETE, then strip the finalizer if it is still there; a missing object counts as deleted. */
   remove(object: AzureAssignedIdentity): Promise<void>;
 }
@@ -63,6 +68,11 @@ export interface PlanExecutorOptions {
   /** Per-object back-off of failed Kubernetes writes; default: 1 s doubling to 5 min on `now`. */
   readonly writeBackoff?: WriteBackoff;
   readonly now?: () => number;
+  /**
+   * A VM/VMSS (or release) that a later plan had to leave alone, because this one was working on it, is free again:
+   * plan it now rather than when the whole earlier plan is done (its other targets may wait seconds on ARM).
+   */
+  readonly onSkippedWorkFreed?: () => void;
 }
 
 /** What one plan's execution did, for logs, metrics and tests. */
@@ -121,6 +131,9 @@ export class PlanExecutor {
   /** Keys of the VMs/VMSSs, and names of the objects released without ARM, that a plan under way is working on. */
   private readonly busyTargets = new Set<string>();
   private readonly busyReleases = new Set<string>();
+  /** Of those, the ones a later plan left alone: their end calls `onSkippedWorkFreed`. */
+  private readonly skippedTargets = new Set<string>();
+  private readonly skippedReleases = new Set<string>();
 
   constructor(options: PlanExecutorOptions) {
     this.options = options;
@@ -135,17 +148,36 @@ export class PlanExecutor {
   }
 
   async execute(fullPlan: Plan): Promise<ExecutionSummary> {
-    const targets = fullPlan.targets.filter((target) => !this.busyTargets.has(target.key));
-    const releasesWithoutArm = fullPlan.releasesWithoutArm.filter((object) => !this.busyReleases.has(nameOf(object)));
+    const targets: TargetPlan[] = [];
+    for (const target of fullPlan.targets) {
+      if (this.busyTargets.has(target.key)) this.skippedTargets.add(target.key);
+      else targets.push(target);
+    }
+    const releasesWithoutArm: AzureAssignedIdentity[] = [];
+    for (const object of fullPlan.releasesWithoutArm) {
+      if (this.busyReleases.has(nameOf(object))) this.skippedReleases.add(nameOf(object));
+      else releasesWithoutArm.push(object);
+    }
     const plan: Plan = { ...fullPlan, targets, releasesWithoutArm };
     for (const target of targets) this.busyTargets.add(target.key);
     for (const object of releasesWithoutArm) this.busyReleases.add(nameOf(object));
     try {
       return await this.executeFree(plan, fullPlan.targets.length - targets.length);
     } finally {
-      for (const target of targets) this.busyTargets.delete(target.key);
-      for (const object of releasesWithoutArm) this.busyReleases.delete(nameOf(object));
+      // Each is freed as soon as its own work ends; this catches any left (a throw).
+      for (const target of targets) this.freeTarget(target.key);
+      for (const object of releasesWithoutArm) this.freeRelease(nameOf(object));
     }
+  }
+
+  private freeTarget(key: string): void {
+    if (!this.busyTargets.delete(key)) return;
+    if (this.skippedTargets.delete(key)) this.options.onSkippedWorkFreed?.();
+  }
+
+  private freeRelease(name: string): void {
+    if (!this.busyReleases.delete(name)) return;
+    if (this.skippedReleases.delete(name)) this.options.onSkippedWorkFreed?.();
   }
 
   private async executeFree(plan: Plan, busyTargets: number): Promise<ExecutionSummary> {
@@ -167,20 +199,31 @@ export class PlanExecutor {
     const candidates = new Set(plan.targets.filter((target) => this.mayNeedNoArmUpdate(target)));
     const regularRuns = plan.targets
       .filter((target) => !candidates.has(target))
-      .map((target) => this.executeTarget(target, summary));
+      .map((target) => {
+        const run = this.executeTarget(target, summary);
+        return { written: run.written, done: run.done.finally(() => this.freeTarget(target.key)) };
+      });
     const regularWritten = Promise.all(regularRuns.map((run) => run.written));
     const candidateRuns = [...candidates].map(async (target) => {
-      if (!(await this.identitiesStillOnTarget(target))) return this.executeTarget(target, summary).done;
-      await regularWritten;
-      return this.executeWithoutArm(target, summary);
+      try {
+        if (!(await this.identitiesStillOnTarget(target))) return await this.executeTarget(target, summary).done;
+        await regularWritten;
+        return await this.executeWithoutArm(target, summary);
+      } finally {
+        this.freeTarget(target.key);
+      }
     });
     await Promise.all([
       ...regularRuns.map((run) => run.done),
       ...candidateRuns,
       // Nodes that no longer exist: their assigned identities go without any ARM call (§2.7).
-      forEachBounded(plan.releasesWithoutArm, this.options.writeConcurrency, (object) =>
-        this.release(object, false, summary),
-      ),
+      forEachBounded(plan.releasesWithoutArm, this.options.writeConcurrency, async (object) => {
+        try {
+          await this.release(object, false, summary);
+        } finally {
+          this.freeRelease(nameOf(object));
+        }
+      }),
     ]);
     return summary;
   }
@@ -431,8 +474,12 @@ export class PlanExecutor {
       return;
     }
     try {
-      if (markUnassigned) await this.timed('status', () => this.options.writer.setStatus(object, 'Unassigned'));
-      await this.timed('deletion', () => this.options.writer.remove(object));
+      let current: AzureAssignedIdentity | undefined = object;
+      if (markUnassigned) current = await this.timed('status', () => this.options.writer.unassign(object));
+      if (current !== undefined) {
+        const unassigned = current;
+        await this.timed('deletion', () => this.options.writer.remove(unassigned));
+      }
       this.writeBackoff.succeeded(key);
       summary.deleted++;
       this.options.events.bindingRemoved(object);

@@ -102,6 +102,17 @@ export class FakeAssignedIdentityStore implements AssignedIdentityWriter {
     this.writes.push(`status ${this.key(object)} ${state}`);
     return this.store({ ...current, status: { ...current.status, status: state } });
   }
+  /** Status Unassigned and the finalizer gone, in one write (recorded as `status ... Unassigned`). */
+  async unassign(object: AzureAssignedIdentity) {
+    const current = this.server.get(this.key(object));
+    if (!current) return undefined;
+    this.writes.push(`status ${this.key(object)} Unassigned`);
+    return this.store({
+      ...current,
+      metadata: { ...current.metadata, finalizers: [] },
+      status: { ...current.status, status: 'Unassigned' },
+    });
+  }
   async remove(object: AzureAssignedIdentity) {
     this.writes.push(`remove ${this.key(object)}`);
     if (this.failRemoves) throw new Error(`InternalError: delete ${this.key(object)} refused`);

@@ -50,31 +50,79 @@ export class AssignedIdentityClient extends CustomResourceClient<AzureAssignedId
   }
 
   /**
-   * Removes MIC's finalizer with a guarded JSON patch, then deletes. A 404 at any step means the object is already
-   * gone, which is success. Pass the cached object to save a GET; a stale copy is detected by the patch's `test` op.
+   * A release in one write: status `Unassigned` and MIC's finalizer removed by one JSON patch, so that the DELETE
+   * after it (`deleteAndReleaseFinalizer` with the returned copy) is a single request and the object goes at once.
+   * Upstream writes the status, DELETEs, then writes again without the finalizer: three writes, three watch events
+   * per released pod. Returns the patched object, or undefined when it is already gone. Pass the cached object to
+   * save a GET; a stale copy is detected by the patch's `test` op and read again.
+   */
+  async unassignAndReleaseFinalizer(
+    namespace: string,
+    name: string,
+    cached?: AzureAssignedIdentity,
+  ): Promise<AzureAssignedIdentity | undefined> {
+    return this.patchGuarded(namespace, name, cached, (current, finalizerOps) => [
+      ...statusOperations(current, 'Unassigned'),
+      ...finalizerOps,
+    ]);
+  }
+
+  /**
+   * Removes MIC's finalizer with a guarded JSON patch (unless the copy shows none), then deletes. A 404 at any step
+   * means the object is already gone, which is success. Pass the cached object to save a GET; a stale copy is
+   * detected by the patch's `test` op.
    */
   async deleteAndReleaseFinalizer(namespace: string, name: string, cached?: AzureAssignedIdentity): Promise<void> {
-    let current: AzureAssignedIdentity | undefined = cached;
-    for (let attempt = 0; attempt < FINALIZER_REMOVAL_ATTEMPTS; attempt++) {
-      current ??= await this.get(namespace, name);
-      if (current === undefined) return;
-      const index = (current.metadata.finalizers ?? []).indexOf(ASSIGNED_IDENTITY_FINALIZER);
-      if (index < 0) break;
-      const operations: JsonPatchOperation[] = [
-        { op: 'test', path: `/metadata/finalizers/${index}`, value: ASSIGNED_IDENTITY_FINALIZER },
-        { op: 'remove', path: `/metadata/finalizers/${index}` },
-      ];
-      try {
-        await this.patchJson(namespace, name, operations);
-        break;
-      } catch (error) {
-        if (isNotFound(error)) return;
-        const status = httpStatusOf(error);
-        // 422/409: our copy was stale (the test op failed); read the object again and retry.
-        if (status !== 422 && status !== 409 && status !== 400) throw error;
-        current = undefined;
-      }
+    const current = cached ?? (await this.get(namespace, name));
+    if (current === undefined) return;
+    if ((current.metadata.finalizers ?? []).includes(ASSIGNED_IDENTITY_FINALIZER)) {
+      const patched = await this.patchGuarded(namespace, name, current, (_, finalizerOps) => finalizerOps);
+      if (patched === undefined) return;
     }
     await this.delete(namespace, name);
   }
+
+  /**
+   * One JSON patch built from the current object and the ops that remove MIC's finalizer from it (none when it has
+   * no such finalizer; an empty patch is not sent). Retried from a fresh GET when the copy was stale (422/409:
+   * the `test` op failed). Undefined when the object is gone.
+   */
+  private async patchGuarded(
+    namespace: string,
+    name: string,
+    cached: AzureAssignedIdentity | undefined,
+    operations: (current: AzureAssignedIdentity, finalizerOps: JsonPatchOperation[]) => JsonPatchOperation[],
+  ): Promise<AzureAssignedIdentity | undefined> {
+    let current = cached;
+    for (let attempt = 1; ; attempt++) {
+      current ??= await this.get(namespace, name);
+      if (current === undefined) return undefined;
+      const index = (current.metadata.finalizers ?? []).indexOf(ASSIGNED_IDENTITY_FINALIZER);
+      const finalizerOps: JsonPatchOperation[] =
+        index < 0
+          ? []
+          : [
+              { op: 'test', path: `/metadata/finalizers/${index}`, value: ASSIGNED_IDENTITY_FINALIZER },
+              { op: 'remove', path: `/metadata/finalizers/${index}` },
+            ];
+      const patch = operations(current, finalizerOps);
+      if (patch.length === 0) return current;
+      try {
+        return await this.patchJson(namespace, name, patch);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        const status = httpStatusOf(error);
+        if ((status !== 422 && status !== 409 && status !== 400) || attempt >= FINALIZER_REMOVAL_ATTEMPTS) throw error;
+        current = undefined;
+      }
+    }
+  }
+}
+
+/** Sets `status.status`: upstream's exact `replace` where the field exists, an `add` where it (or status) does not. */
+function statusOperations(current: AzureAssignedIdentity, state: AssignedIdentityState): JsonPatchOperation[] {
+  if (current.status === undefined || current.status === null)
+    return [{ op: 'add', path: '/status', value: { status: state } }];
+  const op = current.status.status === undefined ? 'add' : 'replace';
+  return [{ op, path: '/status/status', value: state }];
 }

@@ -156,6 +156,40 @@ describe('typed CRD clients against kube-emulator', () => {
     ).resolves.toBeUndefined();
   });
 
+  test('a release in two writes: Unassigned and the finalizer gone in one patch, then one DELETE that removes it', async () => {
+    const { assignedIdentities } = createCrdClients({ connection });
+    const created = await assignedIdentities.create(assigned('aai-release'));
+    const unassigned = await assignedIdentities.unassignAndReleaseFinalizer('crud', 'aai-release', created);
+    expect(unassigned?.status?.status).toBe('Unassigned');
+    expect(unassigned?.status?.availableReplicas).toBe(1);
+    expect(unassigned?.metadata.finalizers ?? []).toEqual([]);
+    // With that copy the delete is a single request, and the object is gone at once.
+    const proxy = await startRecordingProxy(emulator.url);
+    try {
+      const viaProxy = createCrdClients({ connection: connectTo(emulator, { url: proxy.url }) }).assignedIdentities;
+      await viaProxy.deleteAndReleaseFinalizer('crud', 'aai-release', unassigned);
+      expect(proxy.requests.map((r) => r.method)).toEqual(['DELETE']);
+    } finally {
+      await proxy.close();
+    }
+    expect(await assignedIdentities.get('crud', 'aai-release')).toBeUndefined();
+
+    // A stale copy (another finalizer put in front of ours since): read again, ours removed, the other kept.
+    const second = await assignedIdentities.create(assigned('aai-release-stale'));
+    const current = (await assignedIdentities.get('crud', 'aai-release-stale'))!;
+    await assignedIdentities.replace({
+      ...current,
+      metadata: { ...current.metadata, finalizers: ['example.com/other', ...(current.metadata.finalizers ?? [])] },
+    });
+    const patched = await assignedIdentities.unassignAndReleaseFinalizer('crud', 'aai-release-stale', second);
+    expect(patched?.metadata.finalizers).toEqual(['example.com/other']);
+    expect(patched?.status?.status).toBe('Unassigned');
+    // Already gone: undefined, no error.
+    await expect(
+      assignedIdentities.unassignAndReleaseFinalizer('crud', 'never-existed', created),
+    ).resolves.toBeUndefined();
+  });
+
   test('a malformed object in the server is skipped with a hook call, a log line and a Warning event', async () => {
     const reports: InvalidObjectReport[] = [];
     const warnings: string[] = [];
