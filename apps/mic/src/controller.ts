@@ -29,6 +29,7 @@ export type SourceChange<T> = InformerChange<T>;
 /** The part of an informer the controller reads: its cache and its changes. */
 export interface CacheSource<T> {
   list(): T[];
+  get(namespace: string | undefined, name: string): T | undefined;
   onChange(listener: (change: SourceChange<T>) => void): () => void;
 }
 
@@ -240,7 +241,10 @@ export class MicController {
     });
     const plan = planCycle({
       desired: match.assignments,
-      current: this.overlay.merge(sources.assignedIdentities.list()),
+      current: this.overlay.merge({
+        list: () => sources.assignedIdentities.list(),
+        get: (namespace, name) => sources.assignedIdentities.get(namespace, name),
+      }),
       nodes: clusterNodes(sources.nodes.list()),
       config: this.options.reconciler,
     });

@@ -8,7 +8,19 @@ type Entry =
       readonly versions: readonly string[];
       readonly at: number;
     }
-  | { readonly kind: 'deleted'; readonly resourceVersion: string | undefined; readonly at: number };
+  | {
+      readonly kind: 'deleted';
+      readonly namespace: string;
+      readonly name: string;
+      readonly resourceVersion: string | undefined;
+      readonly at: number;
+    };
+
+/** The cache the overlay lies over: its objects, and one of them by namespace and name. */
+export interface AssignedIdentityCache {
+  list(): AzureAssignedIdentity[];
+  get(namespace: string, name: string): AzureAssignedIdentity | undefined;
+}
 
 /** A cache change, as the informer reports it. */
 export type AssignedIdentityChange =
@@ -106,52 +118,60 @@ export class OwnWritesOverlay {
   deleted(object: AzureAssignedIdentity): void {
     this.entries.set(keyOf(object), {
       kind: 'deleted',
+      namespace: object.metadata.namespace ?? '',
+      name: object.metadata.name ?? '',
       resourceVersion: object.metadata.resourceVersion,
       at: this.now(),
     });
   }
 
-  /** The cache's objects with MIC's own newer writes laid over them. Drops entries the cache has caught up with. */
-  merge(cached: readonly AzureAssignedIdentity[]): AzureAssignedIdentity[] {
-    if (this.entries.size === 0) return [...cached];
+  /**
+   * The cache's objects with MIC's own newer writes laid over them. Drops entries the cache has caught up with.
+   * Walks the entries (a cycle's writes: hundreds) and looks each up in the cache, rather than keying all of the
+   * cache's objects (100,000 strings built and hashed per cycle at 100k pods); the cache's list is then copied once,
+   * with the few objects the entries replace or hide swapped by identity.
+   */
+  merge(cache: AssignedIdentityCache): AzureAssignedIdentity[] {
+    const cached = cache.list();
+    if (this.entries.size === 0) return cached;
     const now = this.now();
-    const result: AzureAssignedIdentity[] = [];
-    const seen = new Set<string>();
-    for (const object of cached) {
-      const key = keyOf(object);
-      seen.add(key);
-      const entry = this.entries.get(key);
-      if (entry === undefined) {
-        result.push(object);
-      } else if (now - entry.at > this.ttlMs) {
+    /** Cached object → what the merged view shows instead (null: hidden, MIC deleted it). */
+    const swapped = new Map<AzureAssignedIdentity, AzureAssignedIdentity | null>();
+    const extra: AzureAssignedIdentity[] = [];
+    for (const [key, entry] of this.entries) {
+      const inCache =
+        entry.kind === 'object'
+          ? cache.get(entry.object.metadata.namespace ?? '', entry.object.metadata.name ?? '')
+          : cache.get(entry.namespace, entry.name);
+      if (now - entry.at > this.ttlMs) {
+        // Stop waiting for the cache: trust it again, whatever it shows.
         this.entries.delete(key);
-        result.push(object);
+      } else if (inCache === undefined) {
+        // Not (or no longer) in the cache: our delete is confirmed; our write is not seen yet.
+        if (entry.kind === 'deleted') this.entries.delete(key);
+        else extra.push(entry.object);
       } else if (entry.kind === 'object') {
-        if (notOlder(object.metadata.resourceVersion, entry.object.metadata.resourceVersion)) {
-          this.entries.delete(key);
-          result.push(object);
-        } else {
-          result.push(entry.object);
-        }
+        if (notOlder(inCache.metadata.resourceVersion, entry.object.metadata.resourceVersion)) this.entries.delete(key);
+        else swapped.set(inCache, entry.object);
       } else if (
-        notOlder(object.metadata.resourceVersion, entry.resourceVersion) &&
-        object.metadata.resourceVersion !== entry.resourceVersion
+        notOlder(inCache.metadata.resourceVersion, entry.resourceVersion) &&
+        inCache.metadata.resourceVersion !== entry.resourceVersion
       ) {
         // Re-created after our delete: the cache shows a newer object.
         this.entries.delete(key);
-        result.push(object);
-      }
-      // else: deleted by us, the cache has not noticed yet — leave it out.
-    }
-    for (const [key, entry] of this.entries) {
-      if (seen.has(key)) continue;
-      if (entry.kind === 'deleted' || now - entry.at > this.ttlMs) {
-        // The cache agrees it is gone (or we stop waiting for it).
-        this.entries.delete(key);
       } else {
-        result.push(entry.object);
+        // Deleted by us, the cache has not noticed yet: leave it out.
+        swapped.set(inCache, null);
       }
     }
+    if (swapped.size === 0 && extra.length === 0) return cached;
+    const result: AzureAssignedIdentity[] = [];
+    for (const object of cached) {
+      const instead = swapped.get(object);
+      if (instead === undefined) result.push(object);
+      else if (instead !== null) result.push(instead);
+    }
+    for (const object of extra) result.push(object);
     return result;
   }
 }

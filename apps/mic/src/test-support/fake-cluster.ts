@@ -23,6 +23,10 @@ export class FakeSource<T extends { metadata: { name: string; namespace?: string
     return [...this.objects.values()];
   }
 
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.objects.get(`${namespace ?? ''}/${name}`);
+  }
+
   onChange(listener: (change: SourceChange<T>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
