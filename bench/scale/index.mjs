@@ -39,6 +39,32 @@ const NMI_REQUESTS = 10_000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const loadAverage = () => os.loadavg().map((l) => Math.round(l * 10) / 10);
 
+/**
+ * MIC's own Kubernetes write timings (its Prometheus histograms): sum and count of the seconds creates and deletes
+ * of AzureAssignedIdentities took, as seen from MIC, queueing behind its event loop included.
+ */
+async function micWriteTimings(mic) {
+  const listening = mic.records.find((r) => r.msg === 'probe and metrics listening');
+  if (!listening?.metrics) return undefined;
+  const text = await (await fetch(listening.metrics.replace('[::]', '127.0.0.1'))).text();
+  const timings = {};
+  for (const [, kind, part, value] of text.matchAll(
+    /assigned_identity_(addition|deletion)_duration_seconds_(sum|count) ([0-9.e+-]+)/g,
+  ))
+    timings[`${kind}_${part}`] = Number(value);
+  return timings;
+}
+
+/** Mean milliseconds per create and per delete between two `micWriteTimings` readings. */
+function meanWriteMs(before, after) {
+  if (!before || !after) return undefined;
+  const mean = (kind) => {
+    const count = after[`${kind}_count`] - before[`${kind}_count`];
+    return count > 0 ? Math.round(((after[`${kind}_sum`] - before[`${kind}_sum`]) / count) * 1000) : null;
+  };
+  return { create: mean('addition'), delete: mean('deletion') };
+}
+
 function micArgs(world) {
   return [
     `--kubeconfig=${world.kubeconfigPath}`,
@@ -186,6 +212,7 @@ async function runSize(pods) {
     const writesBefore = assignedWrites;
     const recordsBefore = mic.records.length;
     const cpuBefore = procCpuSeconds(mic.child.pid);
+    const timingsBefore = await micWriteTimings(mic);
     t0 = performance.now();
     await forEachConcurrently(2 * churn, 64, async (k) => {
       const spec = k % 2 === 0 ? deleted[k / 2] : created[(k - 1) / 2];
@@ -218,6 +245,7 @@ async function runSize(pods) {
     if (churnSettledAt !== undefined) await quiet(mic, 2000);
     const churnCycles = mic.records.slice(recordsBefore).filter((r) => r.msg === 'sync cycle done');
     const churnMemory = procMemory(mic.child.pid);
+    const timingsAfter = await micWriteTimings(mic);
     result.churn = {
       deleted: churn,
       created: churn,
@@ -240,10 +268,11 @@ async function runSize(pods) {
       ),
       armPatches: world.azure.admin.patchLog().length - patchesBefore,
       micCpuSeconds: Math.round((procCpuSeconds(mic.child.pid) - cpuBefore) * 100) / 100,
+      micMeanWriteMs: meanWriteMs(timingsBefore, timingsAfter),
       rssAfterMiB: mib(churnMemory.rss),
     };
     console.log(
-      `churn ${churn}+${churn}: sent in ${result.churn.eventsSentMs} ms; settled ${result.churn.settledAfterLastEventMs} ms after the last event; ${result.churn.assignedIdentityWrites} AzureAssignedIdentity writes, ${result.churn.armPatches} ARM PATCHes, ${result.churn.cycles} cycles, MIC CPU ${result.churn.micCpuSeconds} s${result.churn.unsettledAfter120s ? `; NOT settled after 120 s: ${JSON.stringify(result.churn.unsettledAfter120s)}; MIC warnings ${JSON.stringify(result.churn.micWarnings)}` : ''}`,
+      `churn ${churn}+${churn}: sent in ${result.churn.eventsSentMs} ms; settled ${result.churn.settledAfterLastEventMs} ms after the last event; ${result.churn.assignedIdentityWrites} AzureAssignedIdentity writes, ${result.churn.armPatches} ARM PATCHes, ${result.churn.cycles} cycles, MIC CPU ${result.churn.micCpuSeconds} s; mean write as MIC saw it ${JSON.stringify(result.churn.micMeanWriteMs)} ms${result.churn.unsettledAfter120s ? `; NOT settled after 120 s: ${JSON.stringify(result.churn.unsettledAfter120s)}; MIC warnings ${JSON.stringify(result.churn.micWarnings)}` : ''}`,
     );
 
     // 4. MIC warm restart on the settled cluster: start -> first complete cycle (nothing to do).
