@@ -5,7 +5,6 @@ import { isTerminalPhase, MatchMemo, matchAssignments } from '@podid/matcher';
 import {
   type ClusterNode,
   identityReconcileTargets,
-  PlanMemo,
   planCycle,
   planIdentityReconcile,
   type ReconcilerConfig,
@@ -120,8 +119,6 @@ export class MicController {
   private readonly overlay: OwnWritesOverlay;
   /** Unchanged pods are not matched again from one cycle to the next. */
   private readonly matchMemo = new MatchMemo();
-  /** Nor compared again with their unchanged AzureAssignedIdentities. */
-  private readonly planMemo = new PlanMemo();
   private readonly executor: PlanExecutor;
   private readonly scheduler: CycleScheduler;
   private readonly unsubscribers: Array<() => void> = [];
@@ -250,7 +247,6 @@ export class MicController {
       }),
       nodes: clusterNodes(sources.nodes.list()),
       config: this.options.reconciler,
-      memo: this.planMemo,
     });
     const told = new Set(['unmappable_provider_id', 'assignment_skipped']);
     for (const diagnostic of plan.diagnostics) {

@@ -1,11 +1,5 @@
 // One sync cycle: desired vs current → per-target plan (§2.4–§2.9)
-export {
-  FEDERATED_PLAN_KEY_SUFFIX,
-  type PlanCycleInput,
-  PlanMemo,
-  planCycle,
-  type ReconcilerConfig,
-} from './plan-cycle.js';
+export { FEDERATED_PLAN_KEY_SUFFIX, type PlanCycleInput, planCycle, type ReconcilerConfig } from './plan-cycle.js';
 export type {
   AssignedIdentityWrite,
   AssignmentOutcome,

@@ -3,7 +3,7 @@ import type { AzureAssignedIdentity } from '@podid/crd-types';
 import type { DesiredAssignment } from '@podid/matcher';
 import fc from 'fast-check';
 import { resolveNodeTarget } from './arm-target-resolution.js';
-import { PlanMemo, planCycle } from './plan-cycle.js';
+import { planCycle } from './plan-cycle.js';
 import type { Plan } from './plan-types.js';
 import { SimulatedCluster } from './test-support/cluster-simulation.js';
 import {
@@ -86,42 +86,6 @@ function deepFreeze<T>(value: T): T {
 }
 
 describe('planCycle properties over random clusters', () => {
-  test('a memo carried across cycles gives exactly the plans planning without one gives', () => {
-    fc.assert(
-      fc.property(randomClusterSeedArb, (seed) => {
-        const cluster = buildRandomCluster(seed);
-        const memo = new PlanMemo();
-        const sim = new SimulatedCluster([], cluster.initialArm);
-        const before = { desired: cluster.desiredBefore, nodes: cluster.nodesBefore, config: cluster.config };
-        const first = planCycle({ ...before, current: [], memo });
-        expect(first).toEqual(planCycle({ ...before, current: [] }));
-        let call = 0;
-        sim.execute(first, () => seed.armFailures[call++] ?? 'succeed');
-        // Moment one again (the memo now holds its pairs), then moment two, then moment two once more.
-        const inputs = [
-          { ...before, current: sim.current() },
-          { desired: cluster.desiredAfter, current: sim.current(), nodes: cluster.nodesAfter, config: cluster.config },
-        ];
-        for (const input of [...inputs, inputs[1]!]) expect(planCycle({ ...input, memo })).toEqual(planCycle(input));
-      }),
-      { numRuns: NUM_RUNS },
-    );
-  });
-
-  test('the memo remembers only what holds: an object that no longer records its assignment is rewritten', () => {
-    const cluster = buildRandomCluster(fc.sample(randomClusterSeedArb, { numRuns: 1, seed: 7 })[0]!);
-    const memo = new PlanMemo();
-    const sim = new SimulatedCluster([], cluster.initialArm);
-    const input = { desired: cluster.desiredBefore, nodes: cluster.nodesBefore, config: cluster.config };
-    sim.executeSuccessfully(planCycle({ ...input, current: [], memo }));
-    const current = sim.current();
-    expect(planCycle({ ...input, current, memo }).targets).toEqual([]);
-    // The same existing objects, now desired on another node: every one of them must be updated, memo or not.
-    const moved = cluster.desiredBefore.map((d) => ({ ...d, nodeName: cluster.nodesBefore[0]!.name }));
-    const plain = planCycle({ ...input, desired: moved, current });
-    expect(planCycle({ ...input, desired: moved, current, memo })).toEqual(plain);
-  });
-
   test('pure: never mutates its input (deeply frozen) and gives equal plans for equal input', () => {
     fc.assert(
       fc.property(randomClusterSeedArb, (seed) => {

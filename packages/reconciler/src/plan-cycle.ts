@@ -32,26 +32,6 @@ export interface PlanCycleInput {
   /** Every node in the cluster. */
   readonly nodes: readonly ClusterNode[];
   readonly config: ReconcilerConfig;
-  /** Carried from one cycle to the next: pairs of unchanged objects are not compared again. Same plans either way. */
-  readonly memo?: PlanMemo;
-}
-
-/**
- * What planCycle learned in earlier cycles that still holds: which existing AzureAssignedIdentity already records
- * which desired assignment. Both are recognised by reference (informer caches and the matcher's memo hand out the
- * same objects while nothing changed; a change is a new object), so a hit is exactly the comparison's earlier
- * result. At 100,000 pods this spares 100,000 field-by-field comparisons per cycle. Do not mutate either in place.
- */
-export class PlanMemo {
-  readonly #recordedBy = new WeakMap<AzureAssignedIdentity, DesiredAssignment>();
-
-  /** recordsSameAssignment, remembered while it holds. */
-  recordsSame(existing: AzureAssignedIdentity, desired: DesiredAssignment): boolean {
-    if (this.#recordedBy.get(existing) === desired) return true;
-    const same = recordsSameAssignment(existing, desired);
-    if (same) this.#recordedBy.set(existing, desired);
-    return same;
-  }
 }
 
 /**
@@ -60,11 +40,7 @@ export class PlanMemo {
  * Pure: no I/O, no clock; the same input always gives the same plan. Runs in time linear in its input.
  */
 export function planCycle(input: PlanCycleInput): Plan {
-  const { desired, current, nodes, config, memo } = input;
-  const recordsSame =
-    memo === undefined
-      ? recordsSameAssignment
-      : (a: AzureAssignedIdentity, d: DesiredAssignment) => memo.recordsSame(a, d);
+  const { desired, current, nodes, config } = input;
   const diagnostics = new DiagnosticLog();
   const places = placeNodes(nodes, config);
   const policy = new RemovalPolicy(config);
@@ -117,7 +93,7 @@ export function planCycle(input: PlanCycleInput): Plan {
     // A federated identity needs nothing from ARM: its objects go in their own bucket, never behind this target's update.
     const work = isFederated(assignment.identity) ? place.work.federatedWork() : place.work;
     work.usage.record(assignment.identity);
-    if (existing !== undefined && recordsSame(existing, assignment)) {
+    if (existing !== undefined && recordsSameAssignment(existing, assignment)) {
       if (countsAsAssigned(existing)) {
         if (resourceId !== undefined) work.confirm(resourceId);
         continue;
