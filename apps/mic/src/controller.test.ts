@@ -58,6 +58,14 @@ function setup(options: { debounceMs?: number; retryInitialMs?: number; writeRet
   return { pods, nodes, identities, bindings, assigned, store, arm, events, logs, controller, settle };
 }
 
+/** Identities id1 and id2, bound to the pod labels `web` and `api`. */
+function putTwoIdentities(h: ReturnType<typeof setup>): void {
+  h.identities.put(makeIdentity('id1'));
+  h.identities.put(makeIdentity('id2'));
+  h.bindings.put(makeBinding('b1', 'id1', 'web'));
+  h.bindings.put(makeBinding('b2', 'id2', 'api'));
+}
+
 const statuses = (store: FakeAssignedIdentityStore) =>
   [...store.server.values()].map((o) => `${o.metadata.name}:${o.status?.status}`).sort();
 
@@ -230,10 +238,7 @@ describe('MicController', () => {
     const h = setup();
     h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
     h.nodes.put(makeNode('vmss-b-0', 'vmss-b'));
-    h.identities.put(makeIdentity('id1'));
-    h.identities.put(makeIdentity('id2'));
-    h.bindings.put(makeBinding('b1', 'id1', 'web'));
-    h.bindings.put(makeBinding('b2', 'id2', 'api'));
+    putTwoIdentities(h);
     const releaseA = h.arm.hold('vmss-a');
     const releaseB = h.arm.hold('vmss-b');
     // One cycle: vmss-a and vmss-b each wait on their (held) ARM update.
@@ -259,10 +264,7 @@ describe('MicController', () => {
     const h = setup();
     h.nodes.put(makeNode('vmss-a-0', 'vmss-a'));
     h.nodes.put(makeNode('vmss-a-1', 'vmss-a'));
-    h.identities.put(makeIdentity('id1'));
-    h.identities.put(makeIdentity('id2'));
-    h.bindings.put(makeBinding('b1', 'id1', 'web'));
-    h.bindings.put(makeBinding('b2', 'id2', 'api'));
+    putTwoIdentities(h);
     const releaseA = h.arm.hold('vmss-a');
     h.pods.put(makePod('p1', 'vmss-a-0', 'web'));
     h.controller.start();
