@@ -38,11 +38,14 @@ export function imageNodeFlags(main) {
   return JSON.parse(entrypoint[1]).filter((word) => word.startsWith('--'));
 }
 
+/** BENCH_SCALE_CPU_PROF=<dir>: Node flags for a V8 CPU profile of a child process, written when it exits. */
+export function cpuProfileFlags() {
+  const dir = process.env.BENCH_SCALE_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export function startProgram(main, args, env, nodeArgs = []) {
-  // BENCH_SCALE_CPU_PROF=<dir>: a V8 CPU profile of each program, written when it is stopped.
-  const profile = process.env.BENCH_SCALE_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`]
-    : [];
+  const profile = cpuProfileFlags();
   const child = spawn(
     process.execPath,
     ['--expose-gc', ...imageNodeFlags(main), ...nodeArgs, ...profile, WRAPPER, main, ...args],

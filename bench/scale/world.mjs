@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAzureEmulator } from '@podid/azure-emulator';
 import { customResourceDefinitions } from '@podid/crd-types';
+import { cpuProfileFlags } from './processes.mjs';
 
 export const SUBSCRIPTION = '00000000-0000-0000-0000-00000000c0de';
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -170,11 +171,8 @@ export async function forEachConcurrently(count, limit, task) {
 
 export async function startWorld() {
   const child = fork(new URL('./kube-emulator-child.mjs', import.meta.url), [], {
-    // BENCH_SCALE_CPU_PROF=<dir> profiles the emulator too (written when the bench disconnects from it).
-    execArgv: [
-      '--expose-gc',
-      ...(process.env.BENCH_SCALE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SCALE_CPU_PROF}`] : []),
-    ],
+    // BENCH_SCALE_CPU_PROF profiles the emulator too (written when the bench disconnects from it).
+    execArgv: ['--expose-gc', ...cpuProfileFlags()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise((resolve, reject) => {

@@ -241,10 +241,7 @@ export class MicController {
     });
     const plan = planCycle({
       desired: match.assignments,
-      current: this.overlay.merge({
-        list: () => sources.assignedIdentities.list(),
-        get: (namespace, name) => sources.assignedIdentities.get(namespace, name),
-      }),
+      current: this.overlay.merge(sources.assignedIdentities),
       nodes: clusterNodes(sources.nodes.list()),
       config: this.options.reconciler,
     });
